@@ -87,8 +87,8 @@ class _FileParser:
                 p = self.parse_param()
                 if self.tok.kind != ";":
                     raise _Syntax(self.tok)
-                self.advance()
-                self.statement(p)
+                semi = self.advance()
+                self.statement(p, semi.line)
             except _Syntax:
                 self.syntax_error()
                 if not self.recover():
@@ -187,13 +187,13 @@ class _FileParser:
 
     # A complete statement: `.include`, or a parameter of the open block
     # (or of the global pseudo-jail "*").
-    def statement(self, p: CfParam) -> None:
+    def statement(self, p: CfParam, line: int) -> None:
         if (p.name == ".include"
                 and (p.flags & (PF_VAR | PF_APPEND | PF_NAMEVAL)) == PF_NAMEVAL):
             for s in p.values:
                 if s.vars:
                     self.st.errors.append(
-                        f"{self.cfname} line {self.tok.line}: variables not "
+                        f"{self.cfname} line {line}: variables not "
                         f"permitted in '.include' filename")
                 else:
                     include_config(self.st, self.cfname, self.is_stdin, s.text)
