@@ -1,6 +1,7 @@
 # Shared prelude of the jail_*.sh tests (sourced, plain sh).
 # Starts a private mount, exports JAILFS_MOUNT, and offers check helpers.
 set -u
+case $0 in *jail_lib.sh) echo "jail_lib.sh: sourced by the other jail_*.sh tests, nothing to run"; exit 0;; esac
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 if [ -x "$ROOT/.venv/bin/jailfs" ]; then BIN="$ROOT/.venv/bin"; PATH="$BIN:$PATH"; export PATH; fi
 MNT=$(mktemp -d /tmp/jailfs-jail-test.XXXXXX)
