@@ -1,0 +1,256 @@
+"""jexec(8) work-alike: run a command attached to a jail of the jailfs mount.
+
+    jexec [-l] [-d working-directory] [-u username | -U username] jail [command ...]
+
+Follows FreeBSD's usr.sbin/jexec/jexec.c: the jail is resolved the way
+jail_getid(3) does (a number is a jid, ``0`` is the host, anything else a
+name, relative to the caller), this very process is attached to it, then the
+working directory, user and environment are set up and the command replaces
+this process (its exit status is the command's).
+
+What differs, because the jails are simulated: attaching is a ``.ctl``
+request (``attach JAIL PID``), which moves this process -- and everything it
+execs or forks later -- into the jail as the mount sees it.  There is no
+chroot: the jail's ``path`` is a simulated path.  jexec changes directory to
+it when that directory exists on this Linux system, and to ``/`` otherwise;
+``-d DIR`` names a directory of this system.
+"""
+
+from __future__ import annotations
+
+import errno as _errno
+import os
+import pwd
+import re
+import shlex
+import sys
+
+from .mountfind import MountError, ctl_answer, find_mount, quote
+
+PROG = "jexec"
+USAGE = ("usage: jexec [-l] [-d working-directory] [-u username | -U username] "
+         "jail [command ...]")
+PATH_BSHELL = "/bin/sh"
+
+
+class Fatal(Exception):
+    """``jexec: MESSAGE`` on stderr, exit 1."""
+
+
+class Usage(Exception):
+    pass
+
+
+def _getopt(args: list[str], optstring: str):
+    """BSD getopt(3) (stops at the first operand); errors raise Usage."""
+    opts = []
+    i = 0
+    while i < len(args):
+        a = args[i]
+        if a == "--":
+            i += 1
+            break
+        if not a.startswith("-") or a == "-":
+            break
+        j = 1
+        while j < len(a):
+            c = a[j]
+            k = optstring.find(c)
+            if c == ":" or k < 0:
+                sys.stderr.write(f"{PROG}: illegal option -- {c}\n")
+                raise Usage()
+            if optstring[k + 1:k + 2] == ":":
+                if j + 1 < len(a):
+                    val = a[j + 1:]
+                elif i + 1 < len(args):
+                    i += 1
+                    val = args[i]
+                else:
+                    sys.stderr.write(f"{PROG}: option requires an argument -- {c}\n")
+                    raise Usage()
+                opts.append((c, val))
+                break
+            opts.append((c, None))
+            j += 1
+        i += 1
+    return opts, args[i:]
+
+
+def _strtoul_int(s: str) -> int | None:
+    """jail_getid's test: strtoul() consuming all of a non-empty string."""
+    m = re.fullmatch(r"[ \t\n\v\f\r]*([+-]?)([0-9]+)", s)
+    if not s or not m:
+        return None
+    v = min(int(m.group(2)), (1 << 64) - 1)
+    if m.group(1) == "-":
+        v = (-v) % (1 << 64)
+    v &= 0xFFFFFFFF
+    return v - (1 << 32) if v >= 1 << 31 else v
+
+
+def _strerror(errname: str) -> str:
+    num = getattr(_errno, errname, None)
+    return os.strerror(num) if isinstance(num, int) else errname
+
+
+def get_user_info(username: str | None):
+    """The passwd entry of ``username`` or of the invoking user, as jexec does."""
+    if username is not None:
+        try:
+            return pwd.getpwnam(username)
+        except KeyError:
+            raise Fatal(f"{username}: no such user")
+    uid = os.getuid()
+    try:
+        return pwd.getpwuid(uid)
+    except KeyError:
+        raise Fatal(f"unknown uid: {uid}")
+
+
+def _set_credentials(pw, change_uid: bool) -> None:
+    """initgroups + setgid (+ setuid for -u/-U), skipped when nothing changes."""
+    need = (pw.pw_gid != os.getgid() or (change_uid and pw.pw_uid != os.getuid())
+            or os.geteuid() == 0)
+    if not need:
+        return
+    try:
+        os.initgroups(pw.pw_name, pw.pw_gid)
+    except OSError as e:
+        raise Fatal(f"initgroups: {pw.pw_name}: {e.strerror}")
+    try:
+        os.setgid(pw.pw_gid)
+    except OSError as e:
+        raise Fatal(f"setgid: {e.strerror}")
+    if change_uid:
+        try:
+            os.setuid(pw.pw_uid)
+        except OSError as e:
+            raise Fatal(f"setusercontext: {e.strerror}")
+
+
+def resolve(mount: str, name: str) -> tuple[int, str]:
+    """jail_getid(): the jid (and path) of ``name``; 0 is the host."""
+    n = _strtoul_int(name)
+    if n == 0:
+        return 0, "/"
+    if n is not None and n < 0:
+        raise Fatal(f"jail {n} not found")
+    key = str(n) if n is not None else name
+    a = ctl_answer(mount, f"get {quote(key)} jid path")
+    if not a.ok:
+        raise Fatal(a.value or f"jail_get: {_strerror(a.errname)}")
+    values = {}
+    try:
+        words = shlex.split("\n".join(a.extra))
+    except ValueError:
+        words = a.extra
+    for w in words:
+        k, eq, v = w.partition("=")
+        if eq:
+            values[k] = v
+    try:
+        jid = int(values.get("jid") or a.value)
+    except ValueError:
+        raise Fatal(f"jail_get: unexpected answer: {a.value}")
+    return jid, values.get("path", "/")
+
+
+def attach(mount: str, jid: int) -> None:
+    """jail_attach(jid) for this process, through .ctl."""
+    if jid == 0:
+        raise Fatal(f"jail_attach({jid}): {os.strerror(_errno.EINVAL)}")
+    a = ctl_answer(mount, f"attach {jid} {os.getpid()}")
+    if not a.ok:
+        raise Fatal(f"jail_attach({jid}): {_strerror(a.errname)}")
+
+
+def run(argv: list[str]) -> int:
+    try:
+        opts, args = _getopt(argv, "d:lnu:U:")
+    except Usage:
+        raise Fatal(None)
+    clean = False
+    username = None
+    uflag = Uflag = False
+    workdir = None
+    for c, val in opts:
+        if c == "d":
+            workdir = val
+        elif c == "l":
+            clean = True
+        elif c == "n":
+            pass                        # historical, unused
+        elif c == "u":
+            username, uflag = val, True
+        elif c == "U":
+            username, Uflag = val, True
+    if len(args) < 1 or (uflag and Uflag):
+        raise Fatal(None)
+
+    pw = None
+    if uflag or (clean and not Uflag):
+        pw = get_user_info(username)    # the host's user database
+
+    try:
+        mount = find_mount()
+    except MountError as e:
+        raise Fatal(str(e))
+    jid, jpath = resolve(mount, args[0])
+    attach(mount, jid)
+
+    # The jail's root: its path when that exists here (no chroot), else /.
+    root = jpath if jpath and os.path.isdir(jpath) else "/"
+    target = workdir if workdir is not None else root
+    try:
+        os.chdir(target)
+    except OSError as e:
+        raise Fatal(f"chdir(): {target}: {e.strerror}")
+
+    if clean or username is not None:
+        if Uflag:
+            pw = get_user_info(username)    # "inside the jail": the same passwd here
+        if clean:
+            term = os.environ.get("TERM")
+            os.environ.clear()
+            os.environ["PATH"] = "/bin:/usr/bin"
+            if term is not None:
+                os.environ["TERM"] = term
+        _set_credentials(pw, username is not None)
+        os.environ["USER"] = pw.pw_name
+        os.environ["HOME"] = pw.pw_dir
+        os.environ["SHELL"] = pw.pw_shell or PATH_BSHELL
+        if clean and workdir is None:
+            try:
+                os.chdir(pw.pw_dir)
+            except OSError as e:
+                raise Fatal(f"chdir: {pw.pw_dir}: {e.strerror}")
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if len(args) > 1:
+        try:
+            os.execvp(args[1], args[1:])
+        except OSError as e:
+            raise Fatal(f"execvp: {args[1]}: {e.strerror}")
+    shell = os.environ.get("SHELL") or PATH_BSHELL
+    try:
+        os.execlp(shell, shell, "-i")
+    except OSError as e:
+        raise Fatal(f"execlp: {shell}: {e.strerror}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        return run(argv)
+    except Fatal as e:
+        if e.args and e.args[0] is None:
+            sys.stderr.write(USAGE + "\n")
+        else:
+            sys.stderr.write(f"{PROG}: {e}\n")
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
