@@ -1,0 +1,44 @@
+#!/bin/sh
+# jexec(8) through a live mount: attach, exit status, errors, the jail's view.
+. "$(dirname "$0")/jls_lib.sh"
+
+USAGE="usage: jexec [-l] [-d working-directory] [-u username | -U username] jail [command ...]$NL"
+W=$(ctl_ok create name=web persist children.max=2 host.hostname=www.example)
+mkdir "$MNT/web/sub"
+
+check "runs a command" 0 "hello$NL" "" -- jexec web echo hello
+check "by jid" 0 "hello$NL" "" -- jexec "$W" echo hello
+check "exit status is the command's" 7 "" "" -- jexec web sh -c 'exit 7'
+check "cwd is the jail root" 0 "/$NL" "" -- jexec web sh -c 'pwd'
+check "-d" 0 "/tmp$NL" "" -- jexec -d /tmp web sh -c 'pwd'
+check "not found" 1 "" "jexec: jail \"nope\" not found$NL" -- jexec nope true
+check "not found by jid" 1 "" "jexec: jail 99 not found$NL" -- jexec 99 true
+check "host is not a jail" 1 "" "jexec: jail_attach(0): Invalid argument$NL" -- jexec 0 true
+check "usage" 1 "" "$USAGE" -- jexec
+check "usage -u and -U" 1 "" "$USAGE" -- jexec -u root -U root web true
+check "exec failure" 1 "" "jexec: execvp: no-such-command-xyz: No such file or directory$NL" -- jexec web no-such-command-xyz
+
+# inside, the mount shows the jail itself as its root
+check "child visible inside" 0 "" "" -- jexec web test -d "$MNT/sub"
+check "itself not visible inside" 1 "" "" -- jexec web test -e "$MNT/web"
+check "jls inside lists children, relative names" 0 "sub$NL" "" -- jexec web jls name
+check "jls -j inside" 0 "sub$NL" "" -- jexec web jls -j sub name
+check "host sees full name" 0 "web.sub$NL" "" -- jls -j web.sub name
+check "parent reads 0 from inside" 0 "0$NL" "" -- jexec web jls -j sub parent
+check "nested jexec" 0 "" "" -- jexec web jexec sub test -e "$MNT/sub"
+check "nested: outer jail invisible" 1 "" "jexec: jail \"web\" not found$NL" -- jexec web jexec web true
+
+# -l: a clean environment
+FOO=bar; export FOO
+jexec -l web env >"$TMP/env"
+same "-l exit" "$?" 0
+grep -qx 'PATH=/bin:/usr/bin' "$TMP/env"; same "-l PATH" "$?" 0
+grep -q '^FOO=' "$TMP/env"; same "-l drops FOO" "$?" 1
+grep -q '^USER=' "$TMP/env" && grep -q '^HOME=' "$TMP/env" && grep -q '^SHELL=' "$TMP/env"
+same "-l USER HOME SHELL" "$?" 0
+
+# -U root: the user looked up "inside" (same passwd here)
+if [ "$(id -u)" = 0 ]; then
+    check "-U root" 0 "0$NL" "" -- jexec -U root web id -u
+fi
+finish
