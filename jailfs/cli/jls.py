@@ -12,7 +12,6 @@ in :mod:`jailfs.cli.jlsformat`.
 
 from __future__ import annotations
 
-import errno as _errno
 import re
 import shlex
 import sys
