@@ -1,0 +1,110 @@
+"""Who is asking: a Linux pid -> the prison it is attached to.
+
+The .ctl ``attach JAIL PID`` request records the real process in the kernel as
+a ``Proc`` with ``real_pid``.  That process and every process it starts later
+are in the jail: to find a caller's prison, walk the parent chain of
+``/proc/PID/stat`` until a pid attached in the kernel is met.  Pids are reused,
+so each attached pid is paired with its start time (field 22 of
+/proc/PID/stat), read when the attachment is first seen; a process with the
+same pid but another start time is a stranger.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+log = logging.getLogger("jailfs.callers")
+
+MAX_CHAIN = 256
+
+
+def proc_stat(pid: int) -> tuple[int, int] | None:
+    """(ppid, starttime) of a Linux process, or None when it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            data = f.read()
+    except OSError:
+        return None
+    # The command name (field 2) is in parentheses and may hold anything.
+    rest = data[data.rfind(b")") + 2:].split()
+    try:
+        return int(rest[1]), int(rest[19])
+    except (IndexError, ValueError):
+        return None
+
+
+def thread_group(pid: int) -> int:
+    """The process (thread group) id of a thread id; FUSE reports thread ids."""
+    try:
+        with open(f"/proc/{pid}/status", "rb") as f:
+            for line in f:
+                if line.startswith(b"Tgid:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return pid
+
+
+def start_time(pid: int) -> int | None:
+    st = proc_stat(pid)
+    return None if st is None else st[1]
+
+
+class CallerResolver:
+    """Maps a request's pid to the prison that is its root."""
+
+    def __init__(self, kernel):
+        self.k = kernel
+        self._starts: dict[int, int] = {}    # id(Proc) key: proc.pid -> start time seen
+
+    def attached(self) -> dict[int, object]:
+        """real pid -> running Proc, for every real process the kernel knows."""
+        real = getattr(self.k, "real_procs", None)
+        if real is not None:
+            return real
+        return {p.real_pid: p for p in self.k.procs.values()
+                if p.real_pid and p.state == "running"}
+
+    def remember(self, proc) -> int | None:
+        """Pair an attached Proc with its real process's start time."""
+        st = getattr(proc, "real_start", None)
+        if st is None:
+            st = self._starts.get(proc.pid)
+        if st is None:
+            st = start_time(proc.real_pid)
+            if st is not None:
+                self._starts[proc.pid] = st
+        return st
+
+    def forget(self, proc) -> None:
+        self._starts.pop(proc.pid, None)
+
+    def is_alive(self, proc) -> bool:
+        want = self.remember(proc)
+        return want is not None and start_time(proc.real_pid) == want
+
+    def prison_of(self, pid: int):
+        """The prison of Linux process ``pid`` (prison0 unless attached)."""
+        k = self.k
+        if not k.procs or pid <= 0:
+            return k.prison0
+        attached = self.attached()
+        if not attached:
+            return k.prison0
+        if pid not in attached:
+            pid = thread_group(pid)
+        for _ in range(MAX_CHAIN):
+            st = proc_stat(pid)
+            if st is None:
+                break
+            proc = attached.get(pid)
+            if proc is not None and proc.state == "running":
+                want = self.remember(proc)
+                if want is not None and want == st[1]:
+                    return proc.prison
+            ppid = st[0]
+            if ppid <= 1:
+                break
+            pid = ppid
+        return k.prison0

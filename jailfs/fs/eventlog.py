@@ -1,0 +1,88 @@
+"""The ``.events`` log: append-only text with stable byte offsets.
+
+Each view has one.  A line keeps the byte offset it was given forever; the log
+only remembers the last ``limit`` lines, so a reader asking for an offset that
+has been forgotten gets the oldest line still kept.  ``size`` (the end offset)
+is what stat(2) reports, which is what ``tail -f``'s polling fallback watches.
+Readers blocked in poll(2) are woken through the poll handles they left.
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+import shlex
+import time
+
+log = logging.getLogger("jailfs.events")
+
+DEFAULT_LIMIT = 10_000
+
+
+def field(key: str, value) -> str:
+    """``key=value`` with the value quoted the way sh (and .ctl) would need it."""
+    return f"{key}={shlex.quote(str(value))}"
+
+
+class EventLog:
+    def __init__(self, limit: int = DEFAULT_LIMIT):
+        self.limit = limit
+        self._starts: list[int] = []       # byte offset of each kept line
+        self._lines: list[bytes] = []
+        self.base = 0                       # offset of the oldest kept line
+        self.size = 0                       # end offset (total bytes ever written)
+        self.seq = 0                        # lines ever written
+        self.mtime_ns = time.time_ns()
+        self._poll_handles: list = []
+
+    # ----------------------------------------------------------------- write
+    def append(self, text: str) -> int:
+        """Add one line (numbered; a newline is added). Returns its number."""
+        self.seq += 1
+        line = f"{self.seq} {text}".replace("\n", "\\n") + "\n"
+        data = line.encode("utf-8", "surrogateescape")
+        self._starts.append(self.size)
+        self._lines.append(data)
+        self.size += len(data)
+        if len(self._lines) > self.limit + self.limit // 10:
+            drop = len(self._lines) - self.limit
+            del self._starts[:drop]
+            del self._lines[:drop]
+        self.base = self._starts[0]
+        self.mtime_ns = time.time_ns()
+        self._wake()
+        return self.seq
+
+    # ------------------------------------------------------------------ read
+    def read(self, off: int, size: int) -> bytes:
+        if off >= self.size or size <= 0 or not self._lines:
+            return b""
+        if off < self.base:
+            off = self.base
+        i = bisect.bisect_right(self._starts, off) - 1
+        out = []
+        got = 0
+        skip = off - self._starts[i]
+        while i < len(self._lines) and got < size:
+            chunk = self._lines[i][skip:] if skip else self._lines[i]
+            skip = 0
+            out.append(chunk)
+            got += len(chunk)
+            i += 1
+        return b"".join(out)[:size]
+
+    def lines(self) -> list[str]:
+        """The kept lines, as text (for tests and debugging)."""
+        return [b.decode("utf-8", "surrogateescape").rstrip("\n") for b in self._lines]
+
+    # ------------------------------------------------------------------ poll
+    def add_poll_handle(self, handle) -> None:
+        self._poll_handles.append(handle)
+
+    def _wake(self) -> None:
+        handles, self._poll_handles = self._poll_handles, []
+        for h in handles:
+            try:
+                h.notify()
+            except Exception:            # the waiter may be gone; nothing to do
+                log.debug("poll notify failed", exc_info=True)
