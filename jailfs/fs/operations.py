@@ -796,17 +796,28 @@ class JailFS(pyfuse3.Operations):
 
     def _ctl(self, caller, text: str) -> tuple[int, str]:
         words = text.split(None, 1)
-        if words and words[0] == "check":
-            problem = self.check()
-            if problem:
-                return errno.EIO, f"error EIO {problem}"
         execute = self._ctl_execute
+        missing = None
         if execute is None:
             try:
                 from jailfs import ctl as ctl_mod
                 execute = ctl_mod.execute
             except (ImportError, AttributeError) as e:
-                return errno.ENOSYS, f"error ENOSYS .ctl requests are not available ({e})"
+                missing = e
+        if words and words[0] == "check":
+            # The filesystem's own tables first, then the kernel's invariants
+            # (through ctl.py's `check` when there is one).
+            problem = self.check()
+            if problem:
+                return errno.EIO, f"error EIO {problem}"
+            if execute is None:
+                try:
+                    self.k.check_invariants()
+                except AssertionError as e:
+                    return errno.EIO, f"error EIO {e}"
+                return 0, "ok"
+        if execute is None:
+            return errno.ENOSYS, f"error ENOSYS .ctl requests are not available ({missing})"
         before = self._refused_seen
         try:
             code, answer = execute(self.k, caller, text)
