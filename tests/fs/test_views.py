@@ -1,0 +1,160 @@
+"""Per-caller views: a process attached to a jail sees that jail as the root.
+
+The unit tests drive the operations directly (no mount) with a fake request
+context; the end-to-end test attaches a real process through .ctl.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import subprocess
+import sys
+
+import pytest
+import trio
+
+pyfuse3 = pytest.importorskip("pyfuse3")
+
+from fsutil import needs_ctl, value  # noqa: E402
+
+
+class Ctx:
+    def __init__(self, pid, uid=0):
+        self.pid, self.uid, self.gid, self.umask = pid, uid, 0, 0o022
+
+
+def run(coro_fn, *args):
+    return trio.run(coro_fn, *args)
+
+
+@pytest.fixture
+def world():
+    from jailfs.fs.kapi import JAIL_CREATE, Caller, Kernel
+    from jailfs.fs.operations import JailFS
+    k = Kernel()
+    fs = JailFS(k)
+    host = Caller(k.prison0, 0)
+    web = k.jail_set(host, [("name", "web"), ("persist", None)], JAIL_CREATE)
+    k.jail_set(host, [("name", "web.db"), ("persist", None)], JAIL_CREATE)
+    k.jail_set(host, [("name", "other"), ("persist", None)], JAIL_CREATE)
+    # this test process plays the attached process
+    proc = k.spawn(web, 0, real_pid=os.getpid())
+    jailed = Ctx(os.getpid())
+    hostctx = Ctx(1)                 # init is attached nowhere
+    return k, fs, jailed, hostctx, proc
+
+
+def names(fs, ino, ctx):
+    async def go():
+        fh = await fs.opendir(ino, ctx)
+        out = []
+
+        class Tok:
+            pass
+        orig = pyfuse3.readdir_reply
+        try:
+            pyfuse3.readdir_reply = lambda tok, name, attr, nxt: out.append(name.decode()) or True
+            await fs.readdir(fh, 0, Tok())
+        finally:
+            pyfuse3.readdir_reply = orig
+        await fs.releasedir(fh)
+        return out
+    return trio.run(go)
+
+
+def test_jailed_caller_sees_its_jail_as_root(world):
+    k, fs, jailed, hostctx, _ = world
+    root_j = names(fs, pyfuse3.ROOT_INODE, jailed)
+    root_h = names(fs, pyfuse3.ROOT_INODE, hostctx)
+    assert "db" in root_j and "web" not in root_j and "other" not in root_j
+    assert "web" in root_h and "other" in root_h
+
+
+def test_inodes_differ_per_view_and_do_not_leak(world):
+    k, fs, jailed, hostctx, _ = world
+
+    async def go():
+        web_h = await fs.lookup(pyfuse3.ROOT_INODE, b"web", hostctx)
+        db_h = await fs.lookup(web_h.st_ino, b"db", hostctx)
+        db_j = await fs.lookup(pyfuse3.ROOT_INODE, b"db", jailed)
+        assert db_h.st_ino != db_j.st_ino
+        assert db_j.entry_timeout == 0            # root entries depend on the caller
+        # a host inode is not reachable by the jailed caller, and vice versa
+        for ino, ctx in ((db_h.st_ino, jailed), (web_h.st_ino, jailed), (db_j.st_ino, hostctx)):
+            with pytest.raises(pyfuse3.FUSEError) as e:
+                await fs.getattr(ino, ctx)
+            assert e.value.errno == errno.ENOENT
+        with pytest.raises(pyfuse3.FUSEError):
+            await fs.lookup(pyfuse3.ROOT_INODE, b"other", jailed)
+        # .jid in the jail lists only the jail's descendants, relative links
+        jid_dir = await fs.lookup(pyfuse3.ROOT_INODE, b".jid", jailed)
+        return jid_dir.st_ino
+    jid_ino = trio.run(go)
+    db = k.lookup(__import__("jailfs.fs.kapi", fromlist=["Caller"]).Caller(k.prison0, 0), "web.db")
+    assert names(fs, jid_ino, jailed)[2:] == [str(db.jid)]
+
+
+def test_jailed_caller_reads_names_relative_and_own_params_read_only(world):
+    k, fs, jailed, hostctx, _ = world
+
+    async def go():
+        db = await fs.lookup(pyfuse3.ROOT_INODE, b"db", jailed)
+        name = await fs.lookup(db.st_ino, b"name", jailed)
+        fh = (await fs.open(name.st_ino, os.O_RDONLY, jailed)).fh
+        data = await fs.read(fh, 0, 100)
+        await fs.release(fh)
+        own = await fs.lookup(pyfuse3.ROOT_INODE, b"host.hostname", jailed)
+        assert own.st_mode & 0o777 == 0o444
+        with pytest.raises(pyfuse3.FUSEError) as e:
+            await fs.open(own.st_ino, os.O_WRONLY, jailed)
+        assert e.value.errno == errno.EACCES
+        return data
+    assert trio.run(go) == b"db\n"
+
+
+def test_dead_attached_process_is_a_stranger(world):
+    k, fs, jailed, hostctx, proc = world
+    fs.callers._starts[proc.pid] = -1            # as if the pid had been reused
+    assert "web" in names(fs, pyfuse3.ROOT_INODE, jailed)
+
+
+def test_children_max_applies_inside_jail(world):
+    k, fs, jailed, hostctx, _ = world
+    from jailfs.fs.kapi import Caller
+    web = k.lookup(Caller(k.prison0, 0), "web")
+    k.jail_set(Caller(k.prison0, 0), [("jid", str(web.jid)), ("children.max", "1")], 2)
+
+    async def go():
+        with pytest.raises(pyfuse3.FUSEError) as e:
+            await fs.mkdir(pyfuse3.ROOT_INODE, b"more", 0o755, jailed)
+        return e.value.errno
+    assert trio.run(go) == errno.EPERM
+    assert "prison limit exceeded" in fs.host.log.lines()[-1]
+
+
+@needs_ctl
+def test_attached_process_sees_jail_through_mount(jailfs_mount):
+    m = jailfs_mount.path
+    os.makedirs(m / "web/db")
+    os.mkdir(m / "other")
+    script = ("import os, sys\n"
+              "sys.stdin.readline()\n"
+              "m = sys.argv[1]\n"
+              "ls = os.listdir(m)\n"
+              "print('db' in ls, 'web' in ls, 'other' in ls)\n"
+              "print(open(m + '/db/name').read().strip())\n"
+              "print(open(m + '/name').read().strip())\n")
+    child = subprocess.Popen([sys.executable, "-c", script, str(m)],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        code, answer = jailfs_mount.ctl(f"attach web {child.pid}")
+        assert code == 0, answer
+        out, _ = child.communicate("go\n", timeout=30)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    lines = out.splitlines()
+    assert lines[0] == "True False False", out
+    assert lines[1] == "db"
+    assert value(m / "web/name") == "web"         # the host's view is unchanged
