@@ -56,15 +56,29 @@ class CallerResolver:
 
     def __init__(self, kernel):
         self.k = kernel
-        self._starts: dict[int, int] = {}    # id(Proc) key: proc.pid -> start time seen
+        self._starts: dict[int, int] = {}    # proc.pid -> start time of its real process
+        self._index: dict[int, object] | None = None
+        self._index_len = -1
 
     def attached(self) -> dict[int, object]:
-        """real pid -> running Proc, for every real process the kernel knows."""
+        """real pid -> running Proc, for every real process the kernel knows.
+
+        Uses the kernel's ``real_procs`` index when it has one; otherwise a scan
+        of ``k.procs``, redone only when the number of processes changed or an
+        attach was reported (``note_attached``)."""
         real = getattr(self.k, "real_procs", None)
         if real is not None:
             return real
-        return {p.real_pid: p for p in self.k.procs.values()
-                if p.real_pid and p.state == "running"}
+        n = len(self.k.procs)
+        if self._index is None or n != self._index_len:
+            self._index = {p.real_pid: p for p in self.k.procs.values()
+                           if p.real_pid and p.state == "running"}
+            self._index_len = n
+        return self._index
+
+    def note_attached(self, proc) -> None:
+        if self._index is not None and proc.real_pid:
+            self._index[proc.real_pid] = proc
 
     def remember(self, proc) -> int | None:
         """Pair an attached Proc with its real process's start time."""
@@ -99,7 +113,7 @@ class CallerResolver:
             if st is None:
                 break
             proc = attached.get(pid)
-            if proc is not None and proc.state == "running":
+            if proc is not None and proc.state == "running" and self.k.procs.get(proc.pid) is proc:
                 want = self.remember(proc)
                 if want is not None and want == st[1]:
                     return proc.prison

@@ -438,7 +438,9 @@ class JailFS(pyfuse3.Operations):
         elif kind == "attached" and ev.detail.get("real_pid"):
             proc = self.k.procs.get(ev.detail.get("pid"))
             if proc is not None:
+                self.callers.note_attached(proc)
                 self.callers.remember(proc)
+                self._view(pr)          # its .events starts now, not at its first request
                 self._watch(proc)
 
     def _event_text(self, ev, view: View) -> str:
