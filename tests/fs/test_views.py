@@ -158,3 +158,62 @@ def test_attached_process_sees_jail_through_mount(jailfs_mount):
     assert lines[0] == "True False False", out
     assert lines[1] == "db"
     assert value(m / "web/name") == "web"         # the host's view is unchanged
+
+
+# ------------------------------------------------------------------ dying jails
+def _lookup_path(fs, ctx, path):
+    async def go():
+        ino = pyfuse3.ROOT_INODE
+        attr = None
+        for part in path.split("/"):
+            attr = await fs.lookup(ino, part.encode(), ctx)
+            ino = attr.st_ino
+        return attr
+    return trio.run(go)
+
+
+def _read(fs, ctx, path):
+    a = _lookup_path(fs, ctx, path)
+
+    async def rd():
+        fh = (await fs.open(a.st_ino, os.O_RDONLY, ctx)).fh
+        data = await fs.read(fh, 0, 65536)
+        await fs.release(fh)
+        return data.decode()
+    return trio.run(rd)
+
+
+def test_dying_jails_listed_with_params_refs_and_links():
+    from jailfs.fs.kapi import JAIL_CREATE, Caller, Kernel
+    from jailfs.fs.operations import JailFS
+    k = Kernel()
+    fs = JailFS(k)
+    host = Caller(k.prison0, 0)
+    jid = k.jail_set(host, [("name", "web"), ("persist", None)], JAIL_CREATE)
+    proc = k.spawn(jid)
+    fd = k.tcp_connect(proc, "192.0.2.1:1234", "192.0.2.2:80")
+    k.close(proc, fd)                         # TIME_WAIT holds the credential for 2*MSL
+    k.jail_remove(host, jid)
+    ctx = Ctx(1)
+    assert names(fs, pyfuse3.ROOT_INODE, ctx).count("web") == 0
+    dying_ino = _lookup_path(fs, ctx, ".dying").st_ino
+    assert names(fs, dying_ino, ctx)[2:] == [str(jid)]
+    assert _read(fs, ctx, f".dying/{jid}/name") == "web\n"
+    assert _read(fs, ctx, f".dying/{jid}/dying") == "true\n"
+    assert _lookup_path(fs, ctx, f".dying/{jid}/persist").st_mode & 0o777 == 0o444
+    assert "TIME_WAIT" in _read(fs, ctx, f".dying/{jid}/.refs")
+
+    async def link():
+        a = await fs.lookup((await fs.lookup(pyfuse3.ROOT_INODE, b".jid", ctx)).st_ino,
+                            str(jid).encode(), ctx)
+        return await fs.readlink(a.st_ino, ctx)
+    assert trio.run(link) == f"../.dying/{jid}".encode()
+    # a new jail asking for the dying one's jid renumbers it
+    k.jail_set(host, [("name", str(jid)), ("persist", None)], JAIL_CREATE)
+    listed = names(fs, dying_ino, ctx)[2:]
+    assert len(listed) == 1 and listed[0] != str(jid)
+    assert any(" renumbered " in line for line in fs.host.log.lines())
+    k.advance(61)                             # TIME_WAIT ends: the last holder goes, freed
+    assert names(fs, dying_ino, ctx)[2:] == []
+    assert fs.check() == ""
+    k.check_invariants()

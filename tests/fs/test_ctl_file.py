@@ -1,0 +1,64 @@
+"""The .ctl transaction file through the mount, and `jailfs sim`."""
+
+from __future__ import annotations
+
+import errno
+import os
+import subprocess
+
+from conftest import daemon_env, jailfs_cmd
+from fsutil import events, needs_ctl, nobody, value
+
+
+def test_ctl_mode_and_empty_answer_before_any_request(jailfs_mount):
+    m = jailfs_mount.path
+    fd = os.open(m / ".ctl", os.O_RDWR)
+    try:
+        assert os.read(fd, 100) == b""
+    finally:
+        os.close(fd)
+
+
+def test_ctl_check_answers_ok(jailfs_mount):
+    os.mkdir(jailfs_mount.path / "web")
+    code, answer = jailfs_mount.ctl("check")
+    assert code == 0 and answer.startswith("ok"), answer
+
+
+@needs_ctl
+def test_ctl_create_and_error_on_same_descriptor(jailfs_mount):
+    m = jailfs_mount.path
+    code, answer = jailfs_mount.ctl("create name=web persist host.hostname=www")
+    assert code == 0 and answer.startswith("ok "), answer
+    assert value(m / "web/host.hostname") == "www"
+    code, answer = jailfs_mount.ctl("create name=web persist")
+    assert code == errno.EEXIST and answer.startswith("error EEXIST"), answer
+    assert events(m)[-1].split()[1] == "refused"
+
+
+@needs_ctl
+def test_ctl_shell_transaction(jailfs_mount):
+    m = jailfs_mount.path
+    r = subprocess.run(["bash", "-c", f"exec 3<>{m}/.ctl; echo 'create name=a persist' >&3; "
+                       "cat <&3; exec 3>&-"], capture_output=True, text=True)
+    assert r.stdout.startswith("ok "), r
+
+
+@needs_ctl
+def test_ctl_non_root_state_change_eperm(jailfs_mount):
+    m = jailfs_mount.path
+    r = nobody("bash", "-c", f"exec 3<>{m}/.ctl; echo 'create name=a persist' >&3; cat <&3")
+    assert "error EPERM" in r.stdout, r
+    assert not os.path.exists(m / "a")
+
+
+@needs_ctl
+def test_jailfs_sim(jailfs_mount):
+    m = jailfs_mount.path
+    os.mkdir(m / "web")
+    env = dict(daemon_env(), JAILFS_MOUNT=str(m))
+    r = subprocess.run(jailfs_cmd("sim", "spawn", "web"), capture_output=True, text=True, env=env)
+    assert r.returncode == 0 and r.stdout.strip().isdigit(), r
+    r = subprocess.run(jailfs_cmd("sim", "spawn", "nosuch"), capture_output=True, text=True,
+                       env=env)
+    assert r.returncode == 1 and r.stderr.startswith("jailfs: "), r
