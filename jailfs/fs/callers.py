@@ -12,7 +12,6 @@ same pid but another start time is a stranger.
 from __future__ import annotations
 
 import logging
-import os
 
 log = logging.getLogger("jailfs.callers")
 

@@ -9,7 +9,7 @@ import subprocess
 import threading
 import time
 
-from fsutil import err, events, kinds, nobody, read, value, write
+from fsutil import err, events, nobody, read, value, write
 
 
 # ------------------------------------------------------------------ .events
