@@ -25,7 +25,8 @@ check "jls inside lists children, relative names" 0 "sub$NL" "" -- jexec web jls
 check "jls -j inside" 0 "sub$NL" "" -- jexec web jls -j sub name
 check "host sees full name" 0 "web.sub$NL" "" -- jls -j web.sub name
 check "parent reads 0 from inside" 0 "0$NL" "" -- jexec web jls -j sub parent
-check "nested jexec" 0 "" "" -- jexec web jexec sub test -e "$MNT/sub"
+check "nested jexec: no jails below sub" 0 "" "" -- jexec web jexec sub jls name
+check "nested jexec: sub is the root" 1 "" "" -- jexec web jexec sub test -e "$MNT/sub"
 check "nested: outer jail invisible" 1 "" "jexec: jail \"web\" not found$NL" -- jexec web jexec web true
 
 # -l: a clean environment

@@ -57,7 +57,7 @@ check "params" 0 "web 1 false true -$NL" "" -- jls -j web name jid dying persist
 check "params by jid" 0 "web 1 false true -$NL" "" -- jls -j 1 name jid dying persist ip6.addr
 check "params all jails" 0 "1 web${NL}2 db$NL" "" -- jls jid name
 check "duplicates collapse" 0 "1 web$NL" "" -- jls -j web jid name jid
-check "empty string vs empty list" 0 "\"\" -$NL" "" -- jls -j web host.domainname ip4.addr
+check "empty string vs empty list" 0 "\"\" -$NL" "" -- jls -j db host.domainname ip4.addr
 check "no-form boolean" 0 "false$NL" "" -- jls -j web nopersist
 check "header" 0 "name jid${NL}web 1${NL}db 2$NL" "" -- jls -h name jid
 
@@ -90,7 +90,8 @@ for w in parent= nodying children.cur= cpuset.id= ip4.addr=; do
 done
 
 # --- quoting
-Q=$(ctl_ok create name=q persist 'host.hostname=a b')
+# (.ctl splits requests like sh: the quotes travel inside the request)
+Q=$(ctl_ok create name=q persist "'host.hostname=a b'")
 check "unquoted" 0 "a b -$NL" "" -- jls -j q host.hostname ip4.addr
 check "-q" 0 "\"a b\" \"\" \"\"$NL" "" -- jls -q -j q host.hostname host.domainname ip4.addr
 
