@@ -176,9 +176,17 @@ class Kernel:
             found = candidate
         return found
 
+    def jails_below(self, viewer: Prison, dying: bool = False) -> list[Prison]:
+        """Every descendant of viewer in jid order (allprison order); dying ones with dying."""
+        out = []
+        for jid in self._sorted_jids:
+            pr = self.jids[jid]
+            if (dying or pr.state == ALIVE) and pr.is_descendant_of(viewer):
+                out.append(pr)
+        return out
+
     def dying_below(self, viewer: Prison) -> list[Prison]:
-        return [self.jids[j] for j in self._sorted_jids
-                if self.jids[j].state != ALIVE and self.jids[j].is_descendant_of(viewer)]
+        return [pr for pr in self.jails_below(viewer, dying=True) if pr.state != ALIVE]
 
     def get_values(self, viewer: Prison, pr: Prison, names: Iterable[str] | None = None) -> dict[str, str]:
         """Canonical text of each parameter as `viewer` sees it (no lookup rules)."""

@@ -1,0 +1,246 @@
+"""The `.ctl` request language (docs/ctl.md): one request in, one answer out.
+
+Pure translation from words to kernel calls, so it is tested without a mount.
+`execute(kernel, caller, text)` returns (errno or 0, answer text).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import shlex
+
+from jailfs.kernel import JAIL_ATTACH, JAIL_CREATE, JAIL_DYING, JAIL_UPDATE, Caller, JailError, Kernel
+
+_SET_VERBS = {"create": JAIL_CREATE, "update": JAIL_UPDATE,
+              "createupdate": JAIL_CREATE | JAIL_UPDATE}
+
+
+def execute(k: Kernel, caller: Caller, text: str) -> tuple[int, str]:
+    try:
+        words = shlex.split(text)
+    except ValueError as e:
+        return errno.EINVAL, f"error EINVAL cannot split request: {e}"
+    if not words:
+        return errno.EINVAL, "error EINVAL empty request"
+    verb, args = words[0], words[1:]
+    handler = _VERBS.get(verb)
+    if handler is None:
+        return errno.EINVAL, f"error EINVAL unknown request: {verb}"
+    try:
+        answer = handler(k, caller, args)
+    except JailError as e:
+        return e.errno, f"error {e.name} {e}"
+    except (ValueError, IndexError):
+        return errno.EINVAL, f"error EINVAL usage: {_USAGE[verb]}"
+    return 0, answer
+
+
+# ------------------------------------------------------------------- helpers
+
+def _params(words: list[str]) -> list[tuple[str, str | None]]:
+    out = []
+    for word in words:
+        name, eq, value = word.partition("=")
+        out.append((name, value if eq else None))
+    return out
+
+
+def _key(word: str) -> tuple[str, str]:
+    """A jail as named in a request: all digits is a jid, anything else a name."""
+    return ("jid", word) if word.isdigit() else ("name", word)
+
+
+def _jid_of(k: Kernel, caller: Caller, word: str, op: str) -> int:
+    """JAIL -> jid as the caller sees it; `.` or `0` is the caller's own prison."""
+    if word in (".", "0"):
+        return caller.prison.jid
+    if word.isdigit():
+        return int(word)
+    try:
+        return k.lookup(caller, word).jid
+    except JailError as e:
+        e.op = op
+        raise
+
+
+def _need_root(caller: Caller, op: str) -> None:
+    if caller.uid != 0:
+        raise JailError(errno.EPERM, "", op)
+
+
+def _proc(k: Kernel, caller: Caller, word: str, op: str):
+    """A simulated process the caller can see: in its own prison or below."""
+    proc = k.procs.get(int(word))
+    if proc is None or not (proc.prison is caller.prison or proc.prison.is_descendant_of(caller.prison)):
+        raise JailError(errno.ESRCH, f"no process {word}", op)
+    return proc
+
+
+def _ok(value=None, lines=()) -> str:
+    head = "ok" if value is None else f"ok {value}"
+    return "\n".join([head, *lines])
+
+
+# ------------------------------------------------------------------- jail requests
+
+def _jail_set_verb(flags: int):
+    def run(k, caller, args):
+        return _ok(k.jail_set(caller, _params(args), flags))
+    return run
+
+
+def _set(k, caller, args):
+    kind, value = _key(args[0])
+    return _ok(k.jail_set(caller, [(kind, value)] + _params(args[1:]), JAIL_UPDATE))
+
+
+def _remove(k, caller, args):
+    (word,) = args
+    k.jail_remove(caller, _jid_of(k, caller, word, "jail_remove"))
+    return _ok()
+
+
+def _get(k, caller, args):
+    flags = 0
+    if args and args[0] == "-d":
+        flags, args = JAIL_DYING, args[1:]
+    names = args[1:] or None
+    values = k.jail_get(caller, _key(args[0]), names, flags)
+    jid = values["jid"]
+    order = names if names is not None else list(values)
+    return _ok(jid, [f"{name}={shlex.quote(values[name])}" for name in order])
+
+
+def _list(k, caller, args):
+    dying = args == ["-d"]
+    if args and not dying:
+        raise ValueError
+    return _ok(None, [f"{pr.jid} {pr.relname(caller.prison)}"
+                      for pr in k.jails_below(caller.prison, dying)])
+
+
+def _attach(k, caller, args):
+    """Attach real Linux process PID (and what it starts later) to JAIL."""
+    word, pid_word = args
+    real_pid = int(pid_word)
+    if not os.path.exists(f"/proc/{real_pid}"):
+        raise JailError(errno.ESRCH, f"no process {real_pid}", "jail_attach")
+    jid = _jid_of(k, caller, word, "jail_attach")
+    proc = next((p for p in k.procs.values() if p.real_pid == real_pid and p.state == "running"), None)
+    if proc is not None:
+        k.jail_attach(proc, jid)
+        return _ok()
+    # First sight of this process: it enters the kernel where its caller stands.
+    proc = k.spawn(caller.prison.jid, caller.uid, real_pid=real_pid)
+    try:
+        k.jail_attach(proc, jid)
+    except JailError:
+        k.kill(proc)
+        raise
+    return _ok()
+
+
+# ------------------------------------------------------------------- the simulated world
+
+def _spawn(k, caller, args):
+    _need_root(caller, "spawn")
+    return _ok(k.spawn(_jid_of(k, caller, args[0], "spawn"), caller.uid).pid)
+
+
+def _proc_verb(method: str):
+    def run(k, caller, args):
+        _need_root(caller, method)
+        (pid,) = args
+        result = getattr(k, method)(_proc(k, caller, pid, method))
+        return _ok(result.pid if result is not None else None)
+    return run
+
+
+def _open(k, caller, args):
+    _need_root(caller, "open")
+    return _ok(k.open_file(_proc(k, caller, args[0], "open"), *args[1:2]))
+
+
+def _socket(k, caller, args):
+    _need_root(caller, "socket")
+    return _ok(k.socket(_proc(k, caller, args[0], "socket"), *args[1:2]))
+
+
+def _connect(k, caller, args):
+    _need_root(caller, "connect")
+    pid, laddr, raddr = args
+    return _ok(k.tcp_connect(_proc(k, caller, pid, "connect"), laddr, raddr))
+
+
+def _close(k, caller, args):
+    _need_root(caller, "close")
+    pid, fd = args
+    k.close(_proc(k, caller, pid, "close"), int(fd))
+    return _ok()
+
+
+def _pass(k, caller, args):
+    _need_root(caller, "pass")
+    pid, fd, to = args
+    return _ok(k.pass_fd(_proc(k, caller, pid, "pass"), int(fd), _proc(k, caller, to, "pass")))
+
+
+def _hold_verb(kind: str, arity: int):
+    def run(k, caller, args):
+        _need_root(caller, kind)
+        if len(args) != arity + 1:
+            raise ValueError
+        return _ok(k.hold(_proc(k, caller, args[0], kind), kind, " on ".join(args[1:])))
+    return run
+
+
+def _unmount(k, caller, args):
+    _need_root(caller, "unmount")
+    (ident,) = args
+    k.release(int(ident))
+    return _ok()
+
+
+def _advance(k, caller, args):
+    _need_root(caller, "advance")
+    (seconds,) = args
+    return _ok(f"{k.advance(float(seconds)):g}")
+
+
+def _clock(k, caller, args):
+    if args:
+        raise ValueError
+    return _ok(f"{k.clock.now:g}")
+
+
+def _check(k, caller, args):
+    try:
+        k.check_invariants()
+    except AssertionError as e:
+        raise JailError(errno.EIO, f"invariant broken: {e}", "check")
+    return _ok()
+
+
+_VERBS = {
+    **{verb: _jail_set_verb(flags) for verb, flags in _SET_VERBS.items()},
+    "set": _set, "remove": _remove, "get": _get, "list": _list, "attach": _attach,
+    "spawn": _spawn, "fork": _proc_verb("fork"), "exit": _proc_verb("exit"),
+    "reap": _proc_verb("reap"), "kill": _proc_verb("kill"),
+    "open": _open, "socket": _socket, "connect": _connect, "close": _close, "pass": _pass,
+    "mount": _hold_verb("mount", 2), "sigio": _hold_verb("sigio", 1), "acct": _hold_verb("acct", 1),
+    "unmount": _unmount, "release": _unmount,
+    "advance": _advance, "clock": _clock, "check": _check,
+}
+
+_USAGE = {
+    "create": "create PARAM[=VALUE] ...", "update": "update PARAM[=VALUE] ...",
+    "createupdate": "createupdate PARAM[=VALUE] ...", "set": "set JAIL PARAM[=VALUE] ...",
+    "remove": "remove JAIL", "get": "get [-d] JAIL [PARAM ...]", "list": "list [-d]",
+    "attach": "attach JAIL PID", "spawn": "spawn JAIL", "fork": "fork PID", "exit": "exit PID",
+    "reap": "reap PID", "kill": "kill PID", "open": "open PID [PATH]",
+    "socket": "socket PID [udp|tcp|unix]", "connect": "connect PID LADDR:PORT RADDR:PORT",
+    "close": "close PID FD", "pass": "pass PID FD TOPID", "mount": "mount PID FSTYPE PATH",
+    "sigio": "sigio PID FD", "acct": "acct PID PATH", "unmount": "unmount ID", "release": "release ID",
+    "advance": "advance SECONDS", "clock": "clock", "check": "check",
+}
