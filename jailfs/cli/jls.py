@@ -19,10 +19,7 @@ import sys
 from . import jlsformat as F
 from .mountfind import MountError, ctl_answer, find_mount, quote
 
-try:                                    # the kernel package re-exports it...
-    from jailfs.kernel import PARAMS    # type: ignore[attr-defined]
-except ImportError:                     # ...once the lead's __init__ lands
-    from jailfs.kernel.params import PARAMS
+from jailfs.kernel import PARAMS
 
 PROG = "jls"
 USAGE = "usage: jls [-dhNnqv] [-j jail] [param ...]"

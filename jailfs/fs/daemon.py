@@ -183,16 +183,15 @@ def build(conf: str | None = None):
     fs = JailFS(k)
     k.signal_real = fs.signal_real
     if conf:
+        from jailfs.conf import apply_conf
         try:
-            from jailfs.conf import apply_conf
-        except ImportError:
-            raise MountFailed("--conf: jailfs.conf.apply_conf is not available in this build")
-        try:
-            apply_conf(k, conf)
+            result = apply_conf(k, conf)
         except OSError as e:
             raise MountFailed(f"{conf}: {e.strerror or e}")
         except Exception as e:   # noqa: BLE001 - JailError or a parse error: one line
             raise MountFailed(f"{conf}: {e}")
+        if result.errors:           # a half-applied file is refused, not mounted
+            raise MountFailed("\n".join(result.errors))
     return k, fs
 
 

@@ -7,7 +7,6 @@ import os
 import subprocess
 from pathlib import Path
 
-import pytest
 
 
 def read(path) -> str:
@@ -63,14 +62,5 @@ def nobody(*cmd: str, **kw) -> subprocess.CompletedProcess:
                            *cmd], capture_output=True, text=True, timeout=30, **kw)
 
 
-def have_ctl() -> bool:
-    try:
-        from jailfs import ctl  # noqa: F401
-        return hasattr(ctl, "execute")
-    except ImportError:
-        return False
-
-
-needs_ctl = pytest.mark.skipif(not have_ctl(), reason="jailfs.ctl not available yet")
 
 E = errno

@@ -7,7 +7,7 @@ import os
 import subprocess
 
 from conftest import daemon_env, jailfs_cmd
-from fsutil import events, needs_ctl, nobody, value
+from fsutil import events, nobody, value
 
 
 def test_ctl_mode_and_empty_answer_before_any_request(jailfs_mount):
@@ -25,7 +25,6 @@ def test_ctl_check_answers_ok(jailfs_mount):
     assert code == 0 and answer.startswith("ok"), answer
 
 
-@needs_ctl
 def test_ctl_create_and_error_on_same_descriptor(jailfs_mount):
     m = jailfs_mount.path
     code, answer = jailfs_mount.ctl("create name=web persist host.hostname=www")
@@ -36,7 +35,6 @@ def test_ctl_create_and_error_on_same_descriptor(jailfs_mount):
     assert events(m)[-1].split()[1] == "refused"
 
 
-@needs_ctl
 def test_ctl_shell_transaction(jailfs_mount):
     m = jailfs_mount.path
     r = subprocess.run(["bash", "-c", f"exec 3<>{m}/.ctl; echo 'create name=a persist' >&3; "
@@ -44,7 +42,6 @@ def test_ctl_shell_transaction(jailfs_mount):
     assert r.stdout.startswith("ok "), r
 
 
-@needs_ctl
 def test_ctl_non_root_state_change_eperm(jailfs_mount):
     m = jailfs_mount.path
     r = nobody("bash", "-c", f"exec 3<>{m}/.ctl; echo 'create name=a persist' >&3; cat <&3")
@@ -52,7 +49,6 @@ def test_ctl_non_root_state_change_eperm(jailfs_mount):
     assert not os.path.exists(m / "a")
 
 
-@needs_ctl
 def test_jailfs_sim(jailfs_mount):
     m = jailfs_mount.path
     os.mkdir(m / "web")

@@ -139,10 +139,6 @@ def test_missing_mountpoint_fails(tmp_path):
 
 
 def test_conf_creates_jails_at_start(mount_factory, tmp_path):
-    try:
-        from jailfs.conf import apply_conf  # noqa: F401
-    except ImportError:
-        pytest.skip("jailfs.conf.apply_conf not available")
     conf = tmp_path / "jail.conf"
     conf.write_text('web { persist; host.hostname = "www.example"; path = "/"; }\n')
     m = mount_factory("--conf", str(conf))
@@ -150,10 +146,6 @@ def test_conf_creates_jails_at_start(mount_factory, tmp_path):
 
 
 def test_bad_conf_fails_to_mount(mp, tmp_path):
-    try:
-        from jailfs.conf import apply_conf  # noqa: F401
-    except ImportError:
-        pytest.skip("jailfs.conf.apply_conf not available")
     conf = tmp_path / "bad.conf"
     conf.write_text("web { persist; securelevel = notanumber; }\n")
     r = subprocess.run(jailfs_cmd("mount", str(mp), "--conf", str(conf)), capture_output=True,

@@ -44,7 +44,7 @@ check "no form" 0 "" "" -- jail -c name=nf persist allow.nomount allow.set_hostn
 same "allow.mount off" "$(cat "$MNT/nf/allow.mount")" "false"
 
 # removal
-check "remove silent" 0 "" "" $NOCONF -- jail $NOCONF -r web
+check "remove silent" 0 "" "" -- jail $NOCONF -r web
 gone web && same "web gone" yes yes || same "web gone" no yes
 check "remove missing" 1 "" 'jail: "web" not found' -- jail $NOCONF -r web
 check "remove several notes" 0 "vj: removed

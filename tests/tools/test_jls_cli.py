@@ -14,7 +14,7 @@ import pytest
 from jailfs.cli import jls as J
 from jailfs.cli.mountfind import CtlAnswer
 
-kernel_mod = pytest.importorskip("jailfs.kernel.kernel")
+import jailfs.kernel.kernel as kernel_mod  # noqa: E402
 Kernel = kernel_mod.Kernel
 JAIL_CREATE, JAIL_UPDATE, JAIL_DYING = (kernel_mod.JAIL_CREATE, kernel_mod.JAIL_UPDATE,
                                         kernel_mod.JAIL_DYING)
