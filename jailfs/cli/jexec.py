@@ -25,6 +25,7 @@ import re
 import shlex
 import sys
 
+from .bsdgetopt import bsd_getopt
 from .mountfind import MountError, ctl_answer, find_mount, quote
 
 PROG = "jexec"
@@ -39,41 +40,6 @@ class Fatal(Exception):
 
 class Usage(Exception):
     pass
-
-
-def _getopt(args: list[str], optstring: str):
-    """BSD getopt(3) (stops at the first operand); errors raise Usage."""
-    opts = []
-    i = 0
-    while i < len(args):
-        a = args[i]
-        if a == "--":
-            i += 1
-            break
-        if not a.startswith("-") or a == "-":
-            break
-        j = 1
-        while j < len(a):
-            c = a[j]
-            k = optstring.find(c)
-            if c == ":" or k < 0:
-                sys.stderr.write(f"{PROG}: illegal option -- {c}\n")
-                raise Usage()
-            if optstring[k + 1:k + 2] == ":":
-                if j + 1 < len(a):
-                    val = a[j + 1:]
-                elif i + 1 < len(args):
-                    i += 1
-                    val = args[i]
-                else:
-                    sys.stderr.write(f"{PROG}: option requires an argument -- {c}\n")
-                    raise Usage()
-                opts.append((c, val))
-                break
-            opts.append((c, None))
-            j += 1
-        i += 1
-    return opts, args[i:]
 
 
 def _strtoul_int(s: str) -> int | None:
@@ -166,7 +132,9 @@ def attach(mount: str, jid: int) -> None:
 
 def run(argv: list[str]) -> int:
     try:
-        opts, args = _getopt(argv, "d:lnu:U:")
+        opts, args = bsd_getopt(PROG, argv, "d:lnu:U:")
+        if opts and opts[-1][0] == "?":
+            raise Usage()
     except Usage:
         raise Fatal(None)
     clean = False
