@@ -27,6 +27,7 @@ import socket
 import sys
 import time
 
+from jailfs.cli.bsdlib import quote_char
 from jailfs.cli.mountfind import MountError, ctl_answer, find_mount, quote
 from jailfs.conf import (CfJail, ConfError, bool_param, check_bool_int,
                          load_config, wild_jail_match, wild_jail_name)
@@ -86,14 +87,7 @@ def out(text: str) -> None:
 
 def quoted_print(s: str) -> str:
     """jail.c quoted_print: quote a value holding spaces or quotes."""
-    if s == "" or "'" in s:
-        qc = '"'
-    elif '"' in s:
-        qc = "'"
-    elif " " in s or "\t" in s:
-        qc = '"'
-    else:
-        qc = ""
+    qc = quote_char(s)
     body = "".join("\\" + c if (c == "\\" or (qc and c == qc)) else c
                    for c in s)
     return f"{qc}{body}{qc}"

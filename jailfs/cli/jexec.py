@@ -25,7 +25,7 @@ import re
 import shlex
 import sys
 
-from .bsdgetopt import bsd_getopt
+from .bsdlib import bsd_getopt
 from .mountfind import MountError, ctl_answer, find_mount, quote
 
 PROG = "jexec"

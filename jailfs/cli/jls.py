@@ -17,7 +17,7 @@ import shlex
 import sys
 
 from . import jlsformat as F
-from .bsdgetopt import bsd_getopt
+from .bsdlib import bsd_getopt
 from .mountfind import MountError, ctl_answer, find_mount, quote
 
 from jailfs.kernel import PARAMS

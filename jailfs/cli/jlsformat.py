@@ -22,6 +22,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .bsdlib import quote_char
+
 __all__ = [
     "PRINT_DEFAULT", "PRINT_HEADER", "PRINT_NAMEVAL", "PRINT_QUOTED",
     "PRINT_SKIP", "PRINT_VERBOSE", "PRINT_JAIL_NAME",
@@ -342,14 +344,7 @@ def _quoted_print(out: Out, pflags: int, name: str, value: str) -> None:
         # An empty string is always shown as "", in every mode.
         out.field(name, '""', "")
         return
-    if "'" in value:
-        qc = '"'
-    elif '"' in value:
-        qc = "'"
-    elif " " in value or "\t" in value:
-        qc = '"'
-    else:
-        qc = ""
+    qc = quote_char(value)
     if qc and pflags & PRINT_QUOTED:
         out.text(qc)
     out.field(name, value, value)

@@ -1,4 +1,4 @@
-"""BSD getopt(3), shared by the FreeBSD work-alikes: options stop at the first operand."""
+"""Small routines the FreeBSD work-alikes share: BSD getopt(3), and quoting as jail.c and jls.c quote."""
 
 import sys
 
@@ -42,3 +42,13 @@ def bsd_getopt(prog: str, args: list[str], optstring: str):
             j += 1
         i += 1
     return opts, args[i:]
+
+
+def quote_char(value: str) -> str:
+    """The quote jail.c and jls.c put around a value: \" unless the value holds a
+    double quote and no single one; none when it needs no quoting."""
+    if value == "" or "'" in value:
+        return '"'
+    if '"' in value:
+        return "'"
+    return '"' if " " in value or "\t" in value else ""
