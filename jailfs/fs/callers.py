@@ -12,6 +12,7 @@ same pid but another start time is a stranger.
 from __future__ import annotations
 
 import logging
+import os
 
 log = logging.getLogger("jailfs.callers")
 
@@ -31,6 +32,28 @@ def proc_stat(pid: int) -> tuple[int, int] | None:
         return int(rest[1]), int(rest[19])
     except (IndexError, ValueError):
         return None
+
+
+def descendants(pid: int) -> list[int]:
+    """Every live Linux process below ``pid`` (children, grandchildren, ...)."""
+    children: dict[int, list[int]] = {}
+    try:
+        names = os.listdir("/proc")
+    except OSError:
+        return []
+    for name in names:
+        if not name.isdigit():
+            continue
+        st = proc_stat(int(name))
+        if st is not None:
+            children.setdefault(st[0], []).append(int(name))
+    out, todo = [], [pid]
+    while todo:
+        for c in children.get(todo.pop(), ()):
+            if c not in out:
+                out.append(c)
+                todo.append(c)
+    return out
 
 
 def thread_group(pid: int) -> int:

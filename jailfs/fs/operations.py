@@ -25,6 +25,7 @@ import functools
 import logging
 import os
 import select
+import signal
 import stat
 import time
 
@@ -33,7 +34,7 @@ import trio
 from pyfuse3 import FUSEError
 
 from . import inodes as I
-from .callers import CallerResolver
+from .callers import CallerResolver, descendants
 from .eventlog import EventLog, field
 
 log = logging.getLogger("jailfs.fs")
@@ -58,6 +59,13 @@ _DIR_KINDS = (K_ROOT, K_DIR, K_DYINGDIR, K_DOTDYING, K_DOTJID)
 
 def _errname(code: int) -> str:
     return errno.errorcode.get(code, str(code))
+
+
+def _signal(pid: int, sig: int) -> None:
+    try:
+        os.kill(pid, sig)
+    except OSError:
+        pass
 
 
 class Node:
@@ -493,14 +501,25 @@ class JailFS(pyfuse3.Operations):
                 self._pending_watch.append(proc)
 
     def signal_real(self, real_pid: int) -> None:
-        """The kernel kills a jail's processes: SIGKILL the real ones we know."""
+        """The kernel kills a jail's processes: SIGKILL the real ones we know,
+        and every process they started (those are in the jail too, though the
+        kernel only knows the attached one).  The tree is stopped first so that
+        nothing forks away or is reparented (out of the jail) while it is killed."""
         for proc in list(self.k.procs.values()):
             if proc.real_pid == real_pid and self.callers.is_alive(proc):
-                try:
-                    os.kill(real_pid, 9)
-                    log.info("killed real process %d (jail removed)", real_pid)
-                except OSError:
-                    pass
+                doomed = [real_pid]
+                _signal(real_pid, signal.SIGSTOP)
+                for _ in range(100):             # until the stopped tree stops growing
+                    fresh = [p for p in descendants(real_pid) if p not in doomed]
+                    if not fresh:
+                        break
+                    for pid in fresh:
+                        _signal(pid, signal.SIGSTOP)
+                    doomed.extend(fresh)
+                for pid in doomed:
+                    _signal(pid, signal.SIGKILL)
+                log.info("killed real process %d and %d process(es) it started (jail removed)",
+                         real_pid, len(doomed) - 1)
                 return
 
     async def run_watchers(self, nursery) -> None:
