@@ -7,16 +7,20 @@ Pure translation from words to kernel calls, so it is tested without a mount.
 from __future__ import annotations
 
 import errno
+import math
 import os
 import shlex
 
-from jailfs.kernel import JAIL_ATTACH, JAIL_CREATE, JAIL_DYING, JAIL_UPDATE, Caller, JailError, Kernel
+from jailfs.kernel import JAIL_CREATE, JAIL_DYING, JAIL_UPDATE, Caller, JailError, Kernel
 
 _SET_VERBS = {"create": JAIL_CREATE, "update": JAIL_UPDATE,
               "createupdate": JAIL_CREATE | JAIL_UPDATE}
 
 
-def execute(k: Kernel, caller: Caller, text: str) -> tuple[int, str]:
+def execute(k: Kernel, caller: Caller, text: str, *, prison_of=None) -> tuple[int, str]:
+    """Run one request. ``prison_of(real_pid) -> Prison`` tells which prison a
+    real Linux process is in (the filesystem passes its caller resolver); by
+    default its parent chain is walked over the kernel's attached processes."""
     try:
         words = shlex.split(text)
     except ValueError as e:
@@ -28,7 +32,10 @@ def execute(k: Kernel, caller: Caller, text: str) -> tuple[int, str]:
     if handler is None:
         return errno.EINVAL, f"error EINVAL unknown request: {verb}"
     try:
-        answer = handler(k, caller, args)
+        if verb == "attach":
+            answer = _attach(k, caller, args, prison_of)
+        else:
+            answer = handler(k, caller, args)
     except JailError as e:
         return e.errno, f"error {e.name} {e}"
     except (ValueError, IndexError):
@@ -64,6 +71,15 @@ def _jid_of(k: Kernel, caller: Caller, word: str, op: str) -> int:
         raise
 
 
+def _visible(caller: Caller, pr) -> bool:
+    return pr is caller.prison or pr.is_descendant_of(caller.prison)
+
+
+def _number(x: float) -> str:
+    """A clock value: no exponent, at most microseconds."""
+    return f"{x:.6f}".rstrip("0").rstrip(".")
+
+
 def _need_root(caller: Caller, op: str) -> None:
     if caller.uid != 0:
         raise JailError(errno.EPERM, "", op)
@@ -72,7 +88,7 @@ def _need_root(caller: Caller, op: str) -> None:
 def _proc(k: Kernel, caller: Caller, word: str, op: str):
     """A simulated process the caller can see: in its own prison or below."""
     proc = k.procs.get(int(word))
-    if proc is None or not (proc.prison is caller.prison or proc.prison.is_descendant_of(caller.prison)):
+    if proc is None or not _visible(caller, proc.prison):
         raise JailError(errno.ESRCH, f"no process {word}", op)
     return proc
 
@@ -108,7 +124,11 @@ def _get(k, caller, args):
     names = args[1:] or None
     values = k.jail_get(caller, _key(args[0]), names, flags)
     jid = values["jid"]
-    order = names if names is not None else list(values)
+    if names is not None:
+        order = names
+    else:                           # jls's order
+        order = [n for n in k.param_names() if n in values]
+        order += [n for n in values if n not in order]
     return _ok(jid, [f"{name}={shlex.quote(values[name])}" for name in order])
 
 
@@ -120,19 +140,29 @@ def _list(k, caller, args):
                       for pr in k.jails_below(caller.prison, dying)])
 
 
-def _attach(k, caller, args):
-    """Attach real Linux process PID (and what it starts later) to JAIL."""
+def _attach(k, caller, args, prison_of=None):
+    """Attach real Linux process PID (and what it starts later) to JAIL.
+
+    The process must be one the caller can see: in the caller's prison or
+    below (a jailed caller cannot pull a host process into its jail)."""
     word, pid_word = args
     real_pid = int(pid_word)
-    if not os.path.exists(f"/proc/{real_pid}"):
+    if real_pid <= 0 or not os.path.exists(f"/proc/{real_pid}"):
+        raise JailError(errno.ESRCH, f"no process {real_pid}", "jail_attach")
+    if prison_of is None:
+        from jailfs.fs.callers import CallerResolver
+        prison_of = CallerResolver(k).prison_of
+    where = prison_of(real_pid)
+    if not _visible(caller, where):
         raise JailError(errno.ESRCH, f"no process {real_pid}", "jail_attach")
     jid = _jid_of(k, caller, word, "jail_attach")
     proc = next((p for p in k.procs.values() if p.real_pid == real_pid and p.state == "running"), None)
     if proc is not None:
         k.jail_attach(proc, jid)
         return _ok()
-    # First sight of this process: it enters the kernel where its caller stands.
-    proc = k.spawn(caller.prison.jid, caller.uid, real_pid=real_pid)
+    # First sight of this process: it enters the kernel in the prison it is in
+    # (its parent chain's), then attaches from there.
+    proc = k.spawn(where.jid, caller.uid, real_pid=real_pid)
     try:
         k.jail_attach(proc, jid)
     except JailError:
@@ -145,7 +175,12 @@ def _attach(k, caller, args):
 
 def _spawn(k, caller, args):
     _need_root(caller, "spawn")
-    return _ok(k.spawn(_jid_of(k, caller, args[0], "spawn"), caller.uid).pid)
+    (word,) = args
+    jid = _jid_of(k, caller, word, "spawn")
+    pr = k.by_jid(jid)
+    if pr is not None and not _visible(caller, pr):     # a jid outside the caller's view
+        raise JailError(errno.ENOENT, f"jail {jid} not found", "spawn")
+    return _ok(k.spawn(jid, caller.uid).pid)
 
 
 def _proc_verb(method: str):
@@ -198,6 +233,9 @@ def _hold_verb(kind: str, arity: int):
 def _unmount(k, caller, args):
     _need_root(caller, "unmount")
     (ident,) = args
+    holder = k.holders.get(int(ident))
+    if holder is not None and not _visible(caller, holder.cred.prison):
+        raise JailError(errno.ENOENT, f"no holder {ident}", "release")
     k.release(int(ident))
     return _ok()
 
@@ -205,13 +243,16 @@ def _unmount(k, caller, args):
 def _advance(k, caller, args):
     _need_root(caller, "advance")
     (seconds,) = args
-    return _ok(f"{k.advance(float(seconds)):g}")
+    value = float(seconds)
+    if not math.isfinite(value):
+        raise ValueError(seconds)
+    return _ok(_number(k.advance(value)))
 
 
 def _clock(k, caller, args):
     if args:
         raise ValueError
-    return _ok(f"{k.clock.now:g}")
+    return _ok(_number(k.clock.now))
 
 
 def _check(k, caller, args):
