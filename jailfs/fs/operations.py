@@ -841,7 +841,10 @@ class JailFS(pyfuse3.Operations):
             return errno.ENOSYS, f"error ENOSYS .ctl requests are not available ({missing})"
         before = self._refused_seen
         try:
-            code, answer = execute(self.k, caller, text)
+            if self._ctl_execute is None:     # which prison a real pid is in: this mount's view
+                code, answer = execute(self.k, caller, text, prison_of=self.callers.prison_of)
+            else:
+                code, answer = execute(self.k, caller, text)
         except Exception as e:      # noqa: BLE001
             if type(e).__name__ == "JailError":
                 code, answer = e.errno, f"error {_errname(e.errno)} {e}"
