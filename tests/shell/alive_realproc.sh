@@ -1,0 +1,66 @@
+#!/bin/sh
+# A real Linux process attached to a jail holds it alive (pr_uref) while it
+# runs; rmdir SIGKILLs it (and what it started), and the jail goes once the
+# daemon sees the process end.
+. "$(dirname "$0")/lib/alive.subr"
+
+# state PID: the process's state letter (Z for a zombie), empty when gone
+state() { sed 's/.*) \(.\).*/\1/' "/proc/$1/stat" 2>/dev/null; }
+dead() { _s=$(state "$1"); [ -z "$_s" ] || [ "$_s" = Z ]; }
+no_dying() { [ -z "$(ls "$MNT/.dying")" ]; }
+
+# --- attached through .ctl
+expect 0 "" "" -- mkdir rp
+sleep 300 &
+SP=$!; started $SP
+expect 0 "" "" -- jailfs sim attach rp "$SP"
+expect 0 "" "" -- grep -qx "process [0-9]* (running, real pid $SP): uref 1" rp/.refs
+expect 0 "total pr_ref=2 pr_uref=2" "" -- total rp
+expect 0 "" "" -- sh -c 'echo 0 > rp/persist'
+expect 0 "total pr_ref=1 pr_uref=1" "" -- total rp
+sleep 0.3
+expect 0 "false" "" -- cat rp/dying                 # the process alone keeps it alive
+expect 0 "S" "" -- state "$SP"
+expect 0 "" "" -- rmdir rp
+expect 0 "" "" -- wait_for 10 dead "$SP"
+wait "$SP"; is "sleep was SIGKILLed" "$?" 137
+expect 2 "" "ls: cannot access 'rp': No such file or directory" -- ls -d rp
+expect 0 "" "" -- wait_for 10 no_dying
+expect 0 "" "" -- sh -c "grep -q 'freed jid=1 name=rp\$' .events"
+expect 0 "" "" -- jailfs sim check
+
+# --- attached by jexec; it ends by itself: the non-persistent jail goes with it
+expect 0 "" "" -- mkdir web
+jexec web sleep 300 &
+JP=$!; started $JP
+expect 0 "" "" -- wait_for 10 grep -q "real pid $JP)" web/.refs   # jexec attached itself, then exec'd sleep
+expect 0 "sleep" "" -- cat "/proc/$JP/comm"
+expect 0 "" "" -- sh -c 'echo 0 > web/persist'
+expect 0 "false" "" -- cat web/dying
+kill -TERM "$JP"
+wait "$JP"; is "sleep ended by SIGTERM" "$?" 143
+gone_web() { [ ! -e "$MNT/web" ] && no_dying; }
+expect 0 "" "" -- wait_for 10 gone_web
+expect 0 "" "" -- sh -c "grep -q 'freed jid=2 name=web\$' .events"
+
+# --- removing the jail kills what its process started too
+expect 0 "" "" -- mkdir box
+jexec box sh -c 'sleep 300 & echo $! > "$1"; wait' sh "$OUT/child" &
+BP=$!; started $BP
+expect 0 "" "" -- wait_for 10 test -s "$OUT/child"
+CP=$(cat "$OUT/child"); started "$CP"
+expect 0 "" "" -- wait_for 10 grep -q "real pid $BP)" box/.refs
+expect 0 "S" "" -- state "$CP"
+expect 0 "" "" -- rmdir box
+expect 0 "" "" -- wait_for 10 dead "$BP"
+wait "$BP"; is "the attached shell was SIGKILLed" "$?" 137
+expect 0 "" "" -- wait_for 10 dead "$CP"           # not left behind, reparented to the host
+expect 0 "" "" -- wait_for 10 no_dying
+expect 0 "" "" -- jailfs sim check
+
+# --- a process that cannot be attached: errors
+expect 0 "" "" -- mkdir keep
+expect 1 "" "jailfs: no process 999999999" -- jailfs sim attach keep 999999999
+expect 1 "" "jailfs: jail \"nope\" not found" -- jailfs sim attach nope "$$"
+expect 0 "" "" -- jailfs sim check
+done_testing

@@ -1,0 +1,485 @@
+"""The .ctl request language (jailfs/ctl.py) against a real Kernel, no mount.
+
+Every verb through ``execute(kernel, caller, text)``: its answer, its errors
+(``error ENAME message`` with the errno returned beside it), non-root callers
+refused, and a jailed caller confined to its own jail and below.  The kernel's
+invariants are checked after every request.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import shlex
+import subprocess
+
+import pytest
+
+from jailfs.ctl import execute
+from jailfs.kernel import Caller, Kernel
+
+
+class World:
+    def __init__(self):
+        self.k = Kernel()
+        self.host = Caller(self.k.prison0, uid=0)
+        self.user = Caller(self.k.prison0, uid=1001)
+
+    def run(self, text, caller=None, **kw):
+        code, answer = execute(self.k, caller or self.host, text, **kw)
+        self.k.check_invariants()
+        return code, answer
+
+    def ok(self, text, caller=None, **kw):
+        code, answer = self.run(text, caller, **kw)
+        assert code == 0, answer
+        head, *rest = answer.split("\n")
+        assert head == "ok" or head.startswith("ok "), answer
+        return head[3:] if rest == [] else (head[3:], rest)
+
+    def err(self, text, caller=None, **kw):
+        code, answer = self.run(text, caller, **kw)
+        assert code != 0, answer
+        assert "\n" not in answer
+        word, name, msg = answer.split(" ", 2)
+        assert word == "error"
+        assert errno.errorcode[code] == name, answer
+        return name, msg
+
+    def jailed(self, name, uid=0):
+        return Caller(self.k.lookup(self.host, name), uid=uid)
+
+
+@pytest.fixture
+def w():
+    return World()
+
+
+# ------------------------------------------------------------------ the language
+
+def test_empty_and_unknown_requests(w):
+    assert w.err("") == ("EINVAL", "empty request")
+    assert w.err("   \n") == ("EINVAL", "empty request")
+    assert w.err("frobnicate x") == ("EINVAL", "unknown request: frobnicate")
+    name, msg = w.err("create name='unterminated")
+    assert name == "EINVAL" and msg.startswith("cannot split request: ")
+
+
+def test_usage_errors_name_the_form(w):
+    assert w.err("remove") == ("EINVAL", "usage: remove JAIL")
+    assert w.err("remove a b") == ("EINVAL", "usage: remove JAIL")
+    assert w.err("list -x") == ("EINVAL", "usage: list [-d]")
+    assert w.err("fork") == ("EINVAL", "usage: fork PID")
+    assert w.err("fork x") == ("EINVAL", "usage: fork PID")
+    assert w.err("close 1") == ("EINVAL", "usage: close PID FD")
+    assert w.err("connect 1 a") == ("EINVAL", "usage: connect PID LADDR:PORT RADDR:PORT")
+    assert w.err("pass 1 2") == ("EINVAL", "usage: pass PID FD TOPID")
+    assert w.err("mount 1 nullfs") == ("EINVAL", "usage: mount PID FSTYPE PATH")
+    assert w.err("sigio 1") == ("EINVAL", "usage: sigio PID FD")
+    assert w.err("acct 1 a b") == ("EINVAL", "usage: acct PID PATH")
+    assert w.err("unmount") == ("EINVAL", "usage: unmount ID")
+    assert w.err("advance") == ("EINVAL", "usage: advance SECONDS")
+    assert w.err("advance soon") == ("EINVAL", "usage: advance SECONDS")
+    assert w.err("clock now") == ("EINVAL", "usage: clock")
+    assert w.err("attach web") == ("EINVAL", "usage: attach JAIL PID")
+    assert w.err("spawn") == ("EINVAL", "usage: spawn JAIL")
+    assert w.err("set") == ("EINVAL", "usage: set JAIL PARAM[=VALUE] ...")
+    assert w.err("get") == ("EINVAL", "usage: get [-d] JAIL [PARAM ...]")
+
+
+def test_quoting_like_sh(w):
+    assert w.ok("create name=web persist host.hostname='my host' meta=\"a=1\nb=2\"") == "1"
+    assert w.k.jail_get(w.host, ("name", "web"), ["host.hostname", "meta"]) == {
+        "jid": "1", "host.hostname": "my host", "meta": "a=1\nb=2"}
+    # shlex.join of any value round-trips
+    value = "it's \"quoted\" $HOME `x`"
+    assert w.ok("set web " + shlex.quote(f"host.hostname={value}")) == "1"
+    assert w.ok("get web host.hostname") == ("1", [f"host.hostname={shlex.quote(value)}"])
+
+
+# ------------------------------------------------------------------ jail requests
+
+def test_create_update_createupdate_set(w):
+    assert w.ok("create name=web persist") == "1"
+    assert w.ok("create name=db persist jid=7") == "7"
+    assert w.err("create name=web persist") == ("EEXIST", 'jail "web" already exists')
+    assert w.ok("update name=web host.hostname=a") == "1"
+    assert w.ok("update jid=7 securelevel=2") == "7"
+    assert w.err("update name=nope persist") == ("ENOENT", 'jail "nope" not found')
+    assert w.ok("createupdate name=web host.hostname=b") == "1"
+    assert w.ok("createupdate name=new persist") == "2"     # explicit jid 7 did not move lastprid
+    assert w.ok("set web host.hostname=c children.max=3") == "1"
+    assert w.ok("set 7 host.hostname=d") == "7"
+    assert w.err("set web securelevel=abc") == ("EINVAL", 'securelevel: non-integer value "abc"')
+    assert w.err("set web nosuch=1") == ("EINVAL", "unknown parameter: nosuch")
+    assert w.err("set 99 persist") == ("ENOENT", "jail 99 not found")
+    vals = w.k.jail_get(w.host, ("name", "web"), ["host.hostname", "children.max"])
+    assert vals == {"jid": "1", "host.hostname": "c", "children.max": "3"}
+
+
+def test_all_or_nothing(w):
+    w.ok("create name=web persist host.hostname=before")
+    assert w.err("set web host.hostname=after securelevel=x")[0] == "EINVAL"
+    assert w.ok("get web host.hostname") == ("1", ["host.hostname=before"])
+    assert w.err("create name=db persist host.hostname=x ip4.addr=not-an-ip")[0] == "EINVAL"
+    assert w.ok("list") == ("", ["1 web"])
+
+
+def test_bare_booleans_and_meta_deletion(w):
+    w.ok("create name=web persist allow.mount meta='k=v' env=x")
+    assert w.ok("get web persist allow.mount") == ("1", ["persist=true", "allow.mount=true"])
+    w.ok("set web allow.nomount")
+    assert w.ok("get web allow.mount") == ("1", ["allow.mount=false"])
+    w.ok("set web meta.k")
+    assert w.ok("get web meta") == ("1", ["meta=''"])
+
+
+def test_remove(w):
+    w.ok("create name=web persist")
+    w.ok("create name=web.db persist")
+    assert w.ok("remove web") == ""
+    assert w.k.by_jid(1) is None and w.k.by_jid(2) is None
+    assert w.err("remove web") == ("ENOENT", 'jail "web" not found')
+    assert w.err("remove 1") == ("EINVAL", "jail_remove: Invalid argument")
+    assert w.err("remove 0") == ("EINVAL", "jail_remove: Invalid argument")
+
+
+def test_remove_of_a_dying_jail_is_a_no_op(w):
+    w.ok("create name=web persist")
+    pid = w.ok("spawn web")
+    fd = w.ok(f"connect {pid} 192.0.2.1:80 192.0.2.2:999")
+    w.ok(f"close {pid} {fd}")
+    w.ok("remove web")
+    assert w.k.by_jid(1).state == "dying"
+    assert w.ok("remove 1") == ""
+    assert w.k.by_jid(1).state == "dying"
+
+
+def test_get(w):
+    w.ok("create name=web persist host.hostname='a b' ip4.addr=192.0.2.1,192.0.2.2")
+    assert w.ok("get web name host.hostname ip4.addr jid") == (
+        "1", ["name=web", "host.hostname='a b'", "ip4.addr=192.0.2.1,192.0.2.2", "jid=1"])
+    assert w.ok("get 1 dying") == ("1", ["dying=false"])
+    jid, lines = w.ok("get web")
+    assert jid == "1"
+    names = [line.split("=", 1)[0] for line in lines]
+    assert names == list(w.k.param_names())               # jls's order
+    assert "name=web" in lines and "persist=true" in lines
+    assert w.err("get nope") == ("ENOENT", 'jail "nope" not found')
+    assert w.err("get 42") == ("ENOENT", "jail 42 not found")
+    assert w.err("get web nosuch") == ("EINVAL", "unknown parameter: nosuch")
+
+
+def test_get_and_list_dying(w):
+    w.ok("create name=web persist")
+    w.ok("create name=db persist")
+    pid = w.ok("spawn web")
+    w.ok(f"close {pid} " + w.ok(f"connect {pid} 10.0.0.1:1 10.0.0.2:2"))
+    w.ok("remove web")
+    assert w.err("get 1") == ("ENOENT", "jail 1 is dying")
+    assert w.err("get web") == ("ENOENT", 'jail "web" is dying')
+    assert w.ok("get -d 1 name dying") == ("1", ["name=web", "dying=true"])
+    assert w.ok("list") == ("", ["2 db"])
+    assert w.ok("list -d") == ("", ["1 web", "2 db"])
+    w.ok("remove db")
+    assert w.ok("list") == ""
+    assert w.ok("list -d") == ("", ["1 web"])
+
+
+def test_list_names_are_relative(w):
+    w.ok("create name=web persist children.max=2")
+    w.ok("create name=web.db persist")
+    w.ok("create name=other persist")
+    assert w.ok("list") == ("", ["1 web", "2 web.db", "3 other"])
+    assert w.ok("list", w.jailed("web")) == ("", ["2 db"])
+
+
+# ------------------------------------------------------------------ the simulated world
+
+def test_spawn_fork_exit_reap_kill(w):
+    w.ok("create name=web persist")
+    p = w.ok("spawn web")
+    assert p == "100"
+    assert w.ok("spawn 0") == "101"
+    assert w.ok("spawn .") == "102"
+    assert w.k.procs[101].prison is w.k.prison0
+    c = w.ok(f"fork {p}")
+    assert c == "103" and w.k.procs[103].prison.name == "web"
+    assert w.ok(f"exit {c}") == ""
+    assert w.k.procs[103].state == "zombie"
+    assert w.err(f"exit {c}") == ("ESRCH", "process 103 is not running")
+    assert w.err(f"fork {c}") == ("ESRCH", "process 103 is not running")
+    assert w.ok(f"reap {c}") == ""
+    assert 103 not in w.k.procs
+    assert w.err(f"reap {c}") == ("ESRCH", "no process 103")
+    assert w.err(f"reap {p}") == ("ESRCH", "process 100 is not a zombie")
+    assert w.ok(f"kill {p}") == ""
+    assert 100 not in w.k.procs
+    assert w.err("kill 100") == ("ESRCH", "no process 100")
+    assert w.err("spawn nope") == ("ENOENT", 'jail "nope" not found')
+    assert w.err("spawn 55") == ("ENOENT", "jail 55 not found")
+
+
+def test_spawn_in_a_dying_jail(w):
+    w.ok("create name=web persist")
+    p = w.ok("spawn web")
+    w.ok(f"close {p} " + w.ok(f"connect {p} 10.0.0.1:1 10.0.0.2:2"))
+    w.ok("remove web")
+    assert w.err("spawn 1") == ("EINVAL", "jail 1 is dying")
+
+
+def test_descriptors_and_timewait(w):
+    w.ok("create name=web persist")
+    p = w.ok("spawn web")
+    assert w.ok(f"open {p}") == "3"
+    assert w.ok(f"open {p} /etc/motd") == "4"
+    assert w.ok(f"socket {p}") == "5"
+    assert w.ok(f"socket {p} unix") == "6"
+    assert w.err(f"socket {p} sctp") == ("EINVAL", "unknown socket type sctp")
+    assert w.ok(f"connect {p} 192.0.2.1:80 198.51.100.7:5555") == "7"
+    pr = w.k.by_jid(1)
+    text = "\n".join(w.k.refs(pr).lines)
+    assert "file /etc/motd open as fd 4 of process 100 in jail web (jid 1)" in text
+    assert "tcp 192.0.2.1:80 -> 198.51.100.7:5555 ESTABLISHED open as fd 7" in text
+    assert w.ok(f"close {p} 7") == ""
+    assert w.err(f"close {p} 7") == ("EBADF", "process 100 has no descriptor 7")
+    assert w.err(f"close {p} 99") == ("EBADF", "process 100 has no descriptor 99")
+    assert "    tcp 192.0.2.1:80 -> 198.51.100.7:5555 TIME_WAIT, 60 s left" in w.k.refs(pr).lines
+    w.ok(f"kill {p}")
+    w.ok("remove web")
+    assert pr.state == "dying"
+    assert (w.k.refs(pr).ref, w.k.refs(pr).uref) == (1, 0)
+    assert w.ok("advance 59.5") == "59.5"
+    assert "    tcp 192.0.2.1:80 -> 198.51.100.7:5555 TIME_WAIT, 0.5 s left" in w.k.refs(pr).lines
+    assert w.ok("clock") == "59.5"
+    assert w.ok("advance 0.5") == "60"
+    assert pr.state == "freed" and w.k.by_jid(1) is None
+
+
+def test_clock_answers(w):
+    assert w.ok("clock") == "0"
+    assert w.ok("advance 0") == "0"
+    assert w.ok("advance 1000000") == "1000000"
+    assert w.ok("advance 0.25") == "1000000.25"
+    assert w.err("advance -1") == ("EINVAL", "the clock cannot go backwards")
+    assert w.err("advance nan") == ("EINVAL", "usage: advance SECONDS")
+    assert w.err("advance inf") == ("EINVAL", "usage: advance SECONDS")
+    assert w.ok("clock") == "1000000.25"
+
+
+def test_pass_keeps_the_jail_until_the_receiver_closes(w):
+    w.ok("create name=web persist")
+    p = w.ok("spawn web")
+    h = w.ok("spawn 0")
+    fd = w.ok(f"open {p} /data")
+    assert w.ok(f"pass {p} {fd} {h}") == "3"
+    assert w.err(f"pass {p} 9 {h}") == ("EBADF", "process 100 has no descriptor 9")
+    assert w.err(f"pass {p} {fd} 999") == ("ESRCH", "no process 999")
+    w.ok("remove web")
+    pr = w.k.by_jid(1)
+    assert pr.state == "dying"
+    assert "    file /data open as fd 3 of process 101 in host" in w.k.refs(pr).lines
+    w.ok("advance 3600")
+    assert pr.state == "dying"
+    w.ok(f"close {h} 3")
+    assert pr.state == "freed"
+
+
+def test_holders_mount_sigio_acct_unmount(w):
+    w.ok("create name=web persist")
+    p = w.ok("spawn web")
+    m = w.ok(f"mount {p} nullfs /mnt/data")
+    s = w.ok(f"sigio {p} 3")
+    a = w.ok(f"acct {p} /var/account/acct")
+    assert (m, s, a) == ("1", "2", "3")
+    pr = w.k.by_jid(1)
+    lines = w.k.refs(pr).lines
+    assert "    mount nullfs on /mnt/data (holder 1)" in lines
+    assert "    sigio 3 (holder 2)" in lines
+    assert "    acct /var/account/acct (holder 3)" in lines
+    w.ok(f"kill {p}")
+    w.ok("remove web")
+    assert pr.state == "dying"
+    assert w.ok("unmount 1") == ""
+    assert w.err("unmount 1") == ("ENOENT", "no holder 1")
+    assert w.ok("release 2") == ""
+    assert pr.state == "dying"
+    w.ok("unmount 3")
+    assert pr.state == "freed"
+    assert w.err("mount 999 nullfs /x") == ("ESRCH", "no process 999")
+
+
+def test_check(w):
+    assert w.ok("check") == ""
+    w.ok("create name=web persist")
+    w.k.by_jid(1).ref += 1
+    code, answer = execute(w.k, w.host, "check")
+    assert code == errno.EIO
+    assert answer.startswith("error EIO invariant broken: ")
+
+
+# ------------------------------------------------------------------ real processes
+
+@pytest.fixture
+def sleeper():
+    p = subprocess.Popen(["sleep", "300"])
+    yield p.pid
+    p.kill()
+    p.wait()
+
+
+def test_attach_real_process(w, sleeper):
+    w.ok("create name=web persist")
+    assert w.ok(f"attach web {sleeper}") == ""
+    (proc,) = [p for p in w.k.procs.values() if p.real_pid == sleeper]
+    assert proc.prison.name == "web"
+    assert w.k.by_jid(1).uref == 2
+    # attached again, the same process moves on (to a child jail)
+    w.ok("create name=web.db persist")
+    assert w.ok(f"attach web.db {sleeper}") == ""
+    assert [p.prison.name for p in w.k.procs.values() if p.real_pid == sleeper] == ["web.db"]
+    assert w.err(f"attach web {sleeper}") == ("EINVAL", "jail_attach: Invalid argument")
+
+
+def test_attach_errors(w, sleeper):
+    w.ok("create name=web persist")
+    assert w.err("attach web 999999999") == ("ESRCH", "no process 999999999")
+    assert w.err("attach web 0") == ("ESRCH", "no process 0")
+    assert w.err(f"attach nope {sleeper}") == ("ENOENT", 'jail "nope" not found')
+    assert w.err(f"attach 77 {sleeper}") == ("EINVAL", "jail_attach: Invalid argument")
+    assert w.err(f"attach 0 {sleeper}") == ("EINVAL", "jail_attach: Invalid argument")
+    assert not [p for p in w.k.procs.values() if p.real_pid == sleeper]
+    assert w.k.by_jid(1).uref == 1
+
+
+def test_attach_non_root(w, sleeper):
+    w.ok("create name=web persist")
+    assert w.err(f"attach web {sleeper}", w.user) == ("EPERM", "jail_attach: Operation not permitted")
+    assert not [p for p in w.k.procs.values() if p.real_pid == sleeper]
+
+
+def test_attach_uses_the_process_s_own_prison(w, sleeper):
+    """A process inside jail a cannot be attached to b (not below a), even by the host."""
+    w.ok("create name=a persist")
+    w.ok("create name=a.c persist")
+    w.ok("create name=b persist")
+    where = {sleeper: w.k.lookup(w.host, "a")}
+    prison_of = lambda pid: where.get(pid, w.k.prison0)   # noqa: E731
+    assert w.err(f"attach b {sleeper}", prison_of=prison_of) == ("EINVAL", "jail_attach: Invalid argument")
+    assert w.err(f"attach a {sleeper}", prison_of=prison_of) == ("EINVAL", "jail_attach: Invalid argument")
+    assert not [p for p in w.k.procs.values() if p.real_pid == sleeper]
+    assert w.ok(f"attach a.c {sleeper}", prison_of=prison_of) == ""
+    assert [p.prison.name for p in w.k.procs.values() if p.real_pid == sleeper] == ["a.c"]
+
+
+def test_jailed_caller_cannot_attach_a_host_process(w, sleeper):
+    w.ok("create name=web persist children.max=1")
+    w.ok("create name=web.db persist")
+    inside = w.jailed("web")
+    # default resolver: the sleeper is a host process (nothing attached above it)
+    assert w.err(f"attach db {sleeper}", inside) == ("ESRCH", f"no process {sleeper}")
+    assert w.err(f"attach . {sleeper}", inside) == ("ESRCH", f"no process {sleeper}")
+    assert not [p for p in w.k.procs.values() if p.real_pid == sleeper]
+    # a process already attached to web itself may go further down, by the jailed caller
+    w.ok(f"attach web {sleeper}")
+    assert w.ok(f"attach db {sleeper}", inside) == ""
+    # and a process of the parent jail is out of reach from db
+    assert w.err(f"attach . {os.getpid()}", w.jailed("web.db")) == ("ESRCH", f"no process {os.getpid()}")
+
+
+# ------------------------------------------------------------------ who may do what
+
+STATE_CHANGING = ["spawn 0", "fork 100", "exit 100", "reap 100", "kill 100", "open 100",
+                  "socket 100", "connect 100 10.0.0.1:1 10.0.0.2:2", "close 100 3",
+                  "pass 100 3 101", "mount 100 nullfs /x", "sigio 100 3", "acct 100 /x",
+                  "unmount 1", "advance 1"]
+
+
+@pytest.mark.parametrize("request_text", STATE_CHANGING)
+def test_non_root_refused(w, request_text):
+    w.ok("create name=web persist")
+    w.ok("spawn web")
+    w.ok("spawn 0")
+    w.ok("open 100")
+    w.ok("mount 100 nullfs /m")
+    verb = request_text.split()[0]
+    op = {"unmount": "unmount"}.get(verb, verb)
+    before = (dict(w.k.procs), w.k.clock.now)
+    assert w.err(request_text, w.user) == ("EPERM", f"{op}: Operation not permitted")
+    assert (dict(w.k.procs), w.k.clock.now) == before
+
+
+def test_non_root_jail_requests_refused_reads_allowed(w):
+    w.ok("create name=web persist")
+    assert w.err("create name=x persist", w.user) == ("EPERM", "jail_set: Operation not permitted")
+    assert w.err("set web host.hostname=x", w.user) == ("EPERM", "jail_set: Operation not permitted")
+    assert w.err("update name=web persist", w.user) == ("EPERM", "jail_set: Operation not permitted")
+    assert w.err("remove web", w.user) == ("EPERM", "jail_remove: Operation not permitted")
+    assert w.ok("get web name", w.user) == ("1", ["name=web"])
+    assert w.ok("list", w.user) == ("", ["1 web"])
+    assert w.ok("clock", w.user) == "0"
+    assert w.ok("check", w.user) == ""
+
+
+def test_jailed_caller_sees_only_its_processes(w):
+    w.ok("create name=web persist children.max=2")
+    w.ok("create name=web.db persist")
+    w.ok("create name=other persist")
+    outside = w.ok("spawn other")            # 100
+    host = w.ok("spawn 0")                   # 101
+    mine = w.ok("spawn web")                 # 102
+    below = w.ok("spawn web.db")             # 103
+    w.ok(f"mount {outside} nullfs /o")       # holder 1
+    fd = w.ok(f"open {outside} /secret")
+    inside = w.jailed("web")
+    for req in [f"kill {outside}", f"exit {host}", f"fork {outside}", f"reap {outside}",
+                f"open {outside}", f"socket {host}", f"connect {outside} a:1 b:2",
+                f"close {outside} {fd}", f"pass {outside} {fd} {mine}", f"pass {mine} 3 {host}",
+                f"mount {host} nullfs /x", f"sigio {outside} 3", f"acct {outside} /x"]:
+        pid = req.split()[1] if not req.startswith("pass " + mine) else host
+        assert w.err(req, inside) == ("ESRCH", f"no process {pid}"), req
+    assert w.err("unmount 1", inside) == ("ENOENT", "no holder 1")
+    assert w.err("spawn other", inside) == ("ENOENT", 'jail "other" not found')
+    oid = w.k.lookup(w.host, "other").jid
+    assert w.err(f"spawn {oid}", inside) == ("ENOENT", f"jail {oid} not found")
+    assert w.err(f"remove {oid}", inside) == ("EINVAL", "jail_remove: Invalid argument")
+    assert w.err(f"set {oid} host.hostname=x", inside) == ("ENOENT", f"jail {oid} not found")
+    assert w.err("get other", inside) == ("ENOENT", 'jail "other" not found')
+    # its own prison and below: allowed
+    assert w.ok("spawn 0", inside) == "104"
+    assert w.k.procs[104].prison.name == "web"
+    assert w.ok("spawn db", inside) == "105"
+    assert w.ok(f"fork {below}", inside) == "106"
+    fd2 = w.ok(f"open {mine}", inside)
+    assert w.ok(f"pass {mine} {fd2} {below}", inside) == "3"
+    m = w.ok(f"mount {mine} tmpfs /tmp", inside)
+    assert w.ok(f"unmount {m}", inside) == ""
+    assert w.ok(f"kill {below}", inside) == ""
+    # nothing outside was touched
+    assert {outside, host} <= {str(p) for p in w.k.procs}
+    assert w.k.holders.get(1) is not None
+
+
+def test_jailed_caller_names_are_relative(w):
+    w.ok("create name=web persist children.max=3")
+    w.ok("create name=web.db persist")
+    inside = w.jailed("web")
+    assert w.ok("get db name parent", inside) == ("2", ["name=db", "parent=0"])
+    assert w.ok("create name=cache persist", inside) == "3"
+    assert w.k.by_jid(3).name == "web.cache"
+    assert w.ok("set cache host.hostname=c", inside) == "3"
+    assert w.ok("remove cache", inside) == ""
+    assert w.err("get web", inside) == ("ENOENT", 'jail "web" not found')
+    assert w.ok("list -d", inside) == ("", ["2 db"])
+
+
+def test_jailed_children_max(w):
+    w.ok("create name=web persist")
+    inside = w.jailed("web")
+    # children.max 0: a jailed root has no jail privilege at all
+    assert w.err("create name=x persist", inside) == ("EPERM", "jail_set: Operation not permitted")
+    assert w.ok("list", inside) == ""
+    w.ok("set web children.max=1")
+    assert w.ok("create name=x persist", inside) == "2"
+    assert w.err("create name=y persist", inside) == ("EPERM", "prison limit exceeded")
+    assert w.ok("list", inside) == ("", ["2 x"])
