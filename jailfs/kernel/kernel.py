@@ -485,11 +485,14 @@ class Kernel:
                 self._renumber(deadpr, new_deadid)
             pr = self._link_new(jid, short if short is not None else str(jid), ppr,
                                 target_flags, path or "/", opts)
-        self._apply(pr, opts, created, allow_set, allow_clear, sysv_modes, kv_new, short)
+        drop_persist = self._apply(pr, opts, created, allow_set, allow_clear, sysv_modes,
+                                   kv_new, short)
         if created:
             self._emit("created", pr)
         else:
             self._emit("updated", pr, params=[n for n, _ in params])
+        if drop_persist:                   # after "updated": it may kill and free the jail
+            self._deref(pr, 1, 1)
         if attach:
             self._attach(proc, pr)
         self._settle(pr)
@@ -652,7 +655,8 @@ class Kernel:
         return pr
 
     def _apply(self, pr: Prison, opts: dict, created: bool, allow_set: int, allow_clear: int,
-               sysv_modes: dict, kv_new: dict, short: str | None) -> None:
+               sysv_modes: dict, kv_new: dict, short: str | None) -> bool:
+        """Set everything; True when persist was cleared (the caller drops its references)."""
         for fam, user, restricted in (("ip4", PR_IP4_USER, PR_IP4), ("ip6", PR_IP6_USER, PR_IP6)):
             if opts.get(fam) in (SYS_NEW, SYS_DISABLE) or fam + ".addr" in opts:
                 pr.flags |= user | restricted
@@ -726,7 +730,8 @@ class Kernel:
                 pr.uref += 1
             elif has and not want:
                 pr.flags &= ~PR_PERSIST
-                self._deref(pr, 1, 1)
+                return True
+        return False
 
     def _restrict_children(self, pr: Prison, fam: str, user: int, restricted: int) -> None:
         """prison_restrict_ip*: descendants follow a changed address list."""
