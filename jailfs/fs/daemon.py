@@ -177,7 +177,7 @@ def _fuse_options() -> set[str]:
 # ------------------------------------------------------------------- serving
 def build(conf: str | None = None):
     """A kernel (with jail.conf applied) and the filesystem over it."""
-    from .kapi import Kernel
+    from jailfs.kernel import Kernel
     from .operations import JailFS
     k = Kernel()
     fs = JailFS(k)

@@ -36,6 +36,8 @@ from pyfuse3 import FUSEError
 from . import inodes as I
 from .callers import CallerResolver, descendants
 from .eventlog import EventLog, field
+from jailfs import ctl
+from jailfs.kernel import JAIL_CREATE, JAIL_UPDATE, PARAMS, Caller
 
 log = logging.getLogger("jailfs.fs")
 
@@ -135,20 +137,13 @@ class JailFS(pyfuse3.Operations):
     supports_dot_lookup = False
     enable_writeback_cache = False
 
-    def __init__(self, kernel, *, ctl_execute=None):
+    def __init__(self, kernel):
         super().__init__()
-        from . import kapi
-        Caller, JAIL_CREATE, JAIL_UPDATE, JAIL_DYING, PARAMS = (
-            kapi.Caller, kapi.JAIL_CREATE, kapi.JAIL_UPDATE, kapi.JAIL_DYING, kapi.PARAMS)
         self.k = kernel
-        self._Caller = Caller
-        self._JAIL_CREATE, self._JAIL_UPDATE, self._JAIL_DYING = JAIL_CREATE, JAIL_UPDATE, JAIL_DYING
-        self.PARAMS = PARAMS
         self.param_names = tuple(kernel.param_names())
         if len(self.param_names) > I.MAX_PARAMS:
             raise RuntimeError("too many parameters for the inode scheme")
         self.param_index = {n: i for i, n in enumerate(self.param_names)}
-        self._ctl_execute = ctl_execute
         self.callers = CallerResolver(kernel)
         self.mounted = False
         self.started_ns = time.time_ns()
@@ -183,7 +178,7 @@ class JailFS(pyfuse3.Operations):
         return self._view(self.callers.prison_of(ctx.pid))
 
     def caller(self, view: View, uid: int):
-        return self._Caller(view.root, uid)
+        return Caller(view.root, uid)
 
     def _track(self, pr) -> None:
         self._prisons[pr.serial] = pr
@@ -298,32 +293,20 @@ class JailFS(pyfuse3.Operations):
         return Node(K_ROOT, view.root)
 
     # ============================================================ contents
-    def values(self, view: View, pr, names, dying=False) -> dict:
+    def values(self, view: View, pr, names) -> dict:
         """Canonical text of parameters of ``pr`` as ``view`` sees them."""
-        k = self.k
         if pr is view.root:
-            out = {}
-            for n in names:
-                out[n] = "0" if n == "parent" else k.get_values(pr, pr, [n])[n]
-            return out
-        if hasattr(k, "get_values"):
-            return k.get_values(view.root, pr, names)
-        flags = self._JAIL_DYING if dying else 0
-        return k.jail_get(self.caller(view, 0), ("jid", pr.jid), list(names), flags)
+            # The caller's own prison, seen from itself: no parent to name.
+            return {n: "0" if n == "parent" else self.k.get_values(pr, pr, [n])[n] for n in names}
+        return self.k.get_values(view.root, pr, names)
 
     def content(self, view: View, node: Node) -> bytes:
         kind = node.kind
         if kind in (K_PARAM, K_DPARAM):
-            v = self.values(view, node.pr, [node.param], kind == K_DPARAM)[node.param]
+            v = self.values(view, node.pr, [node.param])[node.param]
             return (v + "\n").encode("utf-8", "surrogateescape")
         if kind in (K_REFS, K_DREFS):
-            rep = self.k.refs(node.pr)
-            if hasattr(rep, "text"):
-                text = rep.text()
-            else:
-                text = "".join(line + "\n" for line in rep.lines) + \
-                    f"pr_ref={rep.ref} pr_uref={rep.uref}\n"
-            return text.encode("utf-8", "surrogateescape")
+            return self.k.refs(node.pr).text().encode("utf-8", "surrogateescape")
         return b""
 
     def link_target(self, view: View, pr) -> str:
@@ -336,7 +319,7 @@ class JailFS(pyfuse3.Operations):
         if kind in _DIR_KINDS:
             return stat.S_IFDIR | 0o755
         if kind == K_PARAM:
-            row = self.PARAMS[node.param]
+            row = PARAMS[node.param]
             if row.readonly or node.pr is view.root:
                 return stat.S_IFREG | 0o444
             return stat.S_IFREG | 0o644
@@ -692,7 +675,7 @@ class JailFS(pyfuse3.Operations):
             first = max(0, start_id - PARAM_COOKIE0 + 1)
             names = self.param_names[first:]
             if names:
-                vals = self.values(view, pr, names, kind == K_DYINGDIR)
+                vals = self.values(view, pr, names)
                 pkind = K_DPARAM if kind == K_DYINGDIR else K_PARAM
                 for i, name in enumerate(names, first):
                     size = len((vals[name] + "\n").encode("utf-8", "surrogateescape"))
@@ -794,7 +777,7 @@ class JailFS(pyfuse3.Operations):
             params = [("name", pr.relname(view.root)), ("jid", value)]
         else:
             params = [("jid", str(pr.jid)), (node.param, value)]
-        self.k.jail_set(self.caller(view, h.uid), params, self._JAIL_UPDATE)
+        self.k.jail_set(self.caller(view, h.uid), params, JAIL_UPDATE)
         h.snapshot = None
         return len(buf)
 
@@ -816,41 +799,18 @@ class JailFS(pyfuse3.Operations):
         return len(buf)
 
     def _ctl(self, caller, text: str) -> tuple[int, str]:
-        words = text.split(None, 1)
-        execute = self._ctl_execute
-        missing = None
-        if execute is None:
-            try:
-                from jailfs import ctl as ctl_mod
-                execute = ctl_mod.execute
-            except (ImportError, AttributeError) as e:
-                missing = e
-        if words and words[0] == "check":
-            # The filesystem's own tables first, then the kernel's invariants
-            # (through ctl.py's `check` when there is one).
+        if text.split()[:1] == ["check"]:
+            # The filesystem's own tables first; ctl's `check` then runs the kernel's.
             problem = self.check()
             if problem:
                 return errno.EIO, f"error EIO {problem}"
-            if execute is None:
-                try:
-                    self.k.check_invariants()
-                except AssertionError as e:
-                    return errno.EIO, f"error EIO {e}"
-                return 0, "ok"
-        if execute is None:
-            return errno.ENOSYS, f"error ENOSYS .ctl requests are not available ({missing})"
         before = self._refused_seen
         try:
-            if self._ctl_execute is None:     # which prison a real pid is in: this mount's view
-                code, answer = execute(self.k, caller, text, prison_of=self.callers.prison_of)
-            else:
-                code, answer = execute(self.k, caller, text)
-        except Exception as e:      # noqa: BLE001
-            if type(e).__name__ == "JailError":
-                code, answer = e.errno, f"error {_errname(e.errno)} {e}"
-            else:
-                log.exception("ctl request %r failed", text)
-                code, answer = errno.EIO, f"error EIO internal error: {e}"
+            # which prison a real pid is in is this mount's knowledge
+            code, answer = ctl.execute(self.k, caller, text, prison_of=self.callers.prison_of)
+        except Exception as e:      # noqa: BLE001 - a request must be answered
+            log.exception("ctl request %r failed", text)
+            code, answer = errno.EIO, f"error EIO internal error: {e}"
         if code and self._refused_seen == before:
             msg = answer.split("\n", 1)[0]
             parts = msg.split(" ", 2)
@@ -862,9 +822,7 @@ class JailFS(pyfuse3.Operations):
     def check(self) -> str:
         """The filesystem's own invariants against the kernel's: '' when fine."""
         k = self.k
-        jids = getattr(k, "jids", None)
-        if jids is None:
-            return ""
+        jids = k.jids
         known = {pr.serial for pr in jids.values()} | {k.prison0.serial}
         mine = set(self._prisons)
         if known != mine:
@@ -917,7 +875,7 @@ class JailFS(pyfuse3.Operations):
                               "mkdir", where)
         relname = n if parent.pr is view.root else f"{parent.pr.relname(view.root)}.{n}"
         jid = self.k.jail_set(self.caller(view, ctx.uid), [("name", relname), ("persist", None)],
-                              self._JAIL_CREATE)
+                              JAIL_CREATE)
         pr = self.k.by_jid(jid)
         return self.attr(view, Node(K_DIR, pr), entry_timeout=self.entry_timeout_in(parent))
 
@@ -981,7 +939,7 @@ class JailFS(pyfuse3.Operations):
             raise self.refuse(errno.EEXIST, f"{new}: jail exists", "rename", where)
         relname = new if pold.pr is view.root else f"{pold.pr.relname(view.root)}.{new}"
         self.k.jail_set(self.caller(view, ctx.uid), [("jid", str(src.pr.jid)), ("name", relname)],
-                        self._JAIL_UPDATE)
+                        JAIL_UPDATE)
 
     def _no_files(self, op, parent_inode, name, ctx):
         view = self.view_of(ctx)

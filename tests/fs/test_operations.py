@@ -7,12 +7,12 @@ import os
 import stat
 
 from fsutil import err, events, kinds, read, value, write
+from jailfs.kernel import Kernel
 
 ROOT_DOTS = {".ctl", ".dying", ".events", ".jid", ".refs"}
 
 
 def params():
-    from jailfs.fs.kapi import Kernel
     return list(Kernel().param_names())
 
 

@@ -14,9 +14,11 @@ import sys
 import pytest
 import trio
 
-import pyfuse3  # noqa: E402
+import pyfuse3
 
-from fsutil import value  # noqa: E402
+from fsutil import value
+from jailfs.kernel import JAIL_CREATE, Caller, Kernel
+from jailfs.fs.operations import JailFS
 
 
 class Ctx:
@@ -30,8 +32,6 @@ def run(coro_fn, *args):
 
 @pytest.fixture
 def world():
-    from jailfs.fs.kapi import JAIL_CREATE, Caller, Kernel
-    from jailfs.fs.operations import JailFS
     k = Kernel()
     fs = JailFS(k)
     host = Caller(k.prison0, 0)
@@ -91,7 +91,7 @@ def test_inodes_differ_per_view_and_do_not_leak(world):
         jid_dir = await fs.lookup(pyfuse3.ROOT_INODE, b".jid", jailed)
         return jid_dir.st_ino
     jid_ino = trio.run(go)
-    db = k.lookup(__import__("jailfs.fs.kapi", fromlist=["Caller"]).Caller(k.prison0, 0), "web.db")
+    db = k.lookup(Caller(k.prison0, 0), "web.db")
     assert names(fs, jid_ino, jailed)[2:] == [str(db.jid)]
 
 
@@ -121,7 +121,6 @@ def test_dead_attached_process_is_a_stranger(world):
 
 def test_children_max_applies_inside_jail(world):
     k, fs, jailed, hostctx, _ = world
-    from jailfs.fs.kapi import Caller
     web = k.lookup(Caller(k.prison0, 0), "web")
     k.jail_set(Caller(k.prison0, 0), [("jid", str(web.jid)), ("children.max", "1")], 2)
 
@@ -183,8 +182,6 @@ def _read(fs, ctx, path):
 
 
 def test_dying_jails_listed_with_params_refs_and_links():
-    from jailfs.fs.kapi import JAIL_CREATE, Caller, Kernel
-    from jailfs.fs.operations import JailFS
     k = Kernel()
     fs = JailFS(k)
     host = Caller(k.prison0, 0)
