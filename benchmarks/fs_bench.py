@@ -38,7 +38,7 @@ def serve_baseline(mountpoint: str) -> None:
     import trio
     from pyfuse3 import FUSEError
 
-    from jailfs.fs.kapi import Kernel
+    from jailfs.kernel import Kernel
     files = list(Kernel().param_names())
     ROOT = pyfuse3.ROOT_INODE
 
