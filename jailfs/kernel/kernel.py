@@ -33,6 +33,10 @@ JAIL_SET_MASK = 0xF
 _SUSER = ALLOW_BITS["suser"]
 _SYSVIPC = ALLOW_BITS["sysvipc"]
 _SYSV_FACILITIES = ("sysvmsg", "sysvsem", "sysvshm")
+# Addresses jail_set refuses (INADDR_ANY, INADDR_BROADCAST, the unspecified IPv6 address).
+_BAD_ADDRS = (("ip4", frozenset({ipaddress.IPv4Address("0.0.0.0"),
+                                 ipaddress.IPv4Address("255.255.255.255")})),
+              ("ip6", frozenset({ipaddress.IPv6Address("::")})))
 
 
 class Event:
@@ -318,9 +322,7 @@ class Kernel:
                 raise JailError(ENAMETOOLONG)
         host_info_given = any(f in opts for f in ("host.hostname", "host.domainname",
                                                   "host.hostuuid", "host.hostid"))
-        for fam, bad in (("ip4", (ipaddress.IPv4Address("0.0.0.0"),       # 14
-                                  ipaddress.IPv4Address("255.255.255.255"))),
-                         ("ip6", (ipaddress.IPv6Address("::"),))):
+        for fam, bad in _BAD_ADDRS:                                        # 14
             addrs = opts.get(fam + ".addr")
             if addrs is None:
                 continue
