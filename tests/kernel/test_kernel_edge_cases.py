@@ -1,0 +1,225 @@
+"""The 22 edge cases of spec section 10, one test each."""
+
+from errno import EADDRINUSE, EEXIST, EINVAL, ENOENT, EPERM
+
+from jailfs.kernel import Caller
+from kutil import A, C, CU, D, U, expect, get, jailed_root, jset, mk, refused, state, val
+from test_kernel_jids import hold_dying
+
+
+def test_edge_01_create_only_with_create_update(k):
+    for name, value in (("path", "/jails/a"), ("osrelease", "x"), ("osreldate", "1"),
+                        ("vnet", "new"), ("ip4", "new"), ("ip6", "new")):
+        expect(k, EINVAL, f"{name} cannot be changed after creation", "name=nope", "persist",
+               f"{name}={value}", flags=CU)
+    assert k.by_jid(1) is None
+
+
+def test_edge_02_persist_or_attach_and_nopersist_kills(k):
+    expect(k, EINVAL, "new jail must persist or attach", "name=a")
+    a = mk(k, "name=a")
+    events = []
+    k.subscribe(events.append)
+    assert jset(k, "name=a", "nopersist", flags=U) == a
+    assert [e.kind for e in events] == ["updated", "dying", "freed"]
+
+
+def test_edge_03_children_max_strict_and_walk_from_caller(k):
+    a = mk(k, "name=a", "children.max=2")
+    expect(k, EPERM, "", "name=a.b", "persist", "children.max=2")
+    z = mk(k, "name=z")                                    # children.max=0
+    assert mk(k, "name=z.child") > 0                       # the host is not limited by z
+    expect(k, EPERM, "", "name=x", "persist", caller=jailed_root(k, z))   # plain EPERM
+    assert a
+
+
+def test_edge_04_dying_descendants_count(k):
+    a = mk(k, "name=a", "children.max=1")
+    inside = jailed_root(k, a)
+    b = jset(k, "name=b", "persist", caller=inside)
+    hold_dying(k, b)
+    assert val(k, a, "children.cur") == "1"
+    expect(k, EPERM, "prison limit exceeded", "name=b", "persist", caller=inside)
+
+
+def test_edge_05_jid_allocation(k):
+    assert [mk(k, f"name={n}") for n in "ab"] == [1, 2]
+    mk(k, "name=x", "jid=3")
+    dead = mk(k, "name=c")
+    assert dead == 4
+    hold_dying(k, dead)
+    k.jail_remove(Caller(k.prison0), 2)
+    assert mk(k, "name=d") == 5                    # continues; skips nothing freed below
+
+
+def test_edge_06_renumbering_keeps_names(k):
+    a = mk(k, "jid=8")
+    hold_dying(k, a)
+    mk(k, "jid=8")
+    assert get(k, 999999, "name", "dying", flags=D)["name"] == "8"
+    expect(k, ENOENT, "jail 999999 not found", "jid=999999", "persist", flags=U | D)
+
+
+def test_edge_07_name_rules(k):
+    mk(k, "name=a", "children.max=3")
+    mk(k, "name=b", "children.max=3")
+    mk(k, "name=a.x")
+    assert mk(k, "name=b.x") > 0                           # per parent
+    c = mk(k, "name=a.")
+    assert val(k, c, "name") == f"a.{c}"
+    assert mk(k, "name=b.77") == 77                        # numeric name picks the jid
+    expect(k, EINVAL, "name cannot be numeric (unless it is the jid)", "name=b.78", "jid=79",
+           "persist")
+    assert get(k, "x", "name", caller=jailed_root(k, 1))["name"] == "x"
+
+
+def test_edge_08_parent_child_coupling(k):
+    h = k.spawn(0)
+    p = jset(k, "name=p", "children.max=1", flags=C | A, proc=h)
+    c = jset(k, "name=p.c", flags=C | A, proc=k.fork(h))
+    pp, pc = k.by_jid(p), k.by_jid(c)
+    assert (pp.ref, pp.uref) == (2, 2)                     # h (its cred), child c
+    worker = [q for q in k.procs.values() if q.prison is pc][0]
+    k.exit(worker)                                         # zombie of h: uref gone, ref kept
+    assert pc.state == "dying" and (pc.ref, pc.uref) == (1, 0)
+    k.exit(h)                                              # h exits: orphan zombie reaped
+    assert k.by_jid(c) is None and k.by_jid(p) is None
+
+
+def test_edge_09_remove_dying_and_attach_dying(k):
+    a = mk(k, "name=a")
+    b = mk(k, "name=b", "children.max=1")
+    hold_dying(k, a)
+    assert k.jail_remove(Caller(k.prison0), a) is None
+    assert refused(k.jail_remove, jailed_root(k, b), a, k=k).errno == EINVAL
+    assert refused(k.jail_attach, k.spawn(0), a, k=k).errno == EINVAL
+
+
+def test_edge_10_jail_get_wording(k):
+    a = mk(k, "name=a")
+    hold_dying(k, a)
+    for key, msg in ((("jid", a), f"jail {a} is dying"), (("jid", 5), "jail 5 not found"),
+                     (("name", "a"), 'jail "a" is dying'), (("lastjid", 0), "no jail after 0"),
+                     (("jid", 0), "no jail specified")):
+        assert refused(k.jail_get, Caller(k.prison0), key, ["jid"], k=k).msg == msg
+    mk(k, f"jid={a}")
+    mk(k, "name=later")
+    order = [p.jid for p in k.jails_below(k.prison0, dying=True)]
+    assert order[-1] == 999999 and order[:-1] == sorted(order[:-1])
+
+
+def test_edge_11_eexist_leak(k):
+    a = mk(k, "name=a", "children.max=1")
+    b = mk(k, "name=b")
+    inside = jailed_root(k, a)
+    expect(k, EEXIST, f"jail {b} already exists", f"jid={b}", "persist", caller=inside)
+    expect(k, ENOENT, f"jail {b} not found", f"jid={b}", "securelevel=3", flags=U, caller=inside)
+
+
+def test_edge_12_error_precedence(k):
+    mk(k, "name=a", "jid=3", "ip4.addr=10.0.0.1,10.0.0.2", "securelevel=1", "children.max=1")
+    expect(k, EINVAL, "new jail must persist or attach", "name=a", "jid=3")
+    # securelevel (EPERM) is checked before the address clash (EADDRINUSE)
+    mk(k, "name=m", "ip4.addr=192.0.2.1,192.0.2.2")
+    expect(k, EPERM, "", "name=a.c", "persist", "securelevel=0", "ip4.addr=10.0.0.1")
+    expect(k, EADDRINUSE, "IPv4 addresses clash", "name=n", "persist", "ip4.addr=192.0.2.2")
+    # the limit check comes after the name check
+    expect(k, EEXIST, 'jail "m" already exists', "name=m", "persist", caller=None)
+
+
+def test_edge_13_defaults(k):
+    a = mk(k, "name=a")
+    v = get(k, a)
+    assert (v["ip4"], v["ip6"], v["sysvmsg"], v["host.hostname"], v["host.hostid"],
+            v["enforce_statfs"], v["securelevel"]) == ("disable", "disable", "disable", "", "0",
+                                                       "2", "-1")
+    assert {n for n in v if n.startswith("allow.") and v[n] == "true"} == {
+        "allow.set_hostname", "allow.reserved_ports", "allow.unprivileged_proc_debug",
+        "allow.suser"}
+
+
+def test_edge_14_ip4_quirk_and_sharing(k):
+    a = mk(k, "name=a", "ip4.addr=10.0.0.9,10.0.0.3,10.0.0.5")
+    assert (val(k, a, "ip4"), val(k, a, "ip4.addr")) == ("disable", "10.0.0.9,10.0.0.3,10.0.0.5")
+    mk(k, "name=s1", "ip4.addr=10.1.1.1")
+    assert mk(k, "name=s2", "ip4.addr=10.1.1.1") > 0
+    expect(k, EADDRINUSE, "IPv4 addresses clash", "name=s3", "persist", "ip4.addr=10.0.0.5,10.2.2.2")
+
+
+def test_edge_15_devfs_ruleset_from_inside(k):
+    a = mk(k, "name=a", "children.max=2", "devfs_ruleset=4")
+    inside = jailed_root(k, a)
+    b = jset(k, "name=b", "persist", "devfs_ruleset=0", caller=inside)
+    assert val(k, b, "devfs_ruleset") == "4"
+    expect(k, EPERM, "", "name=c", "persist", "devfs_ruleset=6", caller=inside)
+    jset(k, "name=a", "devfs_ruleset=8", flags=U)
+    assert val(k, b, "devfs_ruleset") == "8"
+
+
+def test_edge_16_tightening_cascades_loosening_does_not(k):
+    mk(k, "name=a", "children.max=3", "allow.chflags")
+    b = mk(k, "name=a.b", "allow.chflags")
+    jset(k, "name=a", "securelevel=2", "enforce_statfs=2", "allow.nochflags", flags=U)
+    assert (val(k, b, "securelevel"), val(k, b, "allow.chflags")) == ("2", "false")
+    jset(k, "name=a", "securelevel=0", "allow.chflags", flags=U)
+    assert (val(k, b, "securelevel"), val(k, b, "allow.chflags")) == ("2", "false")
+
+
+def test_edge_17_sysv_modes(k):
+    """SysV IPC objects and keys are not modelled by the kernel yet; what is: the
+    per-jail new/inherit/disable mode, its reporting and its EPERM under a disabled parent."""
+    a = mk(k, "name=a", "children.max=3", "sysvshm=new", "sysvsem=inherit")
+    b = mk(k, "name=a.b", "sysvshm=inherit", "sysvsem=inherit")
+    assert (val(k, a, "sysvshm"), val(k, b, "sysvshm")) == ("new", "inherit")
+    assert k.by_jid(b).sysv_root(2) is k.by_jid(a)          # b's shm namespace is a's
+    assert k.by_jid(b).sysv_root(1) is k.prison0
+    expect(k, EPERM, "", "name=a.c", "persist", "sysvmsg=inherit")
+
+
+def test_edge_18_hostname_of_host_inherit_jails(k):
+    """Writing kern.hostname from inside is not modelled; host=inherit jails follow
+    the nearest host=new ancestor, which is what such a write would change."""
+    mk(k, "name=a", "children.max=3", "host.hostname=top")
+    b = mk(k, "name=a.b", "host=inherit", "children.max=2")
+    c = mk(k, "name=a.b.c", "host=inherit")
+    jset(k, "name=a", "host.hostname=changed", flags=U)
+    assert val(k, c, "host.hostname") == "changed" and val(k, b, "host") == "inherit"
+
+
+def test_edge_19_last_occurrence_wins(k):
+    a = mk(k, "name=a", "nopersist", "persist", "securelevel=3", "securelevel=1")
+    assert (val(k, a, "persist"), val(k, a, "securelevel")) == ("true", "1")
+    expect(k, EINVAL, "new jail must persist or attach", "name=b", "persist", "nopersist")
+
+
+def test_edge_20_messages_as_jail8_prints_them(k):
+    """jail(8)'s own output is not the kernel's; the kernel gives the text jail(8)
+    prints after "jail: ": the errmsg, or "jail_set: <strerror>"."""
+    e = expect(k, EPERM, "", "name=a", "persist", caller=Caller(k.prison0, 1))
+    assert str(e) == "jail_set: Operation not permitted"
+    e = expect(k, EINVAL, "unknown parameter: bogus", "name=a", "persist", "bogus=1")
+    assert str(e) == "unknown parameter: bogus"
+
+
+def test_edge_21_rctl_subject_names(k):
+    """rctl/racct is not modelled; what it keys on is: the full dotted name as the
+    host sees it, or the jid for unnamed jails."""
+    a = mk(k, "name=www", "children.max=1")
+    b = mk(k, "name=www.db")
+    c = mk(k)
+    assert (k.by_jid(a).name, k.by_jid(b).name, k.by_jid(c).name) == ("www", "www.db", str(c))
+
+
+def test_edge_22_vnet(k):
+    """vnet interfaces are not modelled; what is: vnet=new reports ip4/ip6 inherit, can't be
+    changed, can't have ip restrictions, and a dying vnet jail lingers until freed."""
+    v = mk(k, "name=v", "vnet=new", "children.max=1")
+    assert (val(k, v, "vnet"), val(k, v, "ip4"), val(k, v, "ip6")) == ("new", "inherit", "inherit")
+    expect(k, EINVAL, "vnet cannot be changed after creation", "name=v", "vnet=inherit", flags=U)
+    expect(k, EINVAL, "vnet jails cannot have IP address restrictions", "name=v",
+           "ip4.addr=10.0.0.1", flags=U)
+    inner = mk(k, "name=v.in", "ip4.addr=10.0.0.1,10.0.0.2")
+    mk(k, "name=out", "ip4.addr=10.0.0.1,10.0.0.2")        # another stack: no clash
+    hold_dying(k, v)
+    assert state(k, v) == "dying" and state(k, inner) is None
+    assert A and C
