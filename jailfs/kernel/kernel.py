@@ -185,6 +185,8 @@ class Kernel:
         self.holders: dict[int, Holder] = {}
         self._holder_ids = itertools.count(1)
         self.signal_real = lambda real_pid: None   # set by whoever runs real processes
+        # Checks a new process must pass in its jail (racct's maxproc): each may raise JailError.
+        self.proc_checks: list[Callable[[Prison, str], None]] = []
 
     # ================================================================ events
     def subscribe(self, fn: Callable[[Event], None]) -> None:
@@ -955,6 +957,8 @@ class Kernel:
     def spawn(self, jid: int, uid: int = 0, real_pid: int | None = None) -> Proc:
         """A process that starts out in jail jid (as if attached from the host)."""
         pr = self._prison_for(jid, "spawn")
+        for check in self.proc_checks:
+            check(pr, "spawn")
         proc = Proc(next(self._pids), None, self._crget(pr, uid), real_pid)
         pr.uref += 1
         self.procs[proc.pid] = proc
@@ -965,6 +969,8 @@ class Kernel:
             raise JailError(ESRCH, f"process {parent.pid} is not running", "fork")
         if parent.prison.state != ALIVE:
             raise JailError(EAGAIN, "the jail is dying", "fork")
+        for check in self.proc_checks:
+            check(parent.prison, "fork")
         child = Proc(next(self._pids), parent, self._crhold(parent.cred), real_pid)
         child.prison.uref += 1
         for fd, f in parent.fds.items():
