@@ -25,6 +25,7 @@ from .params import (ALLOW_ALL, ALLOW_BITS, DEFAULT_HOSTUUID, HOSTUUIDLEN, IGNOR
                      PR_ALLOW_DIFFERENCES, PR_HOST, PR_IP4, PR_IP4_SADDRSEL, PR_IP4_USER,
                      PR_IP6, PR_IP6_SADDRSEL, PR_IP6_USER, PR_PERSIST, PR_VNET, SYS_DISABLE,
                      SYS_INHERIT, SYS_NEW, resolve_name)
+from .ipc import Ipc
 from .prison import ALIVE, DYING, FREED, Caller, Cred, File, Holder, Prison, Proc
 
 JAIL_CREATE, JAIL_UPDATE, JAIL_ATTACH, JAIL_DYING = 0x1, 0x2, 0x4, 0x8
@@ -187,6 +188,7 @@ class Kernel:
         self.signal_real = lambda real_pid: None   # set by whoever runs real processes
         # Checks a new process must pass in its jail (racct's maxproc): each may raise JailError.
         self.proc_checks: list[Callable[[Prison, str], None]] = []
+        self.ipc = Ipc(self)                       # SysV IPC objects (ipc.py)
 
     # ================================================================ events
     def subscribe(self, fn: Callable[[Event], None]) -> None:
@@ -767,11 +769,14 @@ class Kernel:
             for d in pr.descendants():
                 d.allow &= ~cleared
         pr.allow = (pr.allow & ~(allow_set | allow_clear)) | allow_set
+        own_roots = self.ipc.own_roots(pr, sysv_modes) if sysv_modes and not created else ()
         for facility, mode in sysv_modes.items():
             pr.set_sysv_mode(facility, mode)
             if mode == SYS_DISABLE:
                 for d in pr.descendants():
                     d.set_sysv_mode(facility, SYS_DISABLE)
+        if own_roots:                                # no longer its own root: objects go
+            self.ipc.roots_changed(own_roots)
         for which, buf in kv_new.items():
             _set_extra(pr, which, buf)
         if "linux" in opts:
@@ -822,6 +827,38 @@ class Kernel:
                 setattr(tpr, field, getattr(pr, field))
             stack.extend(tpr.newest_first())
 
+    # ============================================================ kern.hostname
+    def sethostname(self, who: Caller | Proc, field: str, value: str) -> Prison:
+        """sysctl kern.hostname / kern.domainname / kern.hostuuid written by who
+        (a Caller or a Proc): root and allow.set_hostname in its prison, else
+        EPERM; the value lands in the nearest ancestor-or-self with host=new
+        (possibly prison0) and its host=inherit descendants. Returns that prison."""
+        op = "sysctl"
+        if isinstance(who, Proc):
+            self._running(who, op)
+            who = Caller(who.prison, who.cred.uid)
+        limit = {"hostname": MAXHOSTNAMELEN, "domainname": MAXHOSTNAMELEN,
+                 "hostuuid": HOSTUUIDLEN}.get(field.removeprefix("kern."))
+        try:
+            if limit is None:
+                raise JailError(ENOENT, f"unknown oid: {field}")
+            pr = who.prison
+            if who.uid != 0 or (pr is not self.prison0 and not pr.allow & _SUSER) \
+                    or not pr.allow & ALLOW_BITS["set_hostname"]:
+                raise JailError(EPERM)
+            if len(value.encode()) >= limit:
+                raise JailError(EINVAL)          # sysctl_handle_string: no room for the NUL
+        except JailError as err:
+            err.op = op
+            raise self._refuse(err)
+        field = field.removeprefix("kern.")
+        while not pr.flags & PR_HOST:
+            pr = pr.parent
+        setattr(pr, field, value)
+        self._propagate_host(pr, [field])
+        self._emit("updated", pr, params=["host." + field])
+        return pr
+
     # ============================================================ references
     def _deref(self, pr: Prison, ref: int, uref: int) -> None:
         """prison_deref: a user reference gone may kill the jail, a last reference frees it."""
@@ -840,6 +877,11 @@ class Kernel:
         names = pr.parent.alive_names
         if names is not None and names.get(pr.short) is pr:
             del names[pr.short]
+        # PR_METHOD_REMOVE: SysV cleanup drops object credentials. A temporary
+        # hold keeps pr from being freed inside this call; the caller frees it.
+        pr.ref += 1
+        self.ipc.prison_dying(pr)
+        pr.ref -= 1
         self._emit("dying", pr)
 
     def _free(self, pr: Prison) -> Prison:
@@ -987,6 +1029,7 @@ class Kernel:
             raise JailError(ESRCH, f"process {proc.pid} is not running", "exit")
         for fd in list(proc.fds):
             self._close_fd(proc, fd)
+        self.ipc.proc_exit(proc)                     # shmexit: segments detached
         proc.state = "zombie"
         self._deref(proc.prison, 0, 1)
         for child in list(proc.children):            # orphans go to init, which reaps zombies
@@ -1129,6 +1172,7 @@ class Kernel:
         for h in self.holders.values():
             if h.cred is cred:
                 out.append(f"{h.kind} {h.what} (holder {h.ident})")
+        out.extend(obj.describe() for obj in self.ipc.held_by(cred))
         return out
 
     def _where(self, pr: Prison) -> str:
@@ -1154,6 +1198,10 @@ class Kernel:
             cred_holds[f.cred.serial] = cred_holds.get(f.cred.serial, 0) + 1
         for h in self.holders.values():
             cred_holds[h.cred.serial] = cred_holds.get(h.cred.serial, 0) + 1
+        for obj in self.ipc.objects():               # SysV IPC objects hold their creator's cred
+            cred_holds[obj.cred.serial] = cred_holds.get(obj.cred.serial, 0) + 1
+            assert obj.creator.state != FREED, f"{obj.describe()} of a freed jail"
+            assert obj.nattch == sum(segs.count(obj) for segs in self.ipc.attached.values())
         for cred in self.creds:
             assert cred.refcnt == cred_holds.get(cred.serial, 0), \
                 f"credential {cred.serial}: refcnt {cred.refcnt} != holders {cred_holds.get(cred.serial, 0)}"
