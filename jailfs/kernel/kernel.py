@@ -26,6 +26,8 @@ from .params import (ALLOW_ALL, ALLOW_BITS, DEFAULT_HOSTUUID, HOSTUUIDLEN, IGNOR
                      PR_IP6, PR_IP6_SADDRSEL, PR_IP6_USER, PR_PERSIST, PR_VNET, SYS_DISABLE,
                      SYS_INHERIT, SYS_NEW, resolve_name)
 from .ipc import Ipc
+from .rctl import Rctl
+from .vnet import Vnet
 from .prison import ALIVE, DYING, FREED, Caller, Cred, File, Holder, Prison, Proc
 
 JAIL_CREATE, JAIL_UPDATE, JAIL_ATTACH, JAIL_DYING = 0x1, 0x2, 0x4, 0x8
@@ -189,6 +191,8 @@ class Kernel:
         # Checks a new process must pass in its jail (racct's maxproc): each may raise JailError.
         self.proc_checks: list[Callable[[Prison, str], None]] = []
         self.ipc = Ipc(self)                       # SysV IPC objects (ipc.py)
+        self.rctl = Rctl(self)                     # rctl/racct (rctl.py)
+        self.vnet = Vnet(self)                     # network stacks, interfaces (vnet.py)
 
     # ================================================================ events
     def subscribe(self, fn: Callable[[Event], None]) -> None:
@@ -1004,6 +1008,7 @@ class Kernel:
         proc = Proc(next(self._pids), None, self._crget(pr, uid), real_pid)
         pr.uref += 1
         self.procs[proc.pid] = proc
+        self.rctl.proc_created(proc)
         return proc
 
     def fork(self, parent: Proc, real_pid: int | None = None) -> Proc:
@@ -1021,6 +1026,7 @@ class Kernel:
         child.next_fd = parent.next_fd
         parent.children.add(child)
         self.procs[child.pid] = child
+        self.rctl.proc_created(child)
         return child
 
     def exit(self, proc: Proc) -> None:
@@ -1069,6 +1075,7 @@ class Kernel:
 
     def _open(self, proc: Proc, kind: str, what: str, op: str) -> int:
         self._running(proc, op)
+        self.rctl.open_check(proc, op)
         f = File(next(self._serials), kind, what, self._crhold(proc.cred))
         self._files[f.serial] = f
         return self._new_fd(proc, f)

@@ -1,0 +1,316 @@
+"""rctl/racct (spec section 8.1-8.3): resource limits and accounting, with jails as subjects.
+
+Rules are `subject:subject-id:resource:action=amount[/per]`. Accounting of a jail is
+keyed by its full NAME (as the host sees it; an unnamed jail's name is its jid, prison0's
+is "0"), so same-named jails share it and a restarted jail finds it again; a rename
+moves usage with the jail. It is hierarchical: a process counts in its jail and every
+ancestor. Modelled resources: `maxproc` (running processes) and `openfiles` (descriptors
+of running processes); the other resources parse and report 0.
+
+Usage of the gauge resources is read from the simulated world when a rule is evaluated,
+so nothing is ever charged twice or forgotten: a process that exits stops counting at
+once (FreeBSD's racct_proc_exit reclaims its maxproc and openfiles before the zombie
+stage), and jail_attach moves its usage to the new jail (racct_proc_ucred_changed).
+"""
+
+from __future__ import annotations
+
+from errno import EAGAIN, EINVAL, EMFILE, ENAMETOOLONG, EOPNOTSUPP, EPERM, ERANGE, ESRCH
+from typing import NamedTuple
+
+from .errors import JailError
+from .prison import Caller, Prison, Proc
+
+SUBJECTS = ("process", "user", "loginclass", "jail")
+
+# FreeBSD's racct_types order (kern_racct.c), with the flags the rules need.
+RESOURCES = ("cputime", "datasize", "stacksize", "coredumpsize", "memoryuse", "memorylocked",
+             "maxproc", "openfiles", "vmemoryuse", "pseudoterminals", "swapuse", "nthr",
+             "msgqqueued", "msgqsize", "nmsgq", "nsem", "nsemop", "nshm", "shmsize",
+             "wallclock", "pcpu", "readbps", "writebps", "readiops", "writeiops")
+NOT_DENIABLE = frozenset({"cputime", "wallclock", "readbps", "writebps", "readiops", "writeiops"})
+# memoryuse and pcpu are not racct-deniable but rctl enforces them another way: deny accepted.
+DECAYING = frozenset({"pcpu", "readbps", "writebps", "readiops", "writeiops"})
+SLOPPY = frozenset({"pseudoterminals", "swapuse", "msgqqueued", "msgqsize", "nmsgq", "nsem",
+                    "nshm", "shmsize"})
+SIGNALS = ("sighup", "sigint", "sigquit", "sigill", "sigtrap", "sigabrt", "sigemt", "sigfpe",
+           "sigkill", "sigbus", "sigsegv", "sigsys", "sigpipe", "sigalrm", "sigterm", "sigurg",
+           "sigstop", "sigtstp", "sigcont", "sigchld", "sigttin", "sigttou", "sigio", "sigxcpu",
+           "sigxfsz", "sigvtalrm", "sigprof", "sigwinch", "siginfo", "sigusr1", "sigusr2",
+           "sigthr")
+ACTIONS = SIGNALS + ("deny", "log", "devctl", "throttle")
+MAXHOSTNAMELEN = 256          # prison_racct_find refuses names this long (ENAMETOOLONG)
+LOGINCLASS = "default"        # every simulated process is in the default login class
+
+
+class Rule(NamedTuple):
+    """A rule or a filter: None marks a field left empty."""
+    subject: str | None
+    sid: str | None           # jail name / uid / pid / class, as text
+    resource: str | None
+    action: str | None
+    amount: int | None
+    per: str | None
+
+    def text(self) -> str:
+        out = f"{self.subject or ''}:{self.sid or ''}:{self.resource or ''}:{self.action or ''}"
+        out += f"={'' if self.amount is None else self.amount}"
+        if self.per != self.subject:
+            out += f"/{self.per or ''}"
+        return out
+
+    def matches(self, f: Rule) -> bool:
+        """rctl_rule_matches: every field the filter sets must be equal."""
+        return all(fv is None or fv == rv for rv, fv in zip(self, f))
+
+
+def _word(text: str, table: tuple[str, ...]) -> str:
+    low = text.lower()
+    if low not in table:
+        raise JailError(EINVAL, "", "rctl")
+    return low
+
+
+def parse(text: str, k=None) -> Rule:
+    """rctl_string_to_rule: split on ':' ':' ':' '=/' '/'; empty fields stay undefined."""
+    rest = text
+    parts = []
+    for sep in (":", ":", ":"):
+        head, found, rest = rest.partition(sep)
+        parts.append(head)
+        if not found:
+            rest = None
+            break
+    while len(parts) < 3:
+        parts.append("")
+    subject_s, sid, resource_s = parts
+    action_s = amount_s = per_s = ""
+    if rest is not None:
+        i = min((rest.find(c) for c in "=/" if c in rest), default=-1)
+        if i < 0:
+            action_s = rest
+        else:
+            action_s, rest = rest[:i], rest[i + 1:]
+            amount_s, _, per_s = rest.partition("/")
+    subject = _word(subject_s, SUBJECTS) if subject_s else None
+    if sid:
+        if subject is None:
+            raise JailError(EINVAL, "", "rctl")
+        if subject in ("process", "user"):
+            if not sid.isdigit():
+                raise JailError(EINVAL, "", "rctl")
+            sid = str(int(sid))
+            if subject == "process" and (k is None or int(sid) not in k.procs):
+                raise JailError(ESRCH, "", "rctl")
+        elif len(sid) >= MAXHOSTNAMELEN:
+            raise JailError(ENAMETOOLONG, "", "rctl")
+    else:
+        sid = None
+    resource = _word(resource_s, RESOURCES) if resource_s else None
+    action = _word(action_s, ACTIONS) if action_s else None
+    amount = None
+    if amount_s:
+        s = amount_s[1:] if amount_s[:1] in "+-" else amount_s
+        if not s.isdigit():
+            raise JailError(EINVAL, "", "rctl")
+        amount = int(amount_s)
+        if amount < 0 or amount >= 1 << 63:
+            raise JailError(ERANGE, "", "rctl")
+    per = _word(per_s, SUBJECTS) if per_s else None
+    return Rule(subject, sid, resource, action, amount, per)
+
+
+class Rctl:
+    """k.rctl: the rule set, the evaluation hooks and the in-memory log."""
+
+    def __init__(self, kernel) -> None:
+        self.k = kernel
+        self._rules: list[Rule] = []
+        self._exceeded: set[tuple[Rule, int]] = set()   # (rule, pid): already logged/signalled
+        self.log: list[str] = []                        # console lines and devctl notifications
+        self.signals: list[tuple[int, str]] = []        # (pid, signal) sent by a rule
+        self.racct_names: dict[str, int] = {}           # name -> rules referencing it
+        kernel.proc_checks.append(self._proc_check)
+
+    # ------------------------------------------------------------ system calls
+    def _priv(self, caller: Caller) -> None:
+        if caller.uid != 0 or caller.prison is not self.k.prison0:
+            raise JailError(EPERM, "", "rctl")         # PRIV_RCTL_*: not granted in jails
+
+    def add_rule(self, caller: Caller, text: str) -> str:
+        self._priv(caller)
+        rule = parse(text, self.k)
+        if rule.per is None and rule.subject is not None:
+            rule = rule._replace(per=rule.subject)
+        if None in rule:
+            raise JailError(EINVAL, "", "rctl")
+        r = rule.resource
+        if rule.action == "deny" and r in NOT_DENIABLE:
+            raise JailError(EOPNOTSUPP, "", "rctl")
+        if rule.action == "throttle" and (r not in DECAYING or r == "pcpu"):
+            raise JailError(EOPNOTSUPP, "", "rctl")
+        if rule.per == "process" and r in SLOPPY:
+            raise JailError(EOPNOTSUPP, "", "rctl")
+        # No duplicates; a deny rule also replaces one differing only in amount.
+        same = rule._replace(amount=None) if rule.action == "deny" else rule
+        self._remove(same)
+        self._rules.append(rule)
+        if rule.subject == "jail":
+            self.racct_names[rule.sid] = self.racct_names.get(rule.sid, 0) + 1
+        return rule.text()
+
+    def remove_rules(self, caller: Caller, filter_text: str) -> int:
+        self._priv(caller)
+        n = self._remove(parse(filter_text, self.k))
+        if not n:
+            raise JailError(ESRCH, "", "rctl")
+        return n
+
+    def rules(self, caller: Caller, filter_text: str = ":") -> list[str]:
+        self._priv(caller)
+        f = parse(filter_text, self.k)
+        return [r.text() for r in self._rules if r.matches(f)]
+
+    def usage(self, caller: Caller, filter_text: str) -> list[str]:
+        """rctl -u: resource=value for one subject (every resource, in racct order)."""
+        self._priv(caller)
+        f = parse(filter_text, self.k)
+        if f.subject is None or f.sid is None:
+            raise JailError(EINVAL, "", "rctl")
+        return [f"{res}={self.racct(f.subject, f.sid, res)}" for res in RESOURCES]
+
+    def _remove(self, f: Rule) -> int:
+        keep, gone = [], []
+        for r in self._rules:
+            (gone if r.matches(f) else keep).append(r)
+        self._rules = keep
+        for r in gone:
+            self._exceeded = {e for e in self._exceeded if e[0] != r}
+            if r.subject == "jail":
+                self.racct_names[r.sid] -= 1
+                if not self.racct_names[r.sid]:
+                    del self.racct_names[r.sid]
+        return len(gone)
+
+    # ------------------------------------------------------------ accounting
+    def _prisons_named(self, name: str) -> list[Prison]:
+        if name == "0":
+            return [self.k.prison0]
+        return [pr for pr in self.k.jids.values() if pr.name == name]
+
+    def _procs(self):
+        return (p for p in self.k.procs.values() if p.state == "running")
+
+    @staticmethod
+    def _proc_usage(p: Proc, resource: str) -> int:
+        if resource == "maxproc":
+            return 1
+        if resource == "openfiles":
+            return len(p.fds)
+        return 0
+
+    def racct(self, subject: str, sid: str, resource: str) -> int:
+        """Current usage of one container: a jail name (hierarchical), a uid, a pid, a class."""
+        if subject == "jail":
+            tops = self._prisons_named(sid)
+            if not tops:
+                return 0
+            return sum(self._proc_usage(p, resource) for p in self._procs()
+                       if any(p.prison is t or p.prison.is_descendant_of(t) for t in tops))
+        if subject == "user":
+            return sum(self._proc_usage(p, resource) for p in self._procs()
+                       if p.cred.uid == int(sid))
+        if subject == "process":
+            p = self.k.procs.get(int(sid))
+            return self._proc_usage(p, resource) if p is not None and p.state == "running" else 0
+        return sum(self._proc_usage(p, resource) for p in self._procs())
+
+    def _applies(self, rule: Rule, pr: Prison, uid: int | None, pid: int | None) -> bool:
+        if rule.subject == "jail":
+            t = pr
+            while t is not None:
+                if t.name == rule.sid:
+                    return True
+                t = t.parent
+            return False
+        if rule.subject == "user":
+            return uid is not None and int(rule.sid) == uid
+        if rule.subject == "process":
+            return pid is not None and int(rule.sid) == pid
+        return rule.sid == LOGINCLASS
+
+    def _available(self, rule: Rule, pr: Prison, uid: int | None, proc: Proc | None) -> int:
+        per = rule.per
+        if per == "jail":
+            used = self.racct("jail", pr.name, rule.resource)
+        elif per == "user":
+            used = self.racct("user", str(uid), rule.resource) if uid is not None else 0
+        elif per == "process":
+            used = self._proc_usage(proc, rule.resource) if proc is not None else 0
+        else:
+            used = self.racct("loginclass", LOGINCLASS, rule.resource)
+        return rule.amount - used
+
+    def enforce(self, pr: Prison, resource: str, amount: int, proc: Proc | None = None,
+                uid: int | None = None) -> bool:
+        """rctl_enforce: may `amount` more of `resource` be allocated? log/devctl/signal
+        fire once per exceedance (not for a process still being created: proc None);
+        deny is decided last. Returns True when the allocation must fail."""
+        if not self._rules:
+            return False
+        if proc is not None:
+            uid = proc.cred.uid
+        pid = proc.pid if proc is not None else None
+        deny = False
+        for rule in self._rules:
+            if rule.resource != resource or not self._applies(rule, pr, uid, pid):
+                continue
+            key = (rule, pid)
+            if self._available(rule, pr, uid, proc) >= amount:
+                self._exceeded.discard(key)
+                continue
+            if rule.action == "deny":
+                deny = True
+                continue
+            if proc is None or key in self._exceeded or rule.action == "throttle":
+                continue
+            if rule.action == "log":
+                self.log.append(f'rctl: rule "{rule.text()}" matched by pid {proc.pid} '
+                                f"({self.comm(proc)}), uid {proc.cred.uid}, jail {pr.name}")
+            elif rule.action == "devctl":
+                self.log.append(f"!system=RCTL subsystem=rule type=matched "
+                                f"rule={rule.text()} pid={proc.pid} ruid={proc.cred.uid} "
+                                f"jail={pr.name}")
+            else:
+                self.signals.append((proc.pid, rule.action[3:].upper()))
+            self._exceeded.add(key)
+        return deny
+
+    @staticmethod
+    def comm(proc: Proc) -> str:
+        return "jailfs-sim" if proc.real_pid is None else f"pid{proc.real_pid}"
+
+    # ------------------------------------------------------------ kernel hooks
+    def _proc_check(self, pr: Prison, op: str) -> None:
+        """fork1 -> racct_proc_fork: one more process, the child not yet running."""
+        if self.enforce(pr, "maxproc", 1):
+            raise JailError(EAGAIN, "", op)
+
+    def proc_created(self, proc: Proc) -> None:
+        """racct_proc_fork_done: rules re-evaluated for the running child (log fires here)."""
+        self.enforce(proc.prison, "maxproc", 0, proc)
+
+    def open_check(self, proc: Proc, op: str) -> None:
+        """fdalloc: one more descriptor; a deny is EMFILE."""
+        if self.enforce(proc.prison, "openfiles", 1, proc):
+            raise JailError(EMFILE, "", op)
+
+    def check_invariants(self) -> None:
+        for r in self._rules:
+            assert None not in r, r
+        counts: dict[str, int] = {}
+        for r in self._rules:
+            if r.subject == "jail":
+                counts[r.sid] = counts.get(r.sid, 0) + 1
+        assert counts == self.racct_names, (counts, self.racct_names)
+        assert len(set(self._rules)) == len(self._rules)

@@ -1,0 +1,188 @@
+"""vnet network stacks and their interfaces (spec sections 8.4, 8.5; edge case 22).
+
+prison0 and every jail created with vnet=new own a stack; other jails use their nearest
+such ancestor's. A new stack has its own lo0. `ifconfig IF vnet JAIL` moves an interface
+into a descendant's stack and `ifconfig IF -vnet JAIL` takes it back. A stack is destroyed
+only when its prison is FREED (not when it starts dying): interfaces moved in go back to
+the stack they were created in (their home), interfaces created inside are destroyed.
+"""
+
+from __future__ import annotations
+
+import re
+from errno import EBUSY, EEXIST, EINVAL, ENXIO, EPERM
+
+from .errors import JailError
+from .params import PR_VNET
+from .prison import ALIVE, Caller, Prison
+
+CLONERS = ("lo", "epair", "bridge", "tap", "tun", "vlan", "gif", "gre", "lagg", "wg")
+HOST_INTERFACES = ("lo0", "em0")
+
+
+class Iface:
+    __slots__ = ("name", "home", "serial")
+
+    def __init__(self, name: str, home: Stack, serial: int):
+        self.name = name
+        self.home = home            # the stack it was created in (if_home_vnet)
+        self.serial = serial
+
+    def __repr__(self) -> str:
+        return f"<Iface {self.name} home={self.home.prison.name}>"
+
+
+class Stack:
+    __slots__ = ("prison", "ifaces", "alive")
+
+    def __init__(self, prison: Prison):
+        self.prison = prison
+        self.ifaces: list[Iface] = []   # attach order (ifconfig -l order)
+        self.alive = True
+
+    def find(self, name: str) -> Iface | None:
+        for i in self.ifaces:
+            if i.name == name:
+                return i
+        return None
+
+
+class Vnet:
+    """k.vnet: every network stack and the interface calls."""
+
+    def __init__(self, kernel) -> None:
+        self.k = kernel
+        self._serial = 0
+        self.stacks: dict[Prison, Stack] = {}
+        self.destroyed: list[str] = []          # names of interfaces destroyed with a stack
+        st = self.stacks[kernel.prison0] = Stack(kernel.prison0)
+        for name in HOST_INTERFACES:
+            self._attach(st, name, st)
+        kernel.subscribe(self._event)
+
+    # ------------------------------------------------------------ events
+    def _event(self, ev) -> None:
+        pr = ev.prison
+        if ev.kind == "created" and pr.flags & PR_VNET:
+            st = self.stacks[pr] = Stack(pr)
+            self._attach(st, "lo0", st)
+        elif ev.kind == "freed" and pr in self.stacks:
+            self._destroy(self.stacks.pop(pr))
+
+    def _destroy(self, st: Stack) -> None:
+        """vnet_destroy: moved-in interfaces return home, the stack's own are destroyed."""
+        st.alive = False
+        for i in list(st.ifaces):
+            st.ifaces.remove(i)
+            if i.home is st or not i.home.alive:
+                self.destroyed.append(i.name)
+            else:
+                i.home.ifaces.append(i)
+
+    def _attach(self, st: Stack, name: str, home: Stack) -> Iface:
+        self._serial += 1
+        i = Iface(name, home, self._serial)
+        st.ifaces.append(i)
+        return i
+
+    # ------------------------------------------------------------ reading
+    def stack_of(self, pr: Prison) -> Stack:
+        while pr not in self.stacks:
+            pr = pr.parent
+        return self.stacks[pr]
+
+    def interfaces(self, pr: Prison) -> list[str]:
+        """The interface names of pr's stack (its own or the one it shares)."""
+        return [i.name for i in self.stack_of(pr).ifaces]
+
+    # ------------------------------------------------------------ calls
+    def _priv(self, caller: Caller, op: str) -> Stack:
+        """Network configuration privileges: root in prison0 or in a jail owning its vnet."""
+        if caller.uid != 0 or caller.prison not in self.stacks:
+            raise JailError(EPERM, "", op)
+        return self.stacks[caller.prison]
+
+    def if_create(self, caller: Caller, name: str) -> list[str]:
+        """ifconfig NAME create: a cloned interface in the caller's stack. `epair` (or
+        epairN) makes the pair epairNa/epairNb. Returns the new names."""
+        st = self._priv(caller, "ifcreate")
+        m = re.fullmatch(r"([a-z]+?)(\d*)", name)
+        if m is None or m.group(1) not in CLONERS:
+            raise JailError(EINVAL, f"{name}: unknown interface type", "ifcreate")
+        driver, unit = m.group(1), m.group(2)
+
+        def names(n: int) -> list[str]:
+            base = f"{driver}{n}"
+            return [base + "a", base + "b"] if driver == "epair" else [base]
+
+        if unit:
+            new = names(int(unit))
+            if any(st.find(n) for n in new):
+                raise JailError(EEXIST, f"{name}: interface exists", "ifcreate")
+        else:
+            n = 0
+            while any(st.find(x) for x in names(n)):
+                n += 1
+            new = names(n)
+        for n in new:
+            self._attach(st, n, st)
+        return new
+
+    def _target(self, caller: Caller, jail: str | int, op: str) -> Prison:
+        """prison_find_child: a descendant of the caller, by jid or by name."""
+        pr = None
+        word = str(jail)
+        if word.isdigit():
+            pr = self.k.by_jid(int(word))
+        else:
+            pr = self.k._find_name(caller.prison, word)
+        if pr is None or not pr.is_descendant_of(caller.prison):
+            raise JailError(ENXIO, f"jail {word} not found", op)
+        return pr
+
+    def if_vmove(self, caller: Caller, ifname: str, jail: str | int) -> str:
+        """ifconfig IF vnet JAIL."""
+        st = self._priv(caller, "ifvnet")
+        i = st.find(ifname)
+        if i is None:
+            raise JailError(ENXIO, f"interface {ifname} does not exist", "ifvnet")
+        pr = self._target(caller, jail, "ifvnet")
+        dst = self.stack_of(pr)
+        if dst is st:
+            raise JailError(EEXIST, f"jail {pr.name} shares the interface's stack", "ifvnet")
+        if dst.find(ifname) is not None:
+            raise JailError(EEXIST, f"interface {ifname} exists in jail {pr.name}", "ifvnet")
+        if pr.state != ALIVE:
+            raise JailError(EBUSY, f"jail {pr.name} is dying", "ifvnet")
+        st.ifaces.remove(i)
+        dst.ifaces.append(i)
+        return i.name
+
+    def if_vreclaim(self, caller: Caller, ifname: str, jail: str | int) -> str:
+        """ifconfig IF -vnet JAIL: bring an interface back from a child's stack."""
+        st = self._priv(caller, "ifreclaim")
+        pr = self._target(caller, jail, "ifreclaim")
+        src = self.stack_of(pr)
+        if src is st:
+            raise JailError(EEXIST, f"jail {pr.name} shares the caller's stack", "ifreclaim")
+        i = src.find(ifname)
+        if i is None:
+            raise JailError(ENXIO, f"interface {ifname} not in jail {pr.name}", "ifreclaim")
+        if st.find(ifname) is not None:
+            raise JailError(EEXIST, f"interface {ifname} exists", "ifreclaim")
+        src.ifaces.remove(i)
+        st.ifaces.append(i)
+        return i.name
+
+    def check_invariants(self) -> None:
+        seen = set()
+        for pr, st in self.stacks.items():
+            assert st.alive and st.prison is pr
+            assert pr is self.k.prison0 or (pr.flags & PR_VNET and pr.state != "freed"), pr
+            for i in st.ifaces:
+                assert i.serial not in seen, i
+                seen.add(i.serial)
+                assert i.home.alive, i
+        for pr in self.k.jids.values():
+            if pr.flags & PR_VNET:
+                assert pr in self.stacks, pr
