@@ -165,25 +165,47 @@ def test_edge_16_tightening_cascades_loosening_does_not(k):
     assert (val(k, b, "securelevel"), val(k, b, "allow.chflags")) == ("2", "false")
 
 
-def test_edge_17_sysv_modes(k):
-    """SysV IPC objects and keys are not modelled by the kernel yet; what is: the
-    per-jail new/inherit/disable mode, its reporting and its EPERM under a disabled parent."""
+def test_edge_17_sysv_keys_per_jail_and_inherit_objects_outlive_the_jail(k):
+    """Keys are per exact jail in every mode; inherit widens id visibility only;
+    other prisons' keys read 0; an inherit jail's object keeps it dying."""
     a = mk(k, "name=a", "children.max=3", "sysvshm=new", "sysvsem=inherit")
     b = mk(k, "name=a.b", "sysvshm=inherit", "sysvsem=inherit")
     assert (val(k, a, "sysvshm"), val(k, b, "sysvshm")) == ("new", "inherit")
     assert k.by_jid(b).sysv_root(2) is k.by_jid(a)          # b's shm namespace is a's
     assert k.by_jid(b).sysv_root(1) is k.prison0
     expect(k, EPERM, "", "name=a.c", "persist", "sysvmsg=inherit")
+    ipc, h, pa, pb = k._k.ipc, k.spawn(0), k.spawn(a), k.spawn(b)
+    sa, sb = ipc.shmget(pa, 0x1234, create=True), ipc.shmget(pb, 0x1234, create=True)
+    assert sa != sb                                          # same key, one per jail
+    refused(ipc.shmget, pb, 0x1234, create=True, excl=True)  # EEXIST in b's own
+    assert ipc.stat(2, pb) == [(sa, 0, k.by_jid(a)), (sb, 0x1234, k.by_jid(b))]
+    assert ipc.stat(2, pa) == [(sa, 0x1234, k.by_jid(a)), (sb, 0, k.by_jid(b))]
+    sem = ipc.semget(pb, 0x99, create=True)                  # b inherits the host's sem root
+    assert ipc.stat(1, h) == [(sem, 0, k.by_jid(b))]
+    k.jail_remove(Caller(k.prison0, 0), b)
+    assert state(k, b) == "dying"                            # its semaphore set keeps it
+    ipc.semrm(h, sem)                                        # ipcrm -s from the host
+    assert state(k, b) == "dying"                            # b's segment (root a) too
+    assert ipc.stat(2, pa) == [(sa, 0x1234, k.by_jid(a)), (sb, 0, k.by_jid(b))]
+    ipc.shmrm(pa, sb)                                        # a reaches it by id
+    k.check_invariants()
+    assert k.by_jid(b) is None
 
 
 def test_edge_18_hostname_of_host_inherit_jails(k):
-    """Writing kern.hostname from inside is not modelled; host=inherit jails follow
-    the nearest host=new ancestor, which is what such a write would change."""
+    """A hostname write from a host=inherit jail lands in the nearest host=new
+    ancestor (possibly the host) and reaches its inheriting descendants."""
     mk(k, "name=a", "children.max=3", "host.hostname=top")
     b = mk(k, "name=a.b", "host=inherit", "children.max=2")
     c = mk(k, "name=a.b.c", "host=inherit")
     jset(k, "name=a", "host.hostname=changed", flags=U)
     assert val(k, c, "host.hostname") == "changed" and val(k, b, "host") == "inherit"
+    assert k.sethostname(jailed_root(k, c), "kern.hostname", "from-c").name == "a"
+    assert [val(k, j, "host.hostname") for j in ("a", b, c)] == ["from-c"] * 3
+    d = mk(k, "name=d", "host=inherit")
+    assert k.sethostname(jailed_root(k, d), "kern.hostname", "hosts") is k.prison0
+    assert k.prison0.hostname == "hosts" and val(k, d, "host.hostname") == "hosts"
+    assert val(k, "a", "host.hostname") == "from-c"
 
 
 def test_edge_19_last_occurrence_wins(k):
