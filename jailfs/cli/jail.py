@@ -9,10 +9,11 @@ into a jail.
 
 Commands: exec.prepare, exec.prestart, exec.created, exec.poststart,
 exec.prestop, exec.poststop and exec.release run on the host; exec.start,
-exec.stop and ``command`` run inside the jail (the forked child attaches
-itself with ``attach JAIL <its pid>`` and then execs).  mount*, interface
-addresses, vnet.interface, zfs.dataset and exec.fib need a FreeBSD host and
-are accepted but not performed.
+exec.stop and ``command`` run inside the jail: a keeper process attaches
+itself with ``attach JAIL <its pid>`` and runs the command as its child,
+keeping what the command leaves behind in the jail (see injail.py).
+mount*, interface addresses, vnet.interface, zfs.dataset and exec.fib need a
+FreeBSD host and are accepted but not performed.
 """
 
 from __future__ import annotations
@@ -28,10 +29,12 @@ import sys
 import time
 
 from jailfs.cli.bsdlib import quote_char
+from jailfs.cli.injail import spawn as spawn_keeper, undo_locale_coercion
 from jailfs.cli.mountfind import MountError, ctl_answer, find_mount, quote
 from jailfs.conf import (CfJail, ConfError, bool_param, check_bool_int,
                          load_config, wild_jail_match, wild_jail_name)
 from jailfs.conf.config import PF_INTERNAL, _strtol
+from jailfs.fs.callers import descendants
 
 PROG = "jail"
 CONF_FILE = "/etc/jail.conf"
@@ -243,25 +246,17 @@ class Jail8:
                 username or "", comline))
         timeout = cj.int("exec.timeout") or 0
         conslog = cj.string("exec.consolelog") if injail else None
-        sys.stdout.flush()
-        sys.stderr.flush()
-        pid = os.fork()
-        if pid == 0:
-            self._child(j, argv, injail, clean, username, bg, conslog)
+        keeper = spawn_keeper(
+            (lambda: self._attach(j)) if injail else None,
+            lambda: self._command(j, argv, injail, clean, username, conslog),
+            lambda e: self.jail_warnx(j, str(e)), setsid=bg)
         if bg:
+            keeper.close()
             return True
-        deadline = time.monotonic() + timeout if timeout > 0 else None
-        while True:
-            if deadline is None:
-                _, status = os.waitpid(pid, 0)
-                break
-            wpid, status = os.waitpid(pid, os.WNOHANG)
-            if wpid == pid:
-                break
-            if time.monotonic() >= deadline:
-                self.jail_warnx(j, f"{comline}: timed out")
-                return False
-            time.sleep(0.02)
+        status = keeper.wait(timeout if timeout > 0 else None)
+        if status is None:
+            self.jail_warnx(j, f"{comline}: timed out")
+            return False
         if os.WIFSIGNALED(status):
             self.jail_warnx(j, f"{comline}: exited on signal "
                                f"{os.WTERMSIG(status)}")
@@ -271,81 +266,68 @@ class Jail8:
             return False
         return True
 
-    def _child(self, j: Job, argv, injail, clean, username, bg, conslog):
+    def _attach(self, j: Job) -> None:
+        """In the keeper: attach it to the jail."""
+        a = self.ctl(f"attach {j.jid} {os.getpid()}")
+        if not a.ok:
+            raise Fatal(f"jail_attach: {a.value}")
+
+    def _command(self, j: Job, argv, injail, clean, username, conslog) -> None:
+        """In the command's process: directory, user, environment, exec."""
         cj = j.cj
-        try:
-            if bg:
-                os.setsid()
-            env = dict(os.environ)
-            path = cj.string("path")
-            if injail:
-                if path:
-                    try:
-                        os.chdir(path)
-                    except OSError as e:
-                        self.jail_warnx(j, f"chdir {path}: {e.strerror}")
-                        os._exit(1)
-                a = self.ctl(f"attach {j.jid} {os.getpid()}")
-                if not a.ok:
-                    self.jail_warnx(j, f"jail_attach: {a.value}")
-                    os._exit(1)
-            if clean or username:
-                try:
-                    pw = pwd.getpwnam(username) if username else \
-                        pwd.getpwuid(os.getuid())
-                except KeyError:
-                    if username:
-                        self.jail_warnx(j, f"{username}: no such user")
-                    else:
-                        self.jail_warnx(j, f"unknown uid {os.getuid()}")
-                    os._exit(1)
-                if clean:
-                    term = os.environ.get("TERM")
-                    env = {"PATH": "/bin:/usr/bin"}
-                    if term is not None:
-                        env["TERM"] = term
-                if username and pw.pw_uid != os.getuid():
-                    try:
-                        os.setgid(pw.pw_gid)
-                        os.initgroups(pw.pw_name, pw.pw_gid)
-                        os.setuid(pw.pw_uid)
-                    except OSError as e:
-                        self.jail_warnx(j, f"setgid {pw.pw_gid}: {e.strerror}")
-                        os._exit(1)
-                env["USER"] = pw.pw_name
-                env["HOME"] = pw.pw_dir
-                env["SHELL"] = pw.pw_shell or "/bin/sh"
-                if clean:
-                    try:
-                        os.chdir(pw.pw_dir)
-                    except OSError as e:
-                        self.jail_warnx(j, f"chdir {pw.pw_dir}: {e.strerror}")
-                        os._exit(1)
-            if not clean:
-                if j.jid > 0:
-                    env["JID"] = str(j.jid)
-                env["JNAME"] = cj.string("name") or (str(j.jid) if j.jid > 0 else "")
-                env["JPATH"] = path or ""
-            if conslog:
-                try:
-                    fd = os.open(conslog, os.O_WRONLY | os.O_CREAT | os.O_APPEND,
-                                 0o666)
-                    os.dup2(fd, 1)
-                    os.dup2(fd, 2)
-                except OSError as e:
-                    self.jail_warnx(j, f"open {conslog}: {e.strerror}")
-                    os._exit(1)
-            os.closerange(3, 65536)
+        env = dict(os.environ)
+        undo_locale_coercion(env)
+        path = cj.string("path")
+        if injail and path:
             try:
-                os.execvpe(argv[0], argv, env)
+                os.chdir(path)
             except OSError as e:
-                self.jail_warnx(j, f"exec {argv[0]}: {e.strerror}")
-        except BaseException as e:  # never return into the parent's code
+                raise Fatal(f"chdir {path}: {e.strerror}")
+        if clean or username:
             try:
-                self.jail_warnx(j, str(e))
-            except BaseException:
-                pass
-        os._exit(1)
+                pw = pwd.getpwnam(username) if username else \
+                    pwd.getpwuid(os.getuid())
+            except KeyError:
+                raise Fatal(f"{username}: no such user" if username
+                            else f"unknown uid {os.getuid()}")
+            if clean:
+                term = os.environ.get("TERM")
+                env = {"PATH": "/bin:/usr/bin"}
+                if term is not None:
+                    env["TERM"] = term
+            if username and pw.pw_uid != os.getuid():
+                try:
+                    os.setgid(pw.pw_gid)
+                    os.initgroups(pw.pw_name, pw.pw_gid)
+                    os.setuid(pw.pw_uid)
+                except OSError as e:
+                    raise Fatal(f"setgid {pw.pw_gid}: {e.strerror}")
+            env["USER"] = pw.pw_name
+            env["HOME"] = pw.pw_dir
+            env["SHELL"] = pw.pw_shell or "/bin/sh"
+            if clean:
+                try:
+                    os.chdir(pw.pw_dir)
+                except OSError as e:
+                    raise Fatal(f"chdir {pw.pw_dir}: {e.strerror}")
+        if not clean:
+            if j.jid > 0:
+                env["JID"] = str(j.jid)
+            env["JNAME"] = cj.string("name") or (str(j.jid) if j.jid > 0 else "")
+            env["JPATH"] = path or ""
+        if conslog:
+            try:
+                fd = os.open(conslog, os.O_WRONLY | os.O_CREAT | os.O_APPEND,
+                             0o666)
+                os.dup2(fd, 1)
+                os.dup2(fd, 2)
+            except OSError as e:
+                raise Fatal(f"open {conslog}: {e.strerror}")
+        os.closerange(3, 65536)
+        try:
+            os.execvpe(argv[0], argv, env)
+        except OSError as e:
+            raise Fatal(f"exec {argv[0]}: {e.strerror}")
 
     def run_param(self, j: Job, param: str, injail: bool) -> bool:
         p = j.cj.param(param)
@@ -363,7 +345,9 @@ class Jail8:
 
     # ------------------------------------------------------------ processes
     def jail_pids(self, j: Job) -> list[int]:
-        """Real processes attached to the jail, read from its .refs file."""
+        """Real processes in the jail: those attached to it (read from its
+        .refs file: keepers, which ignore SIGTERM and end with their last
+        child) and every process below them."""
         pids: list[int] = []
         try:
             with open(os.path.join(self.mount or find_mount(), ".jid",
@@ -379,6 +363,8 @@ class Jail8:
                 pid = int(m.group(1))
                 if pid not in pids and pid != os.getpid():
                     pids.append(pid)
+        for pid in list(pids):
+            pids += [p for p in descendants(pid) if p not in pids]
         return pids
 
     def term_procs(self, j: Job) -> None:

@@ -4,16 +4,20 @@
 
 Follows FreeBSD's usr.sbin/jexec/jexec.c: the jail is resolved the way
 jail_getid(3) does (a number is a jid, ``0`` is the host, anything else a
-name, relative to the caller), this very process is attached to it, then the
-working directory, user and environment are set up and the command replaces
-this process (its exit status is the command's).
+name, relative to the caller), then the working directory, user and
+environment are set up and the command is exec'd; jexec's exit status is the
+command's (or it dies of the command's signal).
 
 What differs, because the jails are simulated: attaching is a ``.ctl``
-request (``attach JAIL PID``), which moves this process -- and everything it
-execs or forks later -- into the jail as the mount sees it.  There is no
-chroot: the jail's ``path`` is a simulated path.  jexec changes directory to
-it when that directory exists on this Linux system, and to ``/`` otherwise;
-``-d DIR`` names a directory of this system.
+request (``attach JAIL PID``), which moves a real process -- and everything
+it forks later -- into the jail as the mount sees it.  The attached process
+is a keeper (see injail.py) that runs the command as its child and stays
+until the last process the command left behind is gone, so those stay in the
+jail and keep it alive; jexec itself returns when the command ends, and
+passes SIGINT, SIGQUIT, SIGTERM and SIGHUP sent to it on to the command.
+There is no chroot: the jail's ``path`` is a simulated path.  jexec changes
+directory to it when that directory exists on this Linux system, and to ``/``
+otherwise; ``-d DIR`` names a directory of this system.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import re
 import shlex
 import sys
 
+from . import injail
 from .bsdlib import bsd_getopt
 from .mountfind import MountError, ctl_answer, find_mount, quote
 
@@ -122,9 +127,7 @@ def resolve(mount: str, name: str) -> tuple[int, str]:
 
 
 def attach(mount: str, jid: int) -> None:
-    """jail_attach(jid) for this process, through .ctl."""
-    if jid == 0:
-        raise Fatal(f"jail_attach({jid}): {os.strerror(_errno.EINVAL)}")
+    """jail_attach(jid) for this process (the keeper), through .ctl."""
     a = ctl_answer(mount, f"attach {jid} {os.getpid()}")
     if not a.ok:
         raise Fatal(f"jail_attach({jid}): {_strerror(a.errname)}")
@@ -164,8 +167,19 @@ def run(argv: list[str]) -> int:
     except MountError as e:
         raise Fatal(str(e))
     jid, jpath = resolve(mount, args[0])
-    attach(mount, jid)
+    if jid == 0:
+        raise Fatal(f"jail_attach({jid}): {os.strerror(_errno.EINVAL)}")
+    keeper = injail.spawn(
+        lambda: attach(mount, jid),
+        lambda: command(args[1:], jpath, workdir, clean, username, Uflag, pw),
+        report)
+    return injail.exit_status(keeper.wait(forward=True))
 
+
+def command(argv: list[str], jpath: str, workdir: str | None, clean: bool,
+            username: str | None, Uflag: bool, pw) -> None:
+    """In the jail (the keeper's child): directory, user, environment, exec."""
+    injail.undo_locale_coercion(os.environ)
     # The jail's root: its path when that exists here (no chroot), else /.
     root = jpath if jpath and os.path.isdir(jpath) else "/"
     target = workdir if workdir is not None else root
@@ -195,17 +209,20 @@ def run(argv: list[str]) -> int:
 
     sys.stdout.flush()
     sys.stderr.flush()
-    if len(args) > 1:
+    if argv:
         try:
-            os.execvp(args[1], args[1:])
+            os.execvp(argv[0], argv)
         except OSError as e:
-            raise Fatal(f"execvp: {args[1]}: {e.strerror}")
+            raise Fatal(f"execvp: {argv[0]}: {e.strerror}")
     shell = os.environ.get("SHELL") or PATH_BSHELL
     try:
         os.execlp(shell, shell, "-i")
     except OSError as e:
         raise Fatal(f"execlp: {shell}: {e.strerror}")
-    return 0
+
+
+def report(e: BaseException) -> None:
+    sys.stderr.write(f"{PROG}: {e}\n")
 
 
 def main(argv: list[str] | None = None) -> int:

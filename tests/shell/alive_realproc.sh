@@ -1,13 +1,22 @@
 #!/bin/sh
 # A real Linux process attached to a jail holds it alive (pr_uref) while it
 # runs; rmdir SIGKILLs it (and what it started), and the jail goes once the
-# daemon sees the process end.
+# daemon sees the process end.  jexec attaches a keeper, which runs the
+# command as its child (alive_keeper.sh: what the command leaves behind).
 . "$(dirname "$0")/lib/alive.subr"
 
 # state PID: the process's state letter (Z for a zombie), empty when gone
 state() { sed 's/.*) \(.\).*/\1/' "/proc/$1/stat" 2>/dev/null; }
 dead() { _s=$(state "$1"); [ -z "$_s" ] || [ "$_s" = Z ]; }
 no_dying() { [ -z "$(ls "$MNT/.dying")" ]; }
+# ppid PID: its parent's pid
+ppid() { sed 's/.*) . \([0-9]*\).*/\1/' "/proc/$1/stat"; }
+# keeper JAILDIR: the real pid attached to the jail (jexec's keeper)
+keeper() { sed -n 's/^process [0-9]* (running, real pid \([0-9]*\)).*/\1/p' "$1/.refs"; }
+# child PID: its children's pids
+child() { _c=$(cat "/proc/$1/task/$1/children" 2>/dev/null); echo ${_c% }; }
+# runs PID COMM: PID's child runs COMM
+runs() { [ "$(cat "/proc/$(child "$1")/comm" 2>/dev/null)" = "$2" ]; }
 
 # --- attached through .ctl
 expect 0 "" "" -- mkdir rp
@@ -33,12 +42,16 @@ expect 0 "" "" -- jailfs sim check
 expect 0 "" "" -- mkdir web
 jexec web sleep 300 &
 JP=$!; started $JP
-expect 0 "" "" -- wait_for 10 grep -q "real pid $JP)" web/.refs   # jexec attached itself, then exec'd sleep
-expect 0 "sleep" "" -- cat "/proc/$JP/comm"
+expect 0 "" "" -- wait_for 10 grep -q "real pid" web/.refs     # jexec's keeper attached itself
+KP=$(keeper web)
+expect 0 "$JP" "" -- ppid "$KP"
+expect 0 "" "" -- wait_for 10 runs "$KP" sleep                # and runs the command
+SP=$(child "$KP")
 expect 0 "" "" -- sh -c 'echo 0 > web/persist'
 expect 0 "false" "" -- cat web/dying
-kill -TERM "$JP"
-wait "$JP"; is "sleep ended by SIGTERM" "$?" 143
+kill -TERM "$JP"                                                # jexec passes it on
+wait "$JP"; is "sleep ended by SIGTERM, and so did jexec" "$?" 143
+expect 0 "" "" -- wait_for 10 dead "$SP"
 gone_web() { [ ! -e "$MNT/web" ] && no_dying; }
 expect 0 "" "" -- wait_for 10 gone_web
 expect 0 "" "" -- sh -c "grep -q 'freed jid=2 name=web\$' .events"
@@ -49,11 +62,14 @@ jexec box sh -c 'sleep 300 & echo $! > "$1"; wait' sh "$OUT/child" &
 BP=$!; started $BP
 expect 0 "" "" -- wait_for 10 test -s "$OUT/child"
 CP=$(cat "$OUT/child"); started "$CP"
-expect 0 "" "" -- wait_for 10 grep -q "real pid $BP)" box/.refs
+expect 0 "" "" -- wait_for 10 grep -q "real pid" box/.refs
+KP=$(keeper box)
+expect 0 "$BP" "" -- ppid "$KP"
 expect 0 "S" "" -- state "$CP"
 expect 0 "" "" -- rmdir box
+expect 0 "" "" -- wait_for 10 dead "$KP"
 expect 0 "" "" -- wait_for 10 dead "$BP"
-wait "$BP"; is "the attached shell was SIGKILLed" "$?" 137
+wait "$BP"; is "the keeper was SIGKILLed, jexec passes that on" "$?" 137
 expect 0 "" "" -- wait_for 10 dead "$CP"           # not left behind, reparented to the host
 expect 0 "" "" -- wait_for 10 no_dying
 expect 0 "" "" -- jailfs sim check

@@ -2,11 +2,9 @@
 # A shell attached to a jail (jexec) sees its jail as the mount's root and
 # nothing outside it, by any path; mkdir inside obeys children.max.
 . "$(dirname "$0")/lib/alive.subr"
+# coreutils' messages as in the C locale (straight quotes), whatever the caller's
+LC_ALL=C; export LC_ALL
 
-# in JAIL CMD...: run CMD attached to JAIL
-# (LC_ALL=C: Python's locale coercion would hand jexec's command LC_CTYPE=C.UTF-8,
-# and coreutils would quote with curly quotes)
-inj() { _j=$1; shift; LC_ALL=C jexec "$_j" "$@"; }
 # sorted WORDS...: one a line, in ls order
 sorted() { printf '%s\n' "$@" | sort; }
 
@@ -32,79 +30,79 @@ ln -s "$MNT/other" "$OUT/lnk"
 expect 0 "" "" -- wait_for 10 test "$MNT/other" -ef "/proc/$HP/cwd"
 
 # --- the root: its own parameters and its children only
-is "ls of the root is the jail's directory" "$(inj in ls "$MNT")" "$(ls in)"
+is "ls of the root is the jail's directory" "$(jexec in ls "$MNT")" "$(ls in)"
 expect 0 ".ctl
 .dying
 .events
 .jid
-.refs" "" -- inj in sh -c 'ls -A "$1" | grep "^\."' sh "$MNT"
-expect 0 "sub" "" -- inj in sh -c 'cd "$1" && ls -d */ | tr -d /' sh "$MNT"
-expect 0 "0" "" -- inj in cat "$MNT/name"
-expect 0 "$IN" "" -- inj in cat "$MNT/jid"
-expect 0 "0" "" -- inj in cat "$MNT/parent"
-expect 0 "sub" "" -- inj in cat "$MNT/sub/name"
-expect 1 "" "cat: $MNT/in/name: No such file or directory" -- inj in cat "$MNT/in/name"
-expect 1 "" "cat: $MNT/other/name: No such file or directory" -- inj in cat "$MNT/other/name"
-expect 1 "" "" -- inj in test -e "$MNT/tight"
+.refs" "" -- jexec in sh -c 'ls -A "$1" | grep "^\."' sh "$MNT"
+expect 0 "sub" "" -- jexec in sh -c 'cd "$1" && ls -d */ | tr -d /' sh "$MNT"
+expect 0 "0" "" -- jexec in cat "$MNT/name"
+expect 0 "$IN" "" -- jexec in cat "$MNT/jid"
+expect 0 "0" "" -- jexec in cat "$MNT/parent"
+expect 0 "sub" "" -- jexec in cat "$MNT/sub/name"
+expect 1 "" "cat: $MNT/in/name: No such file or directory" -- jexec in cat "$MNT/in/name"
+expect 1 "" "cat: $MNT/other/name: No such file or directory" -- jexec in cat "$MNT/other/name"
+expect 1 "" "" -- jexec in test -e "$MNT/tight"
 # --- ..
-is "sub/.. is the root" "$(inj in ls "$MNT/sub/..")" "$(ls in)"
-expect 0 "0" "" -- inj in cat "$MNT/sub/../name"
-expect 1 "" "cat: $MNT/sub/../../other/name: No such file or directory" -- inj in cat "$MNT/sub/../../other/name"
-is "sub/.. is inode 1" "$(inj in stat -c %i "$MNT/sub/..")" 1
+is "sub/.. is the root" "$(jexec in ls "$MNT/sub/..")" "$(ls in)"
+expect 0 "0" "" -- jexec in cat "$MNT/sub/../name"
+expect 1 "" "cat: $MNT/sub/../../other/name: No such file or directory" -- jexec in cat "$MNT/sub/../../other/name"
+is "sub/.. is inode 1" "$(jexec in stat -c %i "$MNT/sub/..")" 1
 # --- .jid
-expect 0 "$(sorted $DSUB $SUB)" "" -- inj in ls "$MNT/.jid"
-expect 0 "../sub" "" -- inj in readlink "$MNT/.jid/$SUB"
-expect 1 "" "cat: $MNT/.jid/$OTHER/name: No such file or directory" -- inj in cat "$MNT/.jid/$OTHER/name"
-expect 1 "" "" -- inj in readlink "$MNT/.jid/$IN"
-expect 1 "" "" -- inj in readlink "$MNT/.jid/$GONE"
+expect 0 "$(sorted $DSUB $SUB)" "" -- jexec in ls "$MNT/.jid"
+expect 0 "../sub" "" -- jexec in readlink "$MNT/.jid/$SUB"
+expect 1 "" "cat: $MNT/.jid/$OTHER/name: No such file or directory" -- jexec in cat "$MNT/.jid/$OTHER/name"
+expect 1 "" "" -- jexec in readlink "$MNT/.jid/$IN"
+expect 1 "" "" -- jexec in readlink "$MNT/.jid/$GONE"
 # --- .dying: its own dying child, not the host's
-expect 0 "$DSUB" "" -- inj in ls "$MNT/.dying"
-expect 0 "dsub" "" -- inj in cat "$MNT/.dying/$DSUB/name"
-expect 2 "" "ls: cannot access '$MNT/.dying/$GONE': No such file or directory" -- inj in ls "$MNT/.dying/$GONE"
-expect 1 "" "cat: $MNT/.dying/$GONE/name: No such file or directory" -- inj in cat "$MNT/.dying/$GONE/name"
+expect 0 "$DSUB" "" -- jexec in ls "$MNT/.dying"
+expect 0 "dsub" "" -- jexec in cat "$MNT/.dying/$DSUB/name"
+expect 2 "" "ls: cannot access '$MNT/.dying/$GONE': No such file or directory" -- jexec in ls "$MNT/.dying/$GONE"
+expect 1 "" "cat: $MNT/.dying/$GONE/name: No such file or directory" -- jexec in cat "$MNT/.dying/$GONE/name"
 # --- .events: nothing of the host's
-expect 1 "0" "" -- inj in grep -c -e other -e gone -e "name=in" -e tight "$MNT/.events"
+expect 1 "0" "" -- jexec in grep -c -e other -e gone -e "name=in" -e tight "$MNT/.events"
 expect 0 "" "" -- grep -q "name=other.gone" .events            # the host does see them
 # --- a symlink pointing outside, resolved inside
-expect 3 "" "" -- inj in sh -c 'cd "$1" 2>/dev/null || exit 3' sh "$OUT/lnk"
-expect 1 "" "cat: $OUT/lnk/name: No such file or directory" -- inj in cat "$OUT/lnk/name"
+expect 3 "" "" -- jexec in sh -c 'cd "$1" 2>/dev/null || exit 3' sh "$OUT/lnk"
+expect 1 "" "cat: $OUT/lnk/name: No such file or directory" -- jexec in cat "$OUT/lnk/name"
 expect 0 "other" "" -- cat "$OUT/lnk/name"                     # the host follows it
 # --- a path a host process just looked up
 expect 0 "other" "" -- cat "/proc/$HP/cwd/name"
-expect 1 "" "cat: /proc/$HP/cwd/name: No such file or directory" -- inj in cat "/proc/$HP/cwd/name"
-expect 2 "" "No such file or directory" -- inj in ls "/proc/$HP/cwd/"
-expect 3 "" "" -- inj in sh -c 'cd "$1" 2>/dev/null || exit 3' sh "/proc/$HP/cwd"
+expect 1 "" "cat: /proc/$HP/cwd/name: No such file or directory" -- jexec in cat "/proc/$HP/cwd/name"
+expect 2 "" "No such file or directory" -- jexec in ls "/proc/$HP/cwd/"
+expect 3 "" "" -- jexec in sh -c 'cd "$1" 2>/dev/null || exit 3' sh "/proc/$HP/cwd"
 expect 0 "in.sub" "" -- cat "$MNT/in/sub/name"                 # cached by the host for 60 s
-expect 1 "" "cat: $MNT/in/sub/name: No such file or directory" -- inj in cat "$MNT/in/sub/name"
+expect 1 "" "cat: $MNT/in/sub/name: No such file or directory" -- jexec in cat "$MNT/in/sub/name"
 # --- the jail's own parameters cannot be changed from inside
-expect 2 "" "$MNT/host.hostname: Permission denied" -- inj in sh -c 'echo x > "$1/host.hostname"' sh "$MNT"
-expect 1 "" "jailfs: jail $IN not found" -- inj in jailfs sim set "$IN" host.hostname=x
+expect 2 "" "$MNT/host.hostname: Permission denied" -- jexec in sh -c 'echo x > "$1/host.hostname"' sh "$MNT"
+expect 1 "" "jailfs: jail $IN not found" -- jexec in jailfs sim set "$IN" host.hostname=x
 expect 0 "" "" -- cat in/host.hostname
 # --- .ctl inside: relative names, no processes or jails outside
-expect 0 "$SUB sub" "" -- inj in jailfs sim list
+expect 0 "$SUB sub" "" -- jexec in jailfs sim list
 expect 0 "$SUB sub
-$DSUB dsub" "" -- inj in jailfs sim list -d
-expect 1 "" "jailfs: no process $P" -- inj in jailfs sim kill "$P"
-expect 1 "" "jailfs: no process $P" -- inj in jailfs sim open "$P"
-expect 1 "" "jailfs: jail \"other\" not found" -- inj in jailfs sim spawn other
-expect 1 "" "jailfs: jail $OTHER not found" -- inj in jailfs sim spawn "$OTHER"
-expect 1 "" "jailfs: no process $HP" -- inj in jailfs sim attach sub "$HP"
+$DSUB dsub" "" -- jexec in jailfs sim list -d
+expect 1 "" "jailfs: no process $P" -- jexec in jailfs sim kill "$P"
+expect 1 "" "jailfs: no process $P" -- jexec in jailfs sim open "$P"
+expect 1 "" "jailfs: jail \"other\" not found" -- jexec in jailfs sim spawn other
+expect 1 "" "jailfs: jail $OTHER not found" -- jexec in jailfs sim spawn "$OTHER"
+expect 1 "" "jailfs: no process $HP" -- jexec in jailfs sim attach sub "$HP"
 expect 0 "S" "" -- sh -c "sed 's/.*) \(.\).*/\1/' /proc/$HP/stat"
 expect 0 "$P" "" -- sh -c "jailfs sim list >/dev/null; echo $P"     # untouched
 expect 0 "" "" -- grep -q "process $P (running)" other/.refs
 # --- mkdir inside: children.max 3, children.cur 2 (the dying child counts)
-expect 0 "" "" -- inj in mkdir "$MNT/new"
-expect 0 "new" "" -- inj in cat "$MNT/new/name"
+expect 0 "" "" -- jexec in mkdir "$MNT/new"
+expect 0 "new" "" -- jexec in cat "$MNT/new/name"
 expect 0 "in.new" "" -- cat in/new/name
 expect 0 "3" "" -- cat in/children.cur
-expect 1 "" "mkdir: cannot create directory '$MNT/new2': Operation not permitted" -- inj in mkdir "$MNT/new2"
+expect 1 "" "mkdir: cannot create directory '$MNT/new2': Operation not permitted" -- jexec in mkdir "$MNT/new2"
 expect 1 "" "" -- test -e in/new2
-expect 0 "1" "" -- inj in grep -c "created jid=[0-9]* name=new\$" "$MNT/.events"
-expect 0 "1" "" -- inj in grep -c "refused op=jail_set errno=EPERM msg='prison limit exceeded'" "$MNT/.events"
-expect 1 "" "mkdir: cannot create directory '$MNT/x': Operation not permitted" -- inj tight mkdir "$MNT/x"
+expect 0 "1" "" -- jexec in grep -c "created jid=[0-9]* name=new\$" "$MNT/.events"
+expect 0 "1" "" -- jexec in grep -c "refused op=jail_set errno=EPERM msg='prison limit exceeded'" "$MNT/.events"
+expect 1 "" "mkdir: cannot create directory '$MNT/x': Operation not permitted" -- jexec tight mkdir "$MNT/x"
 expect 0 "0" "" -- cat tight/children.cur
 expect 1 "" "" -- test -e tight/x
 # nested: inside sub (children.max 0 as well)
-expect 1 "" "mkdir: cannot create directory '$MNT/y': Operation not permitted" -- inj in jexec sub mkdir "$MNT/y"
+expect 1 "" "mkdir: cannot create directory '$MNT/y': Operation not permitted" -- jexec in jexec sub mkdir "$MNT/y"
 expect 0 "" "" -- jailfs sim check
 done_testing

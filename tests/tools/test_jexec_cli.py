@@ -1,16 +1,47 @@
-"""jexec(8) without a mount: a fake .ctl answers, exec and chdir are recorded."""
+"""jexec(8) without a mount: a fake .ctl answers, exec and chdir are recorded.
+
+The keeper (injail.spawn) is replaced by one that runs its two halves in this
+very process: the keeper's attach, then the command's set-up and exec.  The
+real keeper is tested at the end, with real processes and no mount.
+"""
 
 import os
 import pwd
+import select
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
 
+from jailfs.cli import injail
 from jailfs.cli import jexec as J
 from jailfs.cli.mountfind import CtlAnswer
 
 
 class Exec(Exception):
     pass
+
+
+class Ended:
+    """A keeper whose command has ended with wait status ``status``."""
+
+    def __init__(self, status):
+        self.status = status
+
+    def wait(self, timeout=None, forward=False):
+        return self.status
+
+
+def fake_spawn(attach, command, report, setsid=False):
+    """The keeper and the command in this process: errors are reported, exit 1."""
+    try:
+        attach()
+        command()
+    except J.Fatal as e:
+        report(e)
+    return Ended(1 << 8)
 
 
 class FakeCtl:
@@ -65,6 +96,7 @@ def env(monkeypatch, tmp_path):
     ctl = FakeCtl({"www": (3, str(jaildir)), "sim": (4, "/no/such/dir"), "old": (5, "/")},
                   dying={"old"})
     monkeypatch.setattr(J, "ctl_answer", ctl)
+    monkeypatch.setattr(J.injail, "spawn", fake_spawn)
     return ctl, calls, jaildir
 
 
@@ -185,3 +217,171 @@ def test_no_mount(monkeypatch, tmp_path, capsys):
     monkeypatch.setenv("JAILFS_MOUNT", str(tmp_path / "none"))
     rc, o, e = run(capsys, "www", "true")
     assert rc == 1 and e.startswith("jexec: JAILFS_MOUNT=")
+
+
+# --- the keeper itself (injail): real processes, no mount
+
+def _ppid(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        return int(f.read().rsplit(")", 1)[1].split()[1])
+
+
+def _reap(pid, seconds=10):
+    """The wait status of child ``pid``, which must end within ``seconds``."""
+    for _ in range(seconds * 100):
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return status
+        time.sleep(0.01)
+    os.kill(pid, signal.SIGKILL)
+    raise AssertionError(f"process {pid} did not end")
+
+
+def _report(e):
+    sys.stderr.write(f"test: {e}\n")
+
+
+def _keep(argv, attach=None):
+    return injail.spawn(attach, lambda: os.execvp(argv[0], argv), _report)
+
+
+def test_keeper_passes_on_exit_status_and_signal():
+    k = _keep(["sh", "-c", "exit 7"])
+    assert os.waitstatus_to_exitcode(k.wait()) == 7
+    assert os.waitstatus_to_exitcode(_reap(k.pid)) == 0      # no orphans: K ends
+    k = _keep(["sh", "-c", "kill -TERM $$"])
+    st = k.wait()
+    assert os.WIFSIGNALED(st) and os.WTERMSIG(st) == signal.SIGTERM
+    _reap(k.pid)
+
+
+def test_keeper_attaches_itself_then_runs_the_command_below_it(tmp_path):
+    seen = tmp_path / "attached"
+    k = _keep(["sh", "-c", 'echo $PPID > "$0"', str(tmp_path / "ppid")],
+              attach=lambda: seen.write_text(str(os.getpid())))
+    assert os.waitstatus_to_exitcode(k.wait()) == 0
+    assert int(seen.read_text()) == k.pid == int((tmp_path / "ppid").read_text())
+    _reap(k.pid)
+
+
+def test_keeper_keeps_what_the_command_left_behind(tmp_path):
+    pidfile = tmp_path / "pid"
+    k = _keep(["sh", "-c", 'sleep 30 & echo $! > "$0"', str(pidfile)])
+    assert os.waitstatus_to_exitcode(k.wait(timeout=10)) == 0     # returns at once
+    orphan = int(pidfile.read_text())
+    try:
+        assert _ppid(orphan) == k.pid                # re-parented to K, not to init
+        assert os.waitpid(k.pid, os.WNOHANG) == (0, 0)
+        # K holds nothing of ours: a $(jexec ...) is not kept waiting by K
+        assert os.readlink(f"/proc/{k.pid}/cwd") == "/"
+        fds = {fd: os.readlink(f"/proc/{k.pid}/fd/{fd}") for fd in os.listdir(f"/proc/{k.pid}/fd")}
+        assert [fds.pop(fd) for fd in ("0", "1", "2")] == ["/dev/null"] * 3
+        assert all(v.startswith("pipe:") for v in fds.values())   # its pipe, until it closes it
+    finally:
+        os.kill(orphan, signal.SIGKILL)
+    assert os.waitstatus_to_exitcode(_reap(k.pid)) == 0      # its last child gone: K ends
+
+
+def test_keeper_timeout():
+    k = _keep(["sleep", "30"])
+    assert k.wait(timeout=0.1) is None
+    os.kill(k.command_pid, signal.SIGKILL)
+    assert os.WTERMSIG(k.wait(timeout=10)) == signal.SIGKILL
+    _reap(k.pid)
+
+
+def test_keeper_errors_are_reported_and_exit_1(tmp_path, capfd):
+    ran = tmp_path / "ran"
+
+    def refuse():
+        raise J.Fatal("jail_attach(3): Operation not permitted")
+    k = _keep(["touch", str(ran)], attach=refuse)
+    assert os.waitstatus_to_exitcode(k.wait()) == 1
+    assert capfd.readouterr().err == "test: jail_attach(3): Operation not permitted\n"
+    assert not ran.exists()
+
+    def bad_dir():
+        raise J.Fatal("chdir(): /no/where: No such file or directory")
+    k = injail.spawn(None, bad_dir, _report)
+    assert os.waitstatus_to_exitcode(k.wait()) == 1
+    assert capfd.readouterr().err == "test: chdir(): /no/where: No such file or directory\n"
+    _reap(k.pid)
+
+
+# jexec's part: run ARGV... below a keeper, wait forwarding signals, exit alike
+FORWARDER = """
+import os, sys
+from jailfs.cli import injail
+k = injail.spawn(None, lambda: os.execvp(sys.argv[1], sys.argv[1:]), print)
+sys.exit(injail.exit_status(k.wait(forward=True)))
+"""
+# a command that counts the SIGINTs it gets in one second
+COUNT_INT = """
+import signal, sys, time
+n = 0
+def count(*_):
+    global n
+    n += 1
+signal.signal(signal.SIGINT, count)
+open(sys.argv[1], "w").close()
+time.sleep(1)
+print("SIGINT", n)
+"""
+
+
+def _wait_file(path):
+    for _ in range(1000):
+        if path.exists():
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"no {path}")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
+def test_signals_sent_to_the_invoker_reach_the_command(tmp_path, sig):
+    ready = tmp_path / "ready"
+    p = subprocess.Popen([sys.executable, "-c", FORWARDER,
+                          "sh", "-c", 'echo > "$0"; exec sleep 30', str(ready)])
+    try:
+        _wait_file(ready)
+        p.send_signal(sig)
+        assert p.wait(timeout=10) == -sig        # the command died of it, and so does jexec
+    finally:
+        p.kill()
+        p.wait()
+
+
+def test_the_terminals_signal_reaches_the_command_once(tmp_path):
+    ready = tmp_path / "ready"
+    pid, fd = os.forkpty()
+    if pid == 0:
+        os.execv(sys.executable, [sys.executable, "-c", FORWARDER,
+                                  sys.executable, "-c", COUNT_INT, str(ready)])
+    out = b""
+    try:
+        _wait_file(ready)
+        os.write(fd, b"\x03")                    # ^C: SIGINT to the foreground group
+        while select.select([fd], [], [], 10)[0]:
+            try:
+                data = os.read(fd, 1024)
+            except OSError:                      # EIO: the terminal's last user is gone
+                break
+            if not data:
+                break
+            out += data
+    finally:
+        os.close(fd)
+        status = _reap(pid)
+    assert b"SIGINT 1" in out and os.waitstatus_to_exitcode(status) == 0
+
+
+@pytest.mark.parametrize("given, passed", [(None, None), ("C", "C"), ("C.UTF-8", "C.UTF-8")])
+def test_locale_coercion_is_undone(given, passed):
+    env = {k: v for k, v in os.environ.items() if k not in ("LANG", "LC_ALL", "LC_CTYPE")}
+    if given is not None:
+        env["LC_CTYPE"] = given
+    code = ("import os; from jailfs.cli.injail import undo_locale_coercion as u; "
+            "e = dict(os.environ); u(e); print(e.get('LC_CTYPE'))")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                         text=True, check=True).stdout
+    assert out == f"{passed}\n"

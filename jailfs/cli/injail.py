@@ -1,0 +1,234 @@
+"""Running a command inside a jail so that what it leaves behind stays there.
+
+FreeBSD keeps a jail alive while any process is in it, and whatever a jailed
+process starts is in the jail too.  The daemon knows a real process's jail by
+walking its parent chain up to a process attached through ``.ctl``; so the
+attached process must outlive everything the command starts, and those must
+stay below it.  jexec(8) and jail(8)'s commands therefore run as::
+
+    invoking process (jexec, jail)
+     `- K, the keeper: attaches itself (``attach JAIL <K's pid>``) and becomes
+        a child subreaper (orphans below it are re-parented to K, not init)
+         `- C, the command: working directory, user, environment, then exec
+
+K sends C's pid, then C's wait status, to the invoking process over a pipe;
+then it reaps the orphans it adopts until it has no child left, and exits (its
+Proc, holding the jail, goes with it).  K keeps no descriptor of the invoking
+process's (its stdin, stdout and stderr become /dev/null) nor its working
+directory.  The invoking process waits only for the status, so
+``jexec j sh -c 'sleep 300 &'`` returns at once while the sleep keeps the jail
+alive and sees the jail's view of the mount.
+
+Errors: K and C report their own (attach refused, chdir, exec...) with
+``report(exception)`` on the stderr they share with the invoking process and
+exit 1, which becomes the status the invoking process gets.
+
+Signals: K and C stay in the invoking process's process group, so what the
+terminal sends to the foreground job (^C, ^\\, hangup) reaches C directly, as
+with a plain exec.  ``Keeper.wait(forward=True)`` (jexec) passes SIGINT,
+SIGQUIT, SIGTERM and SIGHUP sent to the invoking process with kill(2) on to C;
+the terminal's own (si_code SI_KERNEL) are not passed on, C has them already.
+K ignores those four: it ends when its last child is gone, or by SIGKILL
+(removing the jail kills it and its whole tree).  C execs with the
+dispositions the invoking process had for them, and with SIGPIPE and SIGXFSZ
+at their defaults (Python ignores both).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import fcntl
+import os
+import resource
+import select
+import signal
+import sys
+import time
+from typing import Callable, NoReturn
+
+__all__ = ["Keeper", "spawn", "exit_status", "undo_locale_coercion"]
+
+PR_SET_CHILD_SUBREAPER = 36
+SI_KERNEL = 0x80
+HELD = (signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signal.SIGHUP)
+# The values Python's locale coercion (PEP 538) gives LC_CTYPE.
+COERCED = ("C.UTF-8", "C.utf8", "UTF-8")
+
+
+class Keeper:
+    """The invoking process's side: K's pid and the pipe K reports on."""
+
+    def __init__(self, pid: int, fd: int):
+        self.pid = pid
+        self.command_pid: int | None = None
+        self.status: int | None = None
+        self._fd = fd
+        self._buf = b""
+
+    def close(self) -> None:
+        """Stop listening (K's status, if it comes, is dropped)."""
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+    def wait(self, timeout: float | None = None, forward: bool = False) -> int | None:
+        """C's wait status (K's own when K ended without one: it could not run
+        C, or was killed); None when ``timeout`` seconds pass first.  With
+        ``forward``, signals sent to this process go on to C (module doc)."""
+        if forward:
+            self._wait_forwarding()
+            return self.status
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not self._take():
+            if deadline is not None and not select.select(
+                    [self._fd], [], [], max(0.0, deadline - time.monotonic()))[0]:
+                return None
+        return self.status
+
+    def _take(self) -> bool:
+        """Read what K sent; True once the status is known (then closes)."""
+        try:
+            data = os.read(self._fd, 64)      # K's two lines fit: one read takes all
+        except BlockingIOError:
+            return False
+        if not data:
+            self.status = os.waitpid(self.pid, 0)[1]
+        self._buf += data
+        lines = self._buf.split(b"\n")[:-1]
+        if lines and self.command_pid is None:
+            self.command_pid = int(lines[0])
+        if len(lines) > 1:
+            self.status = int(lines[1])
+        if self.status is None:
+            return False
+        self.close()
+        return True
+
+    def _wait_forwarding(self) -> None:
+        waited = HELD + (signal.SIGIO,)
+        old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, waited)
+        flags = fcntl.fcntl(self._fd, fcntl.F_GETFL)
+        fcntl.fcntl(self._fd, fcntl.F_SETOWN, os.getpid())
+        fcntl.fcntl(self._fd, fcntl.F_SETFL, flags | os.O_NONBLOCK | os.O_ASYNC)
+        pending: list[int] = []
+        try:
+            while not self._take():
+                if self.command_pid is not None:
+                    for sig in pending:
+                        with contextlib.suppress(OSError):
+                            os.kill(self.command_pid, sig)
+                    pending.clear()
+                info = signal.sigwaitinfo(waited)     # SIGIO: K wrote or ended
+                if info.si_signo != signal.SIGIO and info.si_code != SI_KERNEL:
+                    pending.append(info.si_signo)
+        finally:
+            if self._fd >= 0:
+                fcntl.fcntl(self._fd, fcntl.F_SETFL, flags)
+            while signal.sigtimedwait(waited, 0):      # too late for C: dropped
+                pass
+            signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
+
+
+def spawn(attach: Callable[[], None] | None, command: Callable[[], None],
+          report: Callable[[BaseException], None], setsid: bool = False) -> Keeper:
+    """Fork K: it calls ``attach()`` to put itself into the jail (None: a host
+    command, K attaches nowhere but still keeps its orphans), then forks C,
+    which calls ``command()`` to set up and exec.  ``setsid``: K starts a new
+    session first (a command jail(8) runs in the background)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(r)
+        _child(report, lambda: _keep(attach, command, report, w, setsid))
+    os.close(w)
+    return Keeper(pid, r)
+
+
+def _child(report: Callable[[BaseException], None], body: Callable[[], None]) -> NoReturn:
+    """Run ``body`` in a forked process; never return into the caller's code."""
+    try:
+        body()
+    except BaseException as e:
+        with contextlib.suppress(BaseException):
+            report(e)
+    with contextlib.suppress(BaseException):
+        sys.stdout.flush()
+        sys.stderr.flush()
+    os._exit(1)
+
+
+def _keep(attach, command, report, w: int, setsid: bool) -> NoReturn:
+    if setsid:
+        os.setsid()
+    saved = {sig: signal.signal(sig, signal.SIG_IGN) for sig in HELD}
+    if attach is not None:
+        attach()
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER): "
+                      + os.strerror(ctypes.get_errno()))
+    cpid = os.fork()
+    if cpid == 0:
+        for sig, was in saved.items():
+            signal.signal(sig, signal.SIG_IGN if was == signal.SIG_IGN else signal.SIG_DFL)
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+        signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
+        _child(report, command)
+    _send(w, cpid)
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    os.closerange(3, w)
+    os.closerange(w + 1, os.sysconf("SC_OPEN_MAX"))
+    os.chdir("/")
+    while True:
+        try:
+            pid, status = os.waitpid(-1, 0)
+        except ChildProcessError:
+            os._exit(0)
+        if pid == cpid:
+            _send(w, status)
+            os.close(w)
+
+
+def _send(w: int, n: int) -> None:
+    with contextlib.suppress(OSError):      # nobody listens (jail(8) background)
+        os.write(w, b"%d\n" % n)
+
+
+def exit_status(status: int) -> int:
+    """Pass wait status ``status`` on as a plain exec would: return its exit
+    code, or die of its signal (re-raised here, without a core dump); 128+N
+    should the signal not end this process."""
+    if not os.WIFSIGNALED(status):
+        return os.waitstatus_to_exitcode(status)
+    sig = os.WTERMSIG(status)
+    resource.setrlimit(resource.RLIMIT_CORE, (0, resource.getrlimit(resource.RLIMIT_CORE)[1]))
+    with contextlib.suppress(OSError, ValueError):
+        signal.signal(sig, signal.SIG_DFL)
+    os.kill(os.getpid(), sig)
+    return 128 + sig
+
+
+def undo_locale_coercion(env: dict) -> None:
+    """Give ``env`` back the LC_CTYPE this process was started with, when
+    Python's locale coercion (PEP 538) changed it to C.UTF-8: the command must
+    get the environment it was given."""
+    now = env.get("LC_CTYPE")
+    if now not in COERCED:
+        return
+    given = None
+    try:
+        with open("/proc/self/environ", "rb") as f:
+            for item in f.read().split(b"\0"):
+                if item.startswith(b"LC_CTYPE="):
+                    given = os.fsdecode(item[len(b"LC_CTYPE="):])
+    except OSError:
+        return
+    if given is None:
+        del env["LC_CTYPE"]
+    else:
+        env["LC_CTYPE"] = given
