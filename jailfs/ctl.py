@@ -263,6 +263,61 @@ def _check(k, caller, args):
     return _ok()
 
 
+# ------------------------------------------------------------------- SysV IPC, kern.hostname
+
+_FACILITY = {"msg": 0, "sem": 1, "shm": 2}
+
+
+def _ipc_get_verb(facility: int, op: str):
+    def run(k, caller, args):
+        _need_root(caller, op)
+        pid, key, *opts = args
+        if any(o not in ("create", "excl") for o in opts):
+            raise ValueError(opts)
+        proc = _proc(k, caller, pid, op)
+        return _ok(k.ipc.get(facility, proc, int(key, 0), "create" in opts, "excl" in opts))
+    return run
+
+
+def _ipcrm(k, caller, args):
+    _need_root(caller, "ipcrm")
+    which, pid, ident = args
+    if which not in _FACILITY:
+        raise ValueError(which)
+    k.ipc.remove(_FACILITY[which], _proc(k, caller, pid, "ipcrm"), int(ident))
+    return _ok()
+
+
+def _ipcs(k, caller, args):
+    _need_root(caller, "ipcs")
+    (pid,) = args
+    proc = _proc(k, caller, pid, "ipcs")
+    lines = []
+    for which, facility in _FACILITY.items():
+        for ident, key, creator in k.ipc.stat(facility, proc):
+            who = creator.relname(caller.prison) if _visible(caller, creator) else "-"
+            lines.append(f"{which} {ident} {key:#x} {who}")
+    return _ok(None, lines)
+
+
+def _shm_attach_verb(method: str):
+    def run(k, caller, args):
+        _need_root(caller, method)
+        pid, ident = args
+        getattr(k.ipc, method)(_proc(k, caller, pid, method), int(ident))
+        return _ok()
+    return run
+
+
+def _sethostname_verb(field: str):
+    def run(k, caller, args):
+        _need_root(caller, "sysctl")
+        pid, value = args
+        pr = k.sethostname(_proc(k, caller, pid, "sysctl"), field, value)
+        return _ok(pr.relname(caller.prison) if _visible(caller, pr) else None)
+    return run
+
+
 _VERBS = {
     **{verb: _jail_set_verb(flags) for verb, flags in _SET_VERBS.items()},
     "set": _set, "remove": _remove, "get": _get, "list": _list, "attach": _attach,
@@ -272,6 +327,11 @@ _VERBS = {
     "mount": _hold_verb("mount", 2), "sigio": _hold_verb("sigio", 1), "acct": _hold_verb("acct", 1),
     "unmount": _unmount, "release": _unmount,
     "advance": _advance, "clock": _clock, "check": _check,
+    "msgget": _ipc_get_verb(0, "msgget"), "semget": _ipc_get_verb(1, "semget"),
+    "shmget": _ipc_get_verb(2, "shmget"), "ipcrm": _ipcrm, "ipcs": _ipcs,
+    "shmat": _shm_attach_verb("shmat"), "shmdt": _shm_attach_verb("shmdt"),
+    "sethostname": _sethostname_verb("hostname"), "setdomainname": _sethostname_verb("domainname"),
+    "sethostuuid": _sethostname_verb("hostuuid"),
 }
 
 _USAGE = {
@@ -284,4 +344,9 @@ _USAGE = {
     "close": "close PID FD", "pass": "pass PID FD TOPID", "mount": "mount PID FSTYPE PATH",
     "sigio": "sigio PID FD", "acct": "acct PID PATH", "unmount": "unmount ID", "release": "release ID",
     "advance": "advance SECONDS", "clock": "clock", "check": "check",
+    "msgget": "msgget PID KEY [create] [excl]", "semget": "semget PID KEY [create] [excl]",
+    "shmget": "shmget PID KEY [create] [excl]", "ipcrm": "ipcrm msg|sem|shm PID ID",
+    "ipcs": "ipcs PID", "shmat": "shmat PID ID", "shmdt": "shmdt PID ID",
+    "sethostname": "sethostname PID VALUE", "setdomainname": "setdomainname PID VALUE",
+    "sethostuuid": "sethostuuid PID VALUE",
 }

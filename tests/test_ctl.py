@@ -483,3 +483,91 @@ def test_jailed_children_max(w):
     assert w.ok("create name=x persist", inside) == "2"
     assert w.err("create name=y persist", inside) == ("EPERM", "prison limit exceeded")
     assert w.ok("list", inside) == ("", ["2 x"])
+
+
+# ------------------------------------------------------------------ SysV IPC, kern.hostname
+
+def test_msgget(w):
+    h = w.ok("spawn 0")
+    assert w.ok(f"msgget {h} 0x1234 create") == "0"
+    assert w.ok(f"msgget {h} 4660") == "0"                        # the same key, decimal
+    assert w.err(f"msgget {h} 0x1234 create excl") == ("EEXIST", "msgget: File exists")
+    assert w.err(f"msgget {h} 0x99") == ("ENOENT", "msgget: No such file or directory")
+    assert w.err(f"msgget {h} 1 maybe") == ("EINVAL", "usage: msgget PID KEY [create] [excl]")
+    w.ok("create name=web persist")
+    p = w.ok("spawn web")                                         # sysvmsg disabled
+    assert w.err(f"msgget {p} 1 create") == ("ENOSYS", "msgget: Function not implemented")
+    assert w.err(f"msgget {h} 1", w.user) == ("EPERM", "msgget: Operation not permitted")
+
+
+def test_semget(w):
+    w.ok("create name=web persist sysvsem=new")
+    p, h = w.ok("spawn web"), w.ok("spawn 0")
+    assert w.ok(f"semget {p} 7 create") == "0"
+    assert w.ok(f"semget {h} 7 create") == "1"                    # keys are per jail
+    assert w.ok(f"semget {p} 7", w.jailed("web")) == "0"
+    assert w.err(f"semget {h} 7", w.jailed("web")) == ("ESRCH", f"no process {h}")
+
+
+def test_shmget_shmat_shmdt(w):
+    w.ok("create name=web persist sysvshm=inherit")
+    p, h = w.ok("spawn web"), w.ok("spawn 0")
+    s = w.ok(f"shmget {p} 0x10 create")
+    w.ok(f"shmat {h} {s}")
+    w.ok(f"ipcrm shm {h} {s}")
+    assert w.ok(f"ipcs {h}") == ("", [f"shm {s} 0x0 web"])       # removed, still attached
+    w.ok(f"shmdt {h} {s}")
+    assert w.err(f"shmdt {h} {s}") == ("EINVAL", "shmdt: Invalid argument")
+    assert w.ok(f"ipcs {h}") == ""
+
+
+def test_ipcrm(w):
+    w.ok("create name=web persist sysvmsg=inherit")
+    p, h = w.ok("spawn web"), w.ok("spawn 0")
+    q = w.ok(f"msgget {p} 0x1234 create")
+    w.ok(f"kill {p}")
+    w.ok("remove web")
+    pr = w.k.by_jid(1)
+    assert pr.state == "dying"                                    # the queue keeps it
+    assert f"    sysv msq id {q} key 0x1234" in w.k.refs(pr).lines
+    assert w.err(f"ipcrm msg {h} 99") == ("EINVAL", "msgctl: Invalid argument")
+    assert w.err(f"ipcrm queue {h} {q}") == ("EINVAL", "usage: ipcrm msg|sem|shm PID ID")
+    assert w.ok(f"ipcrm msg {h} {q}") == ""
+    assert pr.state == "freed"
+
+
+def test_ipcs(w):
+    w.ok("create name=web persist children.max=1 sysvmsg=new sysvsem=new")
+    w.ok("create name=web.db persist sysvmsg=inherit")
+    p, d, h = w.ok("spawn web"), w.ok("spawn web.db"), w.ok("spawn 0")
+    w.ok(f"msgget {h} 0x1 create")
+    w.ok(f"msgget {p} 0x2 create")
+    w.ok(f"msgget {d} 0x3 create")
+    w.ok(f"semget {p} 0x4 create")
+    assert w.ok(f"ipcs {h}") == ("", ["msg 0 0x1 0", "msg 1 0x0 web", "msg 2 0x0 web.db",
+                                      "sem 0 0x0 web"])
+    assert w.ok(f"ipcs {p}", w.jailed("web")) == ("", ["msg 1 0x2 0", "msg 2 0x0 db",
+                                                      "sem 0 0x4 0"])
+    assert w.ok(f"ipcs {d}", w.jailed("web")) == ("", ["msg 1 0x0 0", "msg 2 0x3 db"])
+    w.ok("create name=mail persist sysvmsg=inherit")
+    m = w.ok("spawn mail")
+    assert w.ok(f"ipcs {m}", w.jailed("mail")) == ("", ["msg 0 0x0 -", "msg 1 0x0 -",
+                                                       "msg 2 0x0 -"])
+    assert w.err("ipcs") == ("EINVAL", "usage: ipcs PID")
+
+
+def test_sethostname_domainname_hostuuid(w):
+    w.ok("create name=web persist children.max=1 host.hostname=web.example")
+    w.ok("create name=web.db persist host=inherit")
+    d = w.ok("spawn web.db")
+    assert w.ok(f"sethostname {d} renamed") == "web"              # where it landed
+    assert w.k.jail_get(w.host, ("name", "web.db"), ["host.hostname"])["host.hostname"] == "renamed"
+    assert w.ok(f"setdomainname {d} example.org", w.jailed("web.db")) == ""   # above the caller
+    assert w.ok(f"sethostuuid {d} 11111111-2222-3333-4444-555555555555") == "web"
+    assert w.k.by_jid(1).hostuuid == "11111111-2222-3333-4444-555555555555"
+    w.ok("set web allow.noset_hostname")
+    assert w.err(f"sethostname {d} x") == ("EPERM", "sysctl: Operation not permitted")
+    h = w.ok("spawn 0")
+    w.ok(f"sethostname {h} newhost")
+    assert w.k.prison0.hostname == "newhost"
+    assert w.err(f"sethostname {h}") == ("EINVAL", "usage: sethostname PID VALUE")
