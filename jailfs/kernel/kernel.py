@@ -1232,6 +1232,8 @@ class Kernel:
             assert pr.state != DYING or persist == 0, f"{pr}: dying yet persistent"
         for p in self.procs.values():
             assert p.prison.state != FREED, f"process {p.pid} in a freed jail"
+        self.rctl.check_invariants()
+        self.vnet.check_invariants()
 
 
 def _extra(pr: Prison, which: str):

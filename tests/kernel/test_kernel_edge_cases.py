@@ -1,6 +1,6 @@
 """The 22 edge cases of spec section 10, one test each."""
 
-from errno import EADDRINUSE, EEXIST, EINVAL, ENOENT, EPERM
+from errno import EADDRINUSE, EAGAIN, EEXIST, EINVAL, ENOENT, EPERM
 
 from jailfs.kernel import Caller
 from kutil import A, C, CU, D, U, expect, get, jailed_root, jset, mk, refused, state, val
@@ -224,12 +224,28 @@ def test_edge_20_messages_as_jail8_prints_them(k):
 
 
 def test_edge_21_rctl_subject_names(k):
-    """rctl/racct is not modelled; what it keys on is: the full dotted name as the
-    host sees it, or the jid for unnamed jails."""
+    """rctl's jail subject is the full dotted name as the host sees it (the jid for
+    unnamed jails); accounting is hierarchical, rules bind descendants, and per=jail
+    uses the process's own jail's total."""
     a = mk(k, "name=www", "children.max=1")
     b = mk(k, "name=www.db")
     c = mk(k)
     assert (k.by_jid(a).name, k.by_jid(b).name, k.by_jid(c).name) == ("www", "www.db", str(c))
+    host = Caller(k.prison0)
+    k.rctl.add_rule(host, "jail:www:maxproc:deny=2")
+    k.rctl.add_rule(host, f"jail:{c}:maxproc:deny=0")
+    k.spawn(b)
+    k.spawn(b)                                        # www.db's own total 2: now full
+    use = dict(x.split("=") for x in k.rctl.usage(host, "jail:www"))
+    assert use["maxproc"] == "2"                      # charged to the ancestor too
+    assert refused(k.spawn, b).errno == EAGAIN        # www's rule binds www.db
+    assert refused(k.spawn, a).errno == EAGAIN        # www's own total is 2
+    assert refused(k.spawn, c).errno == EAGAIN        # jail:<jid> names the unnamed jail
+    k.rctl.remove_rules(host, "jail:www")
+    k.rctl.add_rule(host, "jail:www:maxproc:deny=3")
+    k.spawn(b)                                        # www.db's own total 2 < 3
+    assert refused(k.spawn, b).errno == EAGAIN
+    assert refused(k.rctl.add_rule, Caller(k.by_jid(a)), ":").errno == EPERM
 
 
 def test_edge_22_vnet(k):
@@ -242,6 +258,16 @@ def test_edge_22_vnet(k):
            "ip4.addr=10.0.0.1", flags=U)
     inner = mk(k, "name=v.in", "ip4.addr=10.0.0.1,10.0.0.2")
     mk(k, "name=out", "ip4.addr=10.0.0.1,10.0.0.2")        # another stack: no clash
-    hold_dying(k, v)
+    host = Caller(k.prison0)
+    k.vnet.if_create(host, "epair")
+    k.vnet.if_vmove(host, "epair0b", "v")
+    assert k.vnet.interfaces(k.by_jid(v)) == ["lo0", "epair0b"]
+    h = hold_dying(k, v)
     assert state(k, v) == "dying" and state(k, inner) is None
+    # A dying jail keeps its interfaces; they go home only when it is freed.
+    assert k.vnet.interfaces(k.by_jid(v)) == ["lo0", "epair0b"]
+    assert "epair0b" not in k.vnet.interfaces(k.prison0)
+    k.kill(h)
+    assert state(k, v) is None
+    assert k.vnet.interfaces(k.prison0)[-2:] == ["epair0a", "epair0b"]
     assert A and C

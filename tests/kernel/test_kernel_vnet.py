@@ -1,0 +1,133 @@
+"""vnet stacks and moving interfaces (spec 8.4, 8.5, edge 22); invariants after every step."""
+
+from errno import EBUSY, EEXIST, EINVAL, ENXIO, EPERM
+
+import pytest
+
+from jailfs.kernel import Caller, JailError
+from kutil import host, jailed_root, mk, state
+
+
+def ok(k):
+    k.check_invariants()
+
+
+def err(k, errno_, fn, *args):
+    with pytest.raises(JailError) as info:
+        fn(*args)
+    assert info.value.errno == errno_, repr(info.value)
+    ok(k)
+    return info.value
+
+
+def ifs(k, jid):
+    return k.vnet.interfaces(k.prison0 if jid == 0 else k.by_jid(jid))
+
+
+def test_host_and_new_stacks(k):
+    assert ifs(k, 0) == ["lo0", "em0"]
+    v = mk(k, "name=v", "vnet=new", "children.max=1")
+    plain = mk(k, "name=plain")
+    inner = mk(k, "name=v.in")
+    ok(k)
+    assert ifs(k, v) == ["lo0"]                       # its own loopback
+    assert ifs(k, plain) == ["lo0", "em0"]            # vnet=inherit shares the host's stack
+    assert ifs(k, inner) == ["lo0"]                   # shares v's
+    assert k.vnet.stack_of(k.by_jid(inner)) is k.vnet.stack_of(k.by_jid(v))
+
+
+def test_if_create(k):
+    assert k.vnet.if_create(host(k), "epair") == ["epair0a", "epair0b"]
+    assert k.vnet.if_create(host(k), "epair") == ["epair1a", "epair1b"]
+    assert k.vnet.if_create(host(k), "bridge") == ["bridge0"]
+    assert k.vnet.if_create(host(k), "lo") == ["lo1"]
+    err(k, EEXIST, k.vnet.if_create, host(k), "epair1")
+    err(k, EEXIST, k.vnet.if_create, host(k), "bridge0")
+    err(k, EINVAL, k.vnet.if_create, host(k), "frob")
+    ok(k)
+    assert ifs(k, 0)[-1] == "lo1" and "epair1b" in ifs(k, 0)
+    v = mk(k, "name=v", "vnet=new")
+    assert k.vnet.if_create(jailed_root(k, v), "epair") == ["epair0a", "epair0b"]   # its own units
+    plain = mk(k, "name=plain")
+    err(k, EPERM, k.vnet.if_create, jailed_root(k, plain), "epair")   # no network privileges
+    err(k, EPERM, k.vnet.if_create, Caller(k.prison0, 1001), "epair")
+
+
+def test_vmove_and_reclaim(k):
+    k.vnet.if_create(host(k), "epair")
+    v = mk(k, "name=v", "vnet=new", "children.max=2")
+    assert k.vnet.if_vmove(host(k), "epair0b", "v") == "epair0b"
+    ok(k)
+    assert ifs(k, v) == ["lo0", "epair0b"] and "epair0b" not in ifs(k, 0)
+    assert k.vnet.if_vreclaim(host(k), "epair0b", v) == "epair0b"
+    ok(k)
+    assert "epair0b" in ifs(k, 0) and ifs(k, v) == ["lo0"]
+    k.vnet.if_vmove(host(k), "epair0b", str(v))      # by jid too
+    # inside v: root can move it further down into a vnet child, and take it back
+    vin = mk(k, "name=v.in", "vnet=new")
+    vroot = jailed_root(k, v)
+    k.vnet.if_vmove(vroot, "epair0b", "in")
+    assert ifs(k, vin) == ["lo0", "epair0b"]
+    k.vnet.if_vreclaim(vroot, "epair0b", "in")
+    assert ifs(k, v) == ["lo0", "epair0b"]
+    ok(k)
+
+
+def test_vmove_errors(k):
+    k.vnet.if_create(host(k), "epair")
+    v = mk(k, "name=v", "vnet=new", "children.max=1")
+    plain = mk(k, "name=plain")
+    other = mk(k, "name=other", "vnet=new")
+    err(k, ENXIO, k.vnet.if_vmove, host(k), "epair0a", "nosuch")       # not found
+    err(k, ENXIO, k.vnet.if_vmove, host(k), "epair0a", "999")
+    err(k, ENXIO, k.vnet.if_vmove, jailed_root(k, v), "lo0", "other")   # not a descendant
+    err(k, EEXIST, k.vnet.if_vmove, host(k), "epair0a", "plain")       # shares the stack
+    err(k, EEXIST, k.vnet.if_vmove, host(k), "lo0", "v")                # v has a lo0
+    err(k, ENXIO, k.vnet.if_vmove, host(k), "nope0", "v")              # no such interface
+    err(k, EPERM, k.vnet.if_vmove, jailed_root(k, plain), "lo0", "v")
+    err(k, ENXIO, k.vnet.if_vreclaim, host(k), "epair0a", "v")          # not in v
+    err(k, EEXIST, k.vnet.if_vreclaim, host(k), "epair0a", "plain")
+    k.vnet.if_vmove(host(k), "epair0a", "other")
+    # dying target: EBUSY (its stack is going away)
+    p = k.spawn(other)
+    k.hold(p, "mount", "keeps other referenced")
+    k.jail_remove(host(k), other)
+    assert state(k, other) == "dying"
+    err(k, EBUSY, k.vnet.if_vmove, host(k), "epair0b", str(other))
+    assert ifs(k, 0).count("epair0b") == 1
+
+
+def test_edge_22_interfaces_stay_in_dying_jail_until_freed(k):
+    k.vnet.if_create(host(k), "epair")
+    v = mk(k, "name=v", "vnet=new")
+    k.vnet.if_vmove(host(k), "epair0b", "v")
+    made_inside = k.vnet.if_create(jailed_root(k, v), "bridge")
+    p = k.spawn(v)
+    ident = k.mount(p, "devfs", "/dev")               # a reference outliving the processes
+    k.jail_remove(host(k), v)
+    ok(k)
+    assert state(k, v) == "dying"
+    assert ifs(k, v) == ["lo0", "epair0b", "bridge0"]  # still there while dying
+    assert "epair0b" not in ifs(k, 0)
+    k.release(ident)                                  # last reference: freed, stack destroyed
+    ok(k)
+    assert state(k, v) is None
+    assert ifs(k, 0) == ["lo0", "em0", "epair0a", "epair0b"]    # moved-in one is home again
+    assert made_inside == ["bridge0"] and k.vnet.destroyed[-2:] == ["lo0", "bridge0"]
+
+
+def test_nested_free_returns_to_creating_stack(k):
+    v = mk(k, "name=v", "vnet=new", "children.max=1")
+    k.vnet.if_create(host(k), "tap")
+    k.vnet.if_vmove(host(k), "tap0", "v")
+    vin = mk(k, "name=v.in", "vnet=new")
+    k.vnet.if_vmove(jailed_root(k, v), "tap0", "in")
+    k.vnet.if_create(jailed_root(k, v), "epair")
+    k.vnet.if_vmove(jailed_root(k, v), "epair0b", "in")
+    k.jail_remove(host(k), vin)
+    ok(k)
+    # tap0's home is the host stack, epair0b's is v's
+    assert "tap0" in ifs(k, 0) and ifs(k, v) == ["lo0", "epair0a", "epair0b"]
+    k.jail_remove(host(k), v)
+    ok(k)
+    assert ifs(k, 0) == ["lo0", "em0", "tap0"]
