@@ -318,6 +318,70 @@ def _sethostname_verb(field: str):
     return run
 
 
+# ------------------------------------------------------------------- rctl, vnet
+
+_SUFFIXES = "kmgtpe"
+
+
+def _expand_amount(rule: str) -> str:
+    """rctl(8) expands byte suffixes (expand_number) before the kernel sees the rule."""
+    head, eq, tail = rule.partition("=")
+    if not eq:
+        return rule
+    amount, slash, per = tail.partition("/")
+    if len(amount) > 1 and amount[-1].lower() in _SUFFIXES and amount[:-1].isdigit():
+        amount = str(int(amount[:-1]) << (10 * (_SUFFIXES.index(amount[-1].lower()) + 1)))
+    return f"{head}={amount}{slash}{per}"
+
+
+def _rctl(k, caller, args):
+    """rctl [FILTER] | -a RULE | -r FILTER | -u FILTER"""
+    if not args:
+        return _ok(lines=k.rctl.rules(caller, ":"))
+    if args[0] == "-a":
+        (rule,) = args[1:]
+        return _ok(k.rctl.add_rule(caller, _expand_amount(rule)))
+    if args[0] == "-r":
+        (flt,) = args[1:]
+        return _ok(k.rctl.remove_rules(caller, flt))
+    if args[0] == "-u":
+        (flt,) = args[1:]
+        return _ok(lines=k.rctl.usage(caller, flt))
+    (flt,) = args
+    if flt.startswith("-"):
+        raise ValueError(flt)
+    return _ok(lines=k.rctl.rules(caller, flt))
+
+
+def _ifconfig(k, caller, args):
+    (word,) = args
+    if word in (".", "0"):
+        pr = caller.prison
+    elif word.isdigit():
+        pr = k.by_jid(int(word))
+        if pr is None or not _visible(caller, pr):
+            raise JailError(errno.ENOENT, f"jail {word} not found", "ifconfig")
+    else:
+        try:
+            pr = k.lookup(caller, word, dying=True)
+        except JailError as e:
+            e.op = "ifconfig"
+            raise
+    return _ok(lines=k.vnet.interfaces(pr))
+
+
+def _ifcreate(k, caller, args):
+    (name,) = args
+    return _ok(" ".join(k.vnet.if_create(caller, name)))
+
+
+def _ifmove_verb(method: str):
+    def run(k, caller, args):
+        ifname, jail = args
+        return _ok(getattr(k.vnet, method)(caller, ifname, jail))
+    return run
+
+
 _VERBS = {
     **{verb: _jail_set_verb(flags) for verb, flags in _SET_VERBS.items()},
     "set": _set, "remove": _remove, "get": _get, "list": _list, "attach": _attach,
@@ -332,6 +396,8 @@ _VERBS = {
     "shmat": _shm_attach_verb("shmat"), "shmdt": _shm_attach_verb("shmdt"),
     "sethostname": _sethostname_verb("hostname"), "setdomainname": _sethostname_verb("domainname"),
     "sethostuuid": _sethostname_verb("hostuuid"),
+    "rctl": _rctl, "ifconfig": _ifconfig, "ifcreate": _ifcreate,
+    "ifvnet": _ifmove_verb("if_vmove"), "ifreclaim": _ifmove_verb("if_vreclaim"),
 }
 
 _USAGE = {
@@ -349,4 +415,7 @@ _USAGE = {
     "ipcs": "ipcs PID", "shmat": "shmat PID ID", "shmdt": "shmdt PID ID",
     "sethostname": "sethostname PID VALUE", "setdomainname": "setdomainname PID VALUE",
     "sethostuuid": "sethostuuid PID VALUE",
+    "rctl": "rctl [-a RULE | -r FILTER | -u FILTER | FILTER]", "ifconfig": "ifconfig JAIL",
+    "ifcreate": "ifcreate NAME", "ifvnet": "ifvnet IFNAME JAIL",
+    "ifreclaim": "ifreclaim IFNAME JAIL",
 }

@@ -571,3 +571,63 @@ def test_sethostname_domainname_hostuuid(w):
     w.ok(f"sethostname {h} newhost")
     assert w.k.prison0.hostname == "newhost"
     assert w.err(f"sethostname {h}") == ("EINVAL", "usage: sethostname PID VALUE")
+
+
+# ------------------------------------------------------------------ rctl, vnet
+
+def test_rctl(w):
+    w.ok("create name=www persist")
+    assert w.ok("rctl") == ""
+    assert w.ok("rctl -a jail:www:maxproc:deny=2") == "jail:www:maxproc:deny=2"
+    assert w.ok("rctl -a jail:www:memoryuse:deny=1g") == "jail:www:memoryuse:deny=1073741824"
+    assert w.ok("rctl -a jail:www:openfiles:log=5/jail") == "jail:www:openfiles:log=5"
+    assert w.ok("rctl ::maxproc") == ("", ["jail:www:maxproc:deny=2"])
+    p = w.ok("spawn www")
+    w.ok(f"fork {p}")
+    assert w.err(f"fork {p}") == ("EAGAIN", "fork: Resource temporarily unavailable")
+    head, lines = w.ok("rctl -u jail:www")
+    assert "maxproc=2" in lines and len(lines) == 25
+    assert w.ok("rctl -r jail:www:maxproc") == "1"
+    assert w.err("rctl -r jail:www:maxproc") == ("ESRCH", "rctl: No such process")
+    name, msg = w.err("rctl -a jail:www:cputime:deny=1")
+    assert errno.errorcode[getattr(errno, name)] == errno.errorcode[errno.EOPNOTSUPP]
+    assert msg == "rctl: Operation not supported"
+    assert w.err("rctl -a jail:www:maxproc:deny=-1")[0] == "ERANGE"
+    assert w.err("rctl -a jail:www:bogus:deny=1")[0] == "EINVAL"
+    assert w.err("rctl", w.jailed("www")) == ("EPERM", "rctl: Operation not permitted")
+    assert w.err("rctl -x y") == ("EINVAL", "usage: rctl [-a RULE | -r FILTER | -u FILTER | FILTER]")
+
+
+def test_ifconfig(w):
+    assert w.ok("ifconfig .") == ("", ["lo0", "em0"])
+    w.ok("create name=v persist vnet=new")
+    w.ok("create name=p persist")
+    assert w.ok("ifconfig v") == ("", ["lo0"])
+    assert w.ok("ifconfig 2") == ("", ["lo0", "em0"])
+    assert w.ok("ifconfig .", w.jailed("v")) == ("", ["lo0"])
+    assert w.err("ifconfig nope")[0] == "ENOENT"
+    assert w.err("ifconfig") == ("EINVAL", "usage: ifconfig JAIL")
+
+
+def test_ifcreate(w):
+    assert w.ok("ifcreate epair") == "epair0a epair0b"
+    assert w.ok("ifcreate bridge") == "bridge0"
+    assert w.err("ifcreate bridge0")[0] == "EEXIST"
+    assert w.err("ifcreate frob")[0] == "EINVAL"
+    w.ok("create name=p persist")
+    assert w.err("ifcreate tap", w.jailed("p"))[0] == "EPERM"
+
+
+def test_ifvnet_and_ifreclaim(w):
+    w.ok("ifcreate epair")
+    w.ok("create name=v persist vnet=new")
+    w.ok("create name=p persist")
+    assert w.ok("ifvnet epair0b v") == "epair0b"
+    assert w.ok("ifconfig v") == ("", ["lo0", "epair0b"])
+    assert w.err("ifvnet epair0a p")[0] == "EEXIST"
+    assert w.err("ifvnet epair0a nosuch")[0] == "ENXIO"
+    assert w.err("ifvnet lo0 v")[0] == "EEXIST"
+    assert w.ok("ifreclaim epair0b 1") == "epair0b"
+    assert w.ok("ifconfig v") == ("", ["lo0"])
+    assert w.err("ifreclaim epair0b v")[0] == "ENXIO"
+    assert w.err("ifvnet epair0b") == ("EINVAL", "usage: ifvnet IFNAME JAIL")
