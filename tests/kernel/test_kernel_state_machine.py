@@ -165,6 +165,38 @@ class JailMachine(RuleBasedStateMachine):
         if self.mounts:
             self.k.unmount(self.mounts.pop(which % len(self.mounts)))
 
+    # ------------------------------------------------------------ SysV IPC, hostname
+    @rule(tgt=pick, fac=st.integers(0, 2), mode=st.sampled_from(["new", "inherit", "disable"]))
+    def sysv_mode(self, tgt, fac, mode):
+        pr = _choose(self.alive(), tgt)
+        if pr is not None:
+            name = ("sysvmsg", "sysvsem", "sysvshm")[fac]
+            self.attempt(self.k.jail_set, self.host, [("jid", str(pr.jid)), (name, mode)], JAIL_UPDATE)
+
+    @rule(proc=pick, fac=st.integers(0, 2), key=st.integers(0, 2), excl=st.booleans())
+    def ipc_get(self, proc, fac, key, excl):
+        p = _choose(self.running(), proc)
+        if p is not None:
+            self.attempt(self.k.ipc.get, fac, p, key, True, excl)
+
+    @rule(proc=pick, fac=st.integers(0, 2), ident=st.integers(0, 12))
+    def ipc_rm(self, proc, fac, ident):
+        p = _choose(self.running(), proc)
+        if p is not None:
+            self.attempt(self.k.ipc.remove, fac, p, ident)
+
+    @rule(proc=pick, ident=st.integers(0, 12), attach=st.booleans())
+    def shm_at_dt(self, proc, ident, attach):
+        p = _choose(self.running(), proc)
+        if p is not None:
+            self.attempt(self.k.ipc.shmat if attach else self.k.ipc.shmdt, p, ident)
+
+    @rule(proc=pick, value=st.sampled_from(["x", "y"]))
+    def sethostname(self, proc, value):
+        p = _choose(self.running(), proc)
+        if p is not None:
+            self.attempt(self.k.sethostname, p, "kern.hostname", value)
+
     @rule(seconds=st.sampled_from([1.0, 30.0, 59.0, 60.0, 120.0]))
     def advance(self, seconds):
         self.k.advance(seconds)
@@ -194,6 +226,10 @@ class JailMachine(RuleBasedStateMachine):
         holders: dict[int, int] = {}
         for cred in k.creds:
             holders[cred.prison.serial] = holders.get(cred.prison.serial, 0) + 1
+        for obj in k.ipc.objects():              # a jail that is its own root keeps none
+            pr = obj.creator
+            if pr.state == "dying" and not obj.removed:
+                assert pr.sysv_root(obj.facility) is not pr, f"{obj.describe()} outlived {pr}"
         for pr in k.prison0.descendants():
             before = self.seen.get(pr.serial)
             assert not (before in ("dying", "freed") and pr.state == "alive"), f"{pr} resurrected"
