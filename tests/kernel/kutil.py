@@ -127,6 +127,14 @@ def refused(fn, *args, **kwargs) -> JailError:
     return info.value
 
 
+def refused_errno(k, errno_, fn, *args) -> JailError:
+    """fn(*args) must fail with errno_, change nothing, and leave the invariants intact."""
+    e = refused(fn, *args, k=k)
+    assert e.errno == errno_, repr(e)
+    getattr(k, "_k", k).check_invariants()
+    return e
+
+
 def expect(k, errno_, msg, *words, flags=C, caller=None, proc=None) -> JailError:
     """jail_set(words, flags) must fail with errno_ and msg (and str(e) as libjail prints)."""
     e = refused(jset, k, *words, flags=flags, caller=caller, proc=proc, k=k)

@@ -4,8 +4,8 @@ from errno import EAGAIN, EINVAL, EMFILE, ENAMETOOLONG, EOPNOTSUPP, EPERM, ERANG
 
 import pytest
 
-from jailfs.kernel import Caller, JailError
-from kutil import U, host, jailed_root, jset, mk, state
+from jailfs.kernel import Caller
+from kutil import refused_errno, U, host, jailed_root, jset, mk, state
 
 
 def ok(k):
@@ -16,14 +16,6 @@ def add(k, text):
     out = k.rctl.add_rule(host(k), text)
     ok(k)
     return out
-
-
-def err(k, errno_, fn, *args):
-    with pytest.raises(JailError) as info:
-        fn(*args)
-    assert info.value.errno == errno_, repr(info.value)
-    ok(k)
-    return info.value
 
 
 def usage(k, name):
@@ -56,7 +48,7 @@ def nproc(k, name):
     ("process:99999:maxproc:deny=1", ESRCH),
 ])
 def test_add_refused(k, text, errno_):
-    err(k, errno_, k.rctl.add_rule, host(k), text)
+    refused_errno(k, errno_, k.rctl.add_rule, host(k), text)
     assert k.rctl.rules(host(k)) == []
 
 
@@ -93,9 +85,9 @@ def test_remove(k):
     add(k, "jail:www:maxproc:deny=10")
     add(k, "jail:db:maxproc:deny=10")
     add(k, "jail:db:openfiles:log=10")
-    err(k, ESRCH, k.rctl.remove_rules, host(k), "jail:nope")
-    err(k, ESRCH, k.rctl.remove_rules, host(k), "::nthr")
-    err(k, EINVAL, k.rctl.remove_rules, host(k), "jail:db:bogus")
+    refused_errno(k, ESRCH, k.rctl.remove_rules, host(k), "jail:nope")
+    refused_errno(k, ESRCH, k.rctl.remove_rules, host(k), "::nthr")
+    refused_errno(k, EINVAL, k.rctl.remove_rules, host(k), "jail:db:bogus")
     assert k.rctl.remove_rules(host(k), "jail:db") == 2
     ok(k)
     assert k.rctl.rules(host(k), ":") == ["jail:www:maxproc:deny=10"]
@@ -108,10 +100,10 @@ def test_jailed_caller_eperm(k):
     j = mk(k, "name=a", "allow.raw_sockets")
     add(k, "jail:a:maxproc:deny=10")
     for caller in (jailed_root(k, j), Caller(k.prison0, 1001)):
-        err(k, EPERM, k.rctl.add_rule, caller, "jail:a:maxproc:deny=1")
-        err(k, EPERM, k.rctl.remove_rules, caller, ":")
-        err(k, EPERM, k.rctl.rules, caller, ":")
-        err(k, EPERM, k.rctl.usage, caller, "jail:a")
+        refused_errno(k, EPERM, k.rctl.add_rule, caller, "jail:a:maxproc:deny=1")
+        refused_errno(k, EPERM, k.rctl.remove_rules, caller, ":")
+        refused_errno(k, EPERM, k.rctl.rules, caller, ":")
+        refused_errno(k, EPERM, k.rctl.usage, caller, "jail:a")
     assert k.rctl.rules(host(k)) == ["jail:a:maxproc:deny=10"]
 
 
@@ -123,8 +115,8 @@ def test_usage_lines(k):
     assert lines[0] == "cputime=0" and lines[-1] == "writeiops=0" and len(lines) == 25
     assert "maxproc=1" in lines and "openfiles=1" in lines
     assert usage(k, "nosuch")["maxproc"] == "0"       # any name has a (zero) racct
-    err(k, EINVAL, k.rctl.usage, host(k), "jail:")
-    err(k, EINVAL, k.rctl.usage, host(k), ":")
+    refused_errno(k, EINVAL, k.rctl.usage, host(k), "jail:")
+    refused_errno(k, EINVAL, k.rctl.usage, host(k), ":")
     assert dict(x.split("=") for x in k.rctl.usage(host(k), f"process:{p.pid}"))["openfiles"] == "1"
     assert dict(x.split("=") for x in k.rctl.usage(host(k), "user:0"))["maxproc"] == "1"
 
@@ -137,9 +129,9 @@ def test_maxproc_deny_fork_eagain_nothing_created(k):
     p1 = k.spawn(j)
     p2 = k.fork(p1)
     before = (len(k.procs), k.by_jid(j).uref)
-    e = err(k, EAGAIN, k.fork, p1)
+    e = refused_errno(k, EAGAIN, k.fork, p1)
     assert e.op == "fork"
-    err(k, EAGAIN, k.spawn, j)
+    refused_errno(k, EAGAIN, k.spawn, j)
     assert (len(k.procs), k.by_jid(j).uref) == before
     k.exit(p2)                                         # uncharged at exit (zombie no longer counts)
     ok(k)
@@ -166,14 +158,14 @@ def test_hierarchical_charge_and_rule_on_descendants(k):
     ok(k)
     assert (nproc(k, "www"), nproc(k, "www.db"), nproc(k, "0")) == (3, 2, 3)
     add(k, "jail:www:maxproc:deny=3")
-    err(k, EAGAIN, k.spawn, www)                      # www's own total is 3
+    refused_errno(k, EAGAIN, k.spawn, www)                      # www's own total is 3
     k.spawn(db)                                       # www.db's total is 2 < 3: allowed
     ok(k)
     assert (nproc(k, "www"), nproc(k, "www.db")) == (4, 3)
-    err(k, EAGAIN, k.spawn, db)                       # now www.db's own total is 3
+    refused_errno(k, EAGAIN, k.spawn, db)                       # now www.db's own total is 3
     # prison0 ("0") is charged by everything; a rule on it binds every process.
     add(k, "jail:0:maxproc:deny=4")
-    err(k, EAGAIN, k.spawn, 0)
+    refused_errno(k, EAGAIN, k.spawn, 0)
 
 
 def test_unnamed_jail_by_jid_and_user_per(k):
@@ -181,13 +173,13 @@ def test_unnamed_jail_by_jid_and_user_per(k):
     assert k.by_jid(j).name == str(j)
     add(k, f"jail:{j}:maxproc:deny=1")
     k.spawn(j, uid=1001)
-    err(k, EAGAIN, k.spawn, j)
+    refused_errno(k, EAGAIN, k.spawn, j)
     k.rctl.remove_rules(host(k), ":")
     add(k, f"jail:{j}:openfiles:deny=1/user")           # against uid 1001's total everywhere
     p = k.spawn(j, uid=1001)
     q = k.spawn(0, uid=1001)
     k.open_file(q)
-    err(k, EMFILE, k.open_file, p)
+    refused_errno(k, EMFILE, k.open_file, p)
     k.open_file(k.spawn(j, uid=0))                    # uid 0 has none open: allowed
     ok(k)
 
@@ -200,7 +192,7 @@ def test_openfiles_deny_emfile(k):
     fd = k.socket(p)
     for call, args in ((k.open_file, (p,)), (k.socket, (p, "tcp")),
                        (k.tcp_connect, (p, "10.0.0.1:1", "10.0.0.2:80"))):
-        e = err(k, EMFILE, call, *args)
+        e = refused_errno(k, EMFILE, call, *args)
         assert e.op in ("open", "socket", "connect")
     assert len(p.fds) == 2
     k.close(p, fd)
@@ -219,7 +211,7 @@ def test_per_process_rule(k):
     p, q = k.spawn(j), k.spawn(j)
     k.open_file(p)
     k.open_file(q)                                    # each process its own budget
-    err(k, EMFILE, k.open_file, p)
+    refused_errno(k, EMFILE, k.open_file, p)
     assert k.rctl.rules(host(k)) == ["jail:pp:openfiles:deny=1/process"]
 
 
@@ -254,7 +246,7 @@ def test_rule_survives_restart_and_rename_moves_usage(k):
     assert k.rctl.racct_names == {"www": 1} and nproc(k, "www") == 0
     j2 = mk(k, "name=www")                            # restarted: the same name, the same rule
     p = k.spawn(j2)
-    err(k, EAGAIN, k.spawn, j2)
+    refused_errno(k, EAGAIN, k.spawn, j2)
     jset(k, f"jid={j2}", "name=web", flags=U)         # renamed: usage follows to "web"
     ok(k)
     assert (nproc(k, "web"), nproc(k, "www")) == (1, 0)

@@ -2,22 +2,13 @@
 
 from errno import EBUSY, EEXIST, EINVAL, ENXIO, EPERM
 
-import pytest
 
-from jailfs.kernel import Caller, JailError
-from kutil import host, jailed_root, mk, state
+from jailfs.kernel import Caller
+from kutil import refused_errno, host, jailed_root, mk, state
 
 
 def ok(k):
     k.check_invariants()
-
-
-def err(k, errno_, fn, *args):
-    with pytest.raises(JailError) as info:
-        fn(*args)
-    assert info.value.errno == errno_, repr(info.value)
-    ok(k)
-    return info.value
 
 
 def ifs(k, jid):
@@ -41,16 +32,16 @@ def test_if_create(k):
     assert k.vnet.if_create(host(k), "epair") == ["epair1a", "epair1b"]
     assert k.vnet.if_create(host(k), "bridge") == ["bridge0"]
     assert k.vnet.if_create(host(k), "lo") == ["lo1"]
-    err(k, EEXIST, k.vnet.if_create, host(k), "epair1")
-    err(k, EEXIST, k.vnet.if_create, host(k), "bridge0")
-    err(k, EINVAL, k.vnet.if_create, host(k), "frob")
+    refused_errno(k, EEXIST, k.vnet.if_create, host(k), "epair1")
+    refused_errno(k, EEXIST, k.vnet.if_create, host(k), "bridge0")
+    refused_errno(k, EINVAL, k.vnet.if_create, host(k), "frob")
     ok(k)
     assert ifs(k, 0)[-1] == "lo1" and "epair1b" in ifs(k, 0)
     v = mk(k, "name=v", "vnet=new")
     assert k.vnet.if_create(jailed_root(k, v), "epair") == ["epair0a", "epair0b"]   # its own units
     plain = mk(k, "name=plain")
-    err(k, EPERM, k.vnet.if_create, jailed_root(k, plain), "epair")   # no network privileges
-    err(k, EPERM, k.vnet.if_create, Caller(k.prison0, 1001), "epair")
+    refused_errno(k, EPERM, k.vnet.if_create, jailed_root(k, plain), "epair")   # no network privileges
+    refused_errno(k, EPERM, k.vnet.if_create, Caller(k.prison0, 1001), "epair")
 
 
 def test_vmove_and_reclaim(k):
@@ -78,22 +69,22 @@ def test_vmove_errors(k):
     v = mk(k, "name=v", "vnet=new", "children.max=1")
     plain = mk(k, "name=plain")
     other = mk(k, "name=other", "vnet=new")
-    err(k, ENXIO, k.vnet.if_vmove, host(k), "epair0a", "nosuch")       # not found
-    err(k, ENXIO, k.vnet.if_vmove, host(k), "epair0a", "999")
-    err(k, ENXIO, k.vnet.if_vmove, jailed_root(k, v), "lo0", "other")   # not a descendant
-    err(k, EEXIST, k.vnet.if_vmove, host(k), "epair0a", "plain")       # shares the stack
-    err(k, EEXIST, k.vnet.if_vmove, host(k), "lo0", "v")                # v has a lo0
-    err(k, ENXIO, k.vnet.if_vmove, host(k), "nope0", "v")              # no such interface
-    err(k, EPERM, k.vnet.if_vmove, jailed_root(k, plain), "lo0", "v")
-    err(k, ENXIO, k.vnet.if_vreclaim, host(k), "epair0a", "v")          # not in v
-    err(k, EEXIST, k.vnet.if_vreclaim, host(k), "epair0a", "plain")
+    refused_errno(k, ENXIO, k.vnet.if_vmove, host(k), "epair0a", "nosuch")       # not found
+    refused_errno(k, ENXIO, k.vnet.if_vmove, host(k), "epair0a", "999")
+    refused_errno(k, ENXIO, k.vnet.if_vmove, jailed_root(k, v), "lo0", "other")   # not a descendant
+    refused_errno(k, EEXIST, k.vnet.if_vmove, host(k), "epair0a", "plain")       # shares the stack
+    refused_errno(k, EEXIST, k.vnet.if_vmove, host(k), "lo0", "v")                # v has a lo0
+    refused_errno(k, ENXIO, k.vnet.if_vmove, host(k), "nope0", "v")              # no such interface
+    refused_errno(k, EPERM, k.vnet.if_vmove, jailed_root(k, plain), "lo0", "v")
+    refused_errno(k, ENXIO, k.vnet.if_vreclaim, host(k), "epair0a", "v")          # not in v
+    refused_errno(k, EEXIST, k.vnet.if_vreclaim, host(k), "epair0a", "plain")
     k.vnet.if_vmove(host(k), "epair0a", "other")
     # dying target: EBUSY (its stack is going away)
     p = k.spawn(other)
     k.hold(p, "mount", "keeps other referenced")
     k.jail_remove(host(k), other)
     assert state(k, other) == "dying"
-    err(k, EBUSY, k.vnet.if_vmove, host(k), "epair0b", str(other))
+    refused_errno(k, EBUSY, k.vnet.if_vmove, host(k), "epair0b", str(other))
     assert ifs(k, 0).count("epair0b") == 1
 
 
