@@ -31,9 +31,9 @@ import time
 from jailfs.cli.bsdlib import quote_char
 from jailfs.cli.injail import spawn as spawn_keeper, undo_locale_coercion
 from jailfs.cli.mountfind import MountError, ctl_answer, find_mount, quote
-from jailfs.conf import (CfJail, ConfError, bool_param, check_bool_int,
+from jailfs.conf import (CfJail, ConfError, check_bool_int,
                          load_config, wild_jail_match, wild_jail_name)
-from jailfs.conf.config import PF_INTERNAL, _strtol
+from jailfs.conf.config import _strtol
 from jailfs.fs.callers import descendants
 
 PROG = "jail"
@@ -532,7 +532,6 @@ class Jail8:
 
     # ------------------------------------------------------------ sequences
     def start_sequence(self, j: Job) -> bool:
-        cj = j.cj
         # exec.prepare, (addresses, mounts: not on Linux), exec.prestart
         for param in ("exec.prepare", "exec.prestart"):
             if not self.run_param(j, param, False):
@@ -784,7 +783,7 @@ class Jail8:
 
     def _main(self, argv: list[str]) -> int:
         op = 0
-        dflag = rflag = False
+        rflag = False
         cflag_clean = False
         eflag = False
         cfname = CONF_FILE
@@ -805,7 +804,6 @@ class Jail8:
             elif o == "-C":
                 cflag_clean = True
             elif o == "-d":
-                dflag = True
                 self.warn_dying()
             elif o == "-e":
                 eflag = True

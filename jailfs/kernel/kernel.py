@@ -388,8 +388,6 @@ class Kernel:
                              ("host.hostuuid", HOSTUUIDLEN)):
             if field in opts and len(opts[field].encode()) + 1 > limit:
                 raise JailError(ENAMETOOLONG)
-        host_info_given = any(f in opts for f in ("host.hostname", "host.domainname",
-                                                  "host.hostuuid", "host.hostid"))
         for fam, bad in _BAD_ADDRS:                                        # 14
             addrs = opts.get(fam + ".addr")
             if addrs is None:

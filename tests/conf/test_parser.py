@@ -1,6 +1,5 @@
 """Unit tests of the jail.conf(5) parser (jailfs.conf)."""
 
-import os
 
 import pytest
 

@@ -240,12 +240,12 @@ def test_log_and_devctl_once_per_exceedance(k):
 def test_rule_survives_restart_and_rename_moves_usage(k):
     j = mk(k, "name=www")
     add(k, "jail:www:maxproc:deny=1")
-    p = k.spawn(j)
+    k.spawn(j)
     k.jail_remove(host(k), j)
     ok(k)
     assert k.rctl.racct_names == {"www": 1} and nproc(k, "www") == 0
     j2 = mk(k, "name=www")                            # restarted: the same name, the same rule
-    p = k.spawn(j2)
+    k.spawn(j2)
     refused_errno(k, EAGAIN, k.spawn, j2)
     jset(k, f"jid={j2}", "name=web", flags=U)         # renamed: usage follows to "web"
     ok(k)

@@ -1,6 +1,5 @@
 """jail(8) argument handling, without a mount: a fake .ctl records requests."""
 
-import os
 
 import pytest
 
