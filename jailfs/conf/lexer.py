@@ -37,6 +37,23 @@ _COMMENT_C = re.compile(r"/\*([^*]|(\*+([^*/])))*\*+/")
 _COMMENT_C_OPEN = re.compile(r"/\*([^*]|(\*+([^*/])))*\**")
 
 
+def _scan_braced_var(t: str, q: int, end: int, stops: str) -> tuple[int, bool]:
+    """Scan the body of ``${...}`` from q: (index of the closing brace, True),
+    or (where the scan stopped, False) at one of ``stops`` or at ``end``.
+    Backslash escapes are skipped over."""
+    while q < end:
+        d = t[q]
+        if d == "\\" and q + 1 < end:
+            q += 2
+            continue
+        if d in stops:
+            return q, False
+        if d == "}":
+            return q, True
+        q += 1
+    return q, False
+
+
 @dataclass
 class Token:
     kind: str
@@ -172,19 +189,7 @@ class Lexer:
                     continue
                 if k + 1 < j and t[k + 1] == "{":
                     # ${...}: no newline, quote or brace inside (escapes ok)
-                    q = k + 2
-                    ok = False
-                    while q < j:
-                        d = t[q]
-                        if d == "\\" and q + 1 < j:
-                            q += 2
-                            continue
-                        if d in "\n\"{":
-                            break
-                        if d == "}":
-                            ok = True
-                            break
-                        q += 1
+                    q, ok = _scan_braced_var(t, k + 2, j, "\n\"{")
                     if ok:
                         buf_pieces.append(("lit", lit_start, k))
                         buf_pieces.append(("bvar", k + 2, q))
@@ -315,19 +320,7 @@ class Lexer:
                     return self._piece(VAR, VAR1, m.group(1), m.group(),
                                        self.pos)
                 if t.startswith("${", p):
-                    q = p + 2
-                    ok = False
-                    while q < n:
-                        d = t[q]
-                        if d == "\\" and q + 1 < n:
-                            q += 2
-                            continue
-                        if d in "\n{":
-                            break
-                        if d == "}":
-                            ok = True
-                            break
-                        q += 1
+                    q, ok = _scan_braced_var(t, p + 2, n, "\n{")
                     if ok:
                         self.pos = q + 1
                         raw = t[p:q + 1]
