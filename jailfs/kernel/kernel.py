@@ -241,13 +241,10 @@ class Kernel:
         else:
             return pr
         # Slow path: FreeBSD walks every descendant and keeps the last dying match.
-        found = None
         frontier = [top]
-        for depth, part in enumerate(parts):
+        for part in parts:
             frontier = [c for p in frontier for c in p.newest_first() if c.short == part]
-        for candidate in frontier:
-            found = candidate
-        return found
+        return frontier[-1] if frontier else None
 
     def jails_below(self, viewer: Prison, dying: bool = False) -> list[Prison]:
         """Every descendant of viewer in jid order (allprison order); dying ones with dying."""
