@@ -265,7 +265,12 @@ def serve_background(mountpoint: str, conf: str | None = None, debug: bool = Fal
         os.close(r)
         os.setsid()
         try:
-            fd = os.open(logpath, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+            try:                                    # a live daemon's log is not ours to remove
+                fd = os.open(logpath, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644)
+                created = True
+            except FileExistsError:
+                fd = os.open(logpath, os.O_WRONLY | os.O_APPEND)
+                created = False
             null = os.open(os.devnull, os.O_RDONLY)
             os.dup2(null, 0)
             os.dup2(fd, 1)
@@ -278,10 +283,14 @@ def serve_background(mountpoint: str, conf: str | None = None, debug: bool = Fal
                 os.write(w, b"ready\n")
                 os.close(w)
             rc = serve(mountpoint, conf, ready)
+            if rc == 0:                             # a clean unmount: nothing to read later
+                _remove_log(logpath)
         except MountFailed as e:
             log.error("%s", e)
             try:
                 os.write(w, f"error {e}\n".encode())
+                if created:                         # the cause went to the terminal
+                    _remove_log(logpath)
             except OSError:
                 pass
             rc = 1
@@ -316,6 +325,13 @@ def serve_background(mountpoint: str, conf: str | None = None, debug: bool = Fal
     reason = msg[len("error "):] if msg.startswith("error ") else f"daemon failed, see {logpath}"
     print(f"jailfs: {reason}", file=sys.stderr)
     return 1
+
+
+def _remove_log(logpath: str) -> None:
+    try:
+        os.unlink(logpath)
+    except OSError:
+        pass
 
 
 def unmount(mountpoint: str, lazy: bool = False, timeout: float = 10.0) -> int:

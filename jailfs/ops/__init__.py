@@ -1,0 +1,3 @@
+"""Operating jailfs: versions, logging, the mount helper, saved state, and the
+pictures of the host (tree, graph, status).  Nothing here is the jail model
+itself; the daemon (jailfs/fs/daemon.py) and the jailfs command use it."""
