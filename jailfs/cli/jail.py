@@ -35,6 +35,7 @@ from jailfs.conf import (CfJail, ConfError, check_bool_int,
                          load_config, wild_jail_match, wild_jail_name)
 from jailfs.conf.config import _strtol
 from jailfs.fs.callers import descendants
+from jailfs.ops.version import exit_if_version
 
 PROG = "jail"
 CONF_FILE = "/etc/jail.conf"
@@ -1114,7 +1115,9 @@ def _same_value(table, name: str, given: str | None, current: str) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    rc = Jail8().main(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else argv
+    exit_if_version("jail", argv)
+    rc = Jail8().main(argv)
     sys.stdout.flush()
     return rc
 

@@ -18,6 +18,7 @@ import sys
 from . import jlsformat as F
 from .bsdlib import bsd_getopt
 from jailfs.ctlproto import MountError, ctl_answer, find_mount, quote
+from jailfs.ops.version import exit_if_version
 
 from jailfs.kernel import PARAMS
 
@@ -349,6 +350,7 @@ def write(text: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    exit_if_version(PROG, argv)
     try:
         return run(argv)
     except Fatal as e:
