@@ -159,7 +159,6 @@ def build(conf: str | None = None, state: str | None = None):
     fresh = k is None
     if fresh:
         k = Kernel()
-    fs = JailFS(k)
     if conf and fresh:              # before the filesystem listens: refusals are the cause
         from jailfs.conf import apply_conf
         try:
@@ -174,7 +173,7 @@ def build(conf: str | None = None, state: str | None = None):
                                          for err in result.errors))
     elif conf:
         log.info("%s: not applied: the jails come from the saved state %s", conf, state)
-    return k, fs
+    return k, JailFS(k)
 
 
 def serve(opts: MountOptions, ready=None) -> int:
