@@ -183,15 +183,22 @@ def build(conf: str | None = None):
     fs = JailFS(k)
     k.signal_real = fs.signal_real
     if conf:
-        from jailfs.conf import apply_conf
+        from jailfs.conf import Progress, plan_file
+        from jailfs.kernel import JAIL_CREATE, Caller, JailError
+        host = Caller(k.prison0, 0)
         try:
-            result = apply_conf(k, conf)
+            plan = plan_file(conf, Progress(sys.stderr, conf, log=log.info))
+            for c in plan.creations():
+                try:
+                    c.created(k.jail_set(host, c.params, JAIL_CREATE))
+                except JailError as e:
+                    c.refused(str(e))
         except OSError as e:
             raise MountFailed(f"{conf}: {e.strerror or e}")
-        except Exception as e:   # noqa: BLE001 - JailError or a parse error: one line
+        except Exception as e:   # noqa: BLE001 - a parse error: one line
             raise MountFailed(f"{conf}: {e}")
-        if result.errors:           # a half-applied file is refused, not mounted
-            raise MountFailed("\n".join(result.errors))
+        if plan.errors:             # a half-applied file is refused, not mounted
+            raise MountFailed("\n".join(plan.errors))
     return k, fs
 
 
