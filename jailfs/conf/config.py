@@ -3,7 +3,8 @@
 The behaviour follows FreeBSD's usr.sbin/jail/config.c:
 
 - every jail starts with its ``name`` (or ``jid`` for an all-digit block
-  name), which cannot be redefined afterwards;
+  name), which cannot be redefined afterwards; a jid block whose
+  parameters do not name it is named after its jid, last;
 - the parameters of wildcard blocks (``*``, ``foo.*`` and the global
   pseudo-jail of top-level statements) are merged per jail in file order:
   those above the jail's own block give defaults, those below override;
@@ -495,6 +496,10 @@ def merge_and_resolve(raw: list[CfJail], sink: list[str],
         if not did_self:
             for p in own:
                 j.add_param(p, sink=sink)
+        if numeric and "name" not in j.intparams:
+            # A jid block is also named after its jid unless the file names
+            # it, so that ${name} expands (FreeBSD 15's load_config).
+            j.add_param(ipname="name", value=j.name, sink=sink)
         resolve_vars(j, sink)
         j.keep_params(lambda p: not (p.flags & PF_VAR))
     if progress is not None:
