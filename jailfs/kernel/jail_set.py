@@ -21,7 +21,7 @@ from .params import (ALLOW_BITS, DEFAULT_HOSTUUID, IGNORED_PARAMS, JAIL_DEFAULT_
                      JAIL_MAX_AF_IPS, MAXHOSTNAMELEN, MAXPATHLEN, PARAMS,
                      PR_ALLOW_DIFFERENCES, PR_HOST, PR_IP4, PR_IP4_SADDRSEL, PR_IP4_USER,
                      PR_IP6, PR_IP6_SADDRSEL, PR_IP6_USER, PR_PERSIST, PR_VNET, SYS_DISABLE,
-                     SYS_INHERIT, SYS_NEW, c_int, c_string, resolve_name, strtol)
+                     SYS_INHERIT, SYS_NEW, c_int, c_size, c_string, resolve_name, strtol)
 from .prison import ALIVE, Caller, Prison, Proc
 
 JAIL_CREATE, JAIL_UPDATE, JAIL_ATTACH, JAIL_DYING = 0x1, 0x2, 0x4, 0x8
@@ -174,7 +174,7 @@ class JailSet:
             if opts["path"] == "":
                 raise JailError(EINVAL)
             path = self.resolve_path(mypr.path, opts["path"])
-            if len(path.encode("utf-8", "surrogateescape")) + 1 > MAXPATHLEN:
+            if c_size(path) + 1 > MAXPATHLEN:
                 raise JailError(ENAMETOOLONG)
         jid = opts.get("jid", 0)
         if cuflags == JAIL_CREATE and jid == 0 and name is not None:       # 18
@@ -270,12 +270,12 @@ class JailSet:
                 number = numeric_name(short)
                 if number is not None and (number != jid or not "1" <= short[0] <= "9"):
                     raise JailError(EINVAL, "name cannot be numeric (unless it is the jid)")
-            pnamelen = 0 if ppr is self.prison0 else len(ppr.name.encode()) + 1
-            if pnamelen + len(short.encode()) + 1 > MAXHOSTNAMELEN:
+            pnamelen = 0 if ppr is self.prison0 else c_size(ppr.name) + 1
+            if pnamelen + c_size(short) + 1 > MAXHOSTNAMELEN:
                 raise JailError(ENAMETOOLONG)
             if not created:
-                grow = len(short.encode()) - len(pr.short.encode())
-                if any(len(d.name.encode()) + grow >= MAXHOSTNAMELEN for d in pr.descendants()):
+                grow = c_size(short) - c_size(pr.short)
+                if any(c_size(d.name) + grow >= MAXHOSTNAMELEN for d in pr.descendants()):
                     raise JailError(ENAMETOOLONG)
         allow_set, allow_clear = 0, 0
         for pname, value in opts.items():                                  # 11

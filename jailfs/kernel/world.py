@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import heapq
 import itertools
+import math
 import os
 from errno import EAGAIN, EBADF, EINVAL, ENOENT, ENOTDIR, ESRCH
 from typing import Callable
@@ -42,6 +43,8 @@ class Clock:
         if seconds < 0:
             raise JailError(EINVAL, "the clock cannot go backwards", "advance")
         target = self.now + seconds
+        if not math.isfinite(target):
+            raise JailError(EINVAL, "the clock must stay finite", "advance")
         while self._timers and self._timers[0][0] <= target:
             when, _, fn = heapq.heappop(self._timers)
             self.now = max(self.now, when)
