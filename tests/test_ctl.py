@@ -16,6 +16,7 @@ import subprocess
 import pytest
 
 from jailfs.ctl import execute
+from jailfs.fs.callers import CallerResolver
 from jailfs.kernel import Caller, Kernel
 
 
@@ -24,8 +25,11 @@ class World:
         self.k = Kernel()
         self.host = Caller(self.k.prison0, uid=0)
         self.user = Caller(self.k.prison0, uid=1001)
+        self.resolver = CallerResolver(self.k)
 
     def run(self, text, caller=None, **kw):
+        # which prison a real process is in: the daemon's resolver by default
+        kw.setdefault("prison_of", self.resolver.prison_of)
         code, answer = execute(self.k, caller or self.host, text, **kw)
         self.k.check_invariants()
         return code, answer
@@ -68,7 +72,7 @@ def test_empty_and_unknown_requests(w):
 def test_usage_errors_name_the_form(w):
     assert w.err("remove") == ("EINVAL", "usage: remove JAIL")
     assert w.err("remove a b") == ("EINVAL", "usage: remove JAIL")
-    assert w.err("list -x") == ("EINVAL", "usage: list [-d]")
+    assert w.err("list -x") == ("EINVAL", "usage: list [-d] [-p] [PARAM ...]")
     assert w.err("fork") == ("EINVAL", "usage: fork PID")
     assert w.err("fork x") == ("EINVAL", "usage: fork PID")
     assert w.err("close 1") == ("EINVAL", "usage: close PID FD")
@@ -631,3 +635,70 @@ def test_ifvnet_and_ifreclaim(w):
     assert w.ok("ifconfig v") == ("", ["lo0"])
     assert w.err("ifreclaim epair0b v")[0] == "ENXIO"
     assert w.err("ifvnet epair0b") == ("EINVAL", "usage: ifvnet IFNAME JAIL")
+
+
+# ------------------------------------------------------------------ what the tools learn from the daemon
+
+def test_params_is_the_table_as_libjail_sees_it(w):
+    from jailfs.kernel import PARAMS
+    count, lines = w.ok("params")
+    assert int(count) == len(PARAMS) == len(lines)
+    rows = {line.split()[0]: line.split()[1:] for line in lines}
+    assert list(rows) == list(w.k.param_names())             # jls's order
+    assert rows["host.hostname"] == ["string", "rw", "256"]
+    assert rows["children.cur"] == ["int", "ro", "0"]
+    assert rows["path"] == ["string", "createonly", "1024"]
+    assert rows["persist"] == ["bool", "rw", "0"]
+    assert rows["meta"] == ["keyvalue", "rw", "4096"]
+    assert w.err("params x") == ("EINVAL", "usage: params")
+
+
+def test_jailed(w):
+    w.ok("create name=web persist")
+    assert w.ok("jailed") == "0"
+    assert w.ok("jailed", w.jailed("web")) == "1"
+
+
+def test_bulk_list_is_every_jail_s_get(w):
+    from jailfs.ctlproto import parse_answer, parse_records
+    w.ok("create name=web persist host.hostname='a b' meta=k=1")
+    w.ok("create name=web.db persist")
+    w.ok("create name=other persist")
+    code, text = w.run("list -p jid name host.hostname meta.k meta.unset")
+    a = parse_answer(text)
+    assert a.value == "3"
+    assert parse_records(a.extra) == [
+        (1, {"jid": "1", "name": "web", "host.hostname": "a b", "meta.k": "1"}),
+        (2, {"jid": "2", "name": "web.db", "host.hostname": ""}),
+        (3, {"jid": "3", "name": "other", "host.hostname": ""})]
+    # each jail's record is what `get` answers for it
+    for jid, values in parse_records(a.extra):
+        assert parse_answer(w.run(f"get {jid} jid name host.hostname meta.k meta.unset")[1]).kv() == values
+    # a jailed caller sees its own jails, named relative to it
+    inside = parse_answer(w.run("list -p name", w.jailed("web"))[1])
+    assert parse_records(inside.extra) == [(2, {"name": "db"})]
+    assert w.err("list -p -x") == ("EINVAL", "usage: list [-d] [-p] [PARAM ...]")
+    assert w.err("list jid") == ("EINVAL", "usage: list [-d] [-p] [PARAM ...]")
+    assert w.err("list -p nosuch")[0] == "EINVAL"
+
+
+def test_unset_key_is_left_out_of_get(w):
+    """libjail reports an unset meta/env key with a zero-length value
+    (lib/libjail/jail.c jailparam_get); a key set to "" is kept."""
+    w.ok("create name=web persist meta=a=1 env=e=")
+    assert w.ok("get web meta.a meta.b env.e env.f") == ("1", ["meta.a=1", "env.e=''"])
+
+
+def test_procs_lists_the_real_processes_of_exactly_that_jail(w, sleeper):
+    w.ok("create name=web persist")
+    w.ok("create name=web.db persist")
+    assert w.ok("procs web") == "0"
+    w.ok(f"attach web {sleeper}")
+    assert w.ok("procs web") == ("1", [f"{sleeper} sleep"])
+    assert w.ok("procs web.db") == "0"
+    assert w.err("procs nope") == ("ENOENT", 'jail "nope" not found')
+    assert w.err("procs web x") == ("EINVAL", "usage: procs JAIL")
+    # the daemon's own list, when it has one, is used as is
+    assert w.ok("procs web", procs_in=lambda pr: [(7, "init")]) == ("1", ["7 init"])
+    # without the daemon's knowledge of real processes: refused
+    assert w.run("procs web", prison_of=None)[0] == errno.EOPNOTSUPP
