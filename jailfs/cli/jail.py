@@ -35,6 +35,7 @@ from jailfs.cli.libjail import ParamError, ParamInfo, ParamTable, bool_value
 from jailfs.conf import CfJail, ConfError, load_config, order_jails, wild_jail_name
 from jailfs.conf import strip_ip_decorations
 from jailfs.ctlproto import MountError, ctl_answer, find_mount, quote
+from jailfs.ops.version import exit_if_version
 
 CONF_FILE = "/etc/jail.conf"
 OPTSTRING = "cCde:f:hiJ:lmn:p:qrRs:u:U:v"
@@ -585,7 +586,9 @@ def _same_value(info: ParamInfo, given: str | None, current: str) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    rc = Jail8().main(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else argv
+    exit_if_version("jail", argv)
+    rc = Jail8().main(argv)
     sys.stdout.flush()
     return rc
 

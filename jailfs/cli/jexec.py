@@ -30,6 +30,7 @@ import sys
 from jailfs.cli import injail
 from jailfs.cli.bsdlib import bsd_getopt, strerror_name, strtoul_int
 from jailfs.ctlproto import MountError, ctl_answer, find_mount, quote
+from jailfs.ops.version import exit_if_version
 
 PROG = "jexec"
 USAGE = ("usage: jexec [-l] [-d working-directory] [-u username | -U username] "
@@ -203,6 +204,7 @@ def report(e: BaseException) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    exit_if_version(PROG, argv)
     try:
         return run(argv)
     except Fatal as e:

@@ -18,6 +18,7 @@ from jailfs.cli import jlsformat as F
 from jailfs.cli.bsdlib import bsd_getopt, strtoul_int
 from jailfs.cli.libjail import ParamError, ParamTable, strip_no
 from jailfs.ctlproto import MountError, ctl_answer, find_mount, parse_records, quote
+from jailfs.ops.version import exit_if_version
 
 PROG = "jls"
 USAGE = "usage: jls [-dhNnqv] [-j jail] [param ...]"
@@ -311,6 +312,7 @@ def write(text: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    exit_if_version(PROG, argv)
     try:
         return run(argv)
     except Fatal as e:

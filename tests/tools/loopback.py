@@ -1,7 +1,7 @@
 """One loopback for the tools' tests: a fake mount whose ``.ctl`` runs the
 real ``jailfs.ctl.execute`` on a real Kernel.
 
-The ``loop`` fixture points ``JAILFS_MOUNT`` at an empty directory holding a
+The ``loop`` fixture (tests/conftest.py) points ``JAILFS_MOUNT`` at an empty directory holding a
 ``.ctl`` file (so ``find_mount`` accepts it) and replaces
 ``jailfs.ctlproto.ctl_transact`` -- the one place a tool touches the file --
 with a call of ``ctl.execute``.  Every request is recorded in
@@ -11,8 +11,6 @@ with a call of ``ctl.execute``.  Every request is recorded in
 from __future__ import annotations
 
 import os
-
-import pytest
 
 from jailfs import ctl, ctlproto
 from jailfs.fs.callers import CallerResolver
@@ -51,8 +49,7 @@ class Loopback:
         return [r.split(None, 1)[0] for r in self.requests]
 
 
-@pytest.fixture
-def loop(monkeypatch, tmp_path) -> Loopback:
+def install(monkeypatch, tmp_path) -> Loopback:
     mount = tmp_path / "mnt"
     mount.mkdir()
     (mount / ".ctl").write_text("")
