@@ -33,7 +33,7 @@ __all__ = [
     "ok_answer", "error_answer", "kv_line", "parse_kv", "parse_answer",
     "record_line", "parse_records",
     "find_mount", "proc_mounts", "unescape_mount_field", "ctl_path",
-    "ctl_transact", "ctl_answer", "ctl_request",
+    "ctl_transact", "ctl_answer",
 ]
 
 FSTYPE = "fuse.jailfs"
@@ -219,12 +219,6 @@ def ctl_answer(mount: str, text: str) -> CtlAnswer:
     """One transaction -> :class:`CtlAnswer`."""
     write_err, data = ctl_transact(mount, text)
     return parse_answer(data, write_err)
-
-
-def ctl_request(mount: str, text: str) -> tuple[bool, str, list[str]]:
-    """One transaction -> ``(ok, value, extra_lines)``."""
-    a = ctl_answer(mount, text)
-    return a.ok, a.value, a.extra
 
 
 # ------------------------------------------------------------------ bulk records

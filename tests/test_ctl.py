@@ -702,3 +702,94 @@ def test_procs_lists_the_real_processes_of_exactly_that_jail(w, sleeper):
     assert w.ok("procs web", procs_in=lambda pr: [(7, "init")]) == ("1", ["7 init"])
     # without the daemon's knowledge of real processes: refused
     assert w.run("procs web", prison_of=None)[0] == errno.EOPNOTSUPP
+
+
+# ------------------------------------------------------------------ issue 9: .ctl items 3, 4, 9 and the clock
+
+EXTRA_WORDS = ["remove web x", "list -d x", "spawn web x", "fork 1 x", "exit 1 x", "reap 1 x",
+               "kill 1 x", "open 1 /p x", "socket 1 tcp x", "connect 1 a:1 b:2 x", "close 1 3 x",
+               "pass 1 3 2 x", "mount 1 nullfs /x y", "sigio 1 3 x", "acct 1 /x y",
+               "unmount 1 x", "release 1 x", "advance 1 x", "clock x", "check x",
+               "msgget 1 5 create x", "semget 1 5 x", "shmget 1 5 excl x", "ipcrm shm 1 2 x", "ipcs 1 x", "shmat 1 2 x",
+               "shmdt 1 2 x", "sethostname 1 h x", "setdomainname 1 d x", "sethostuuid 1 u x", "rctl -a jail:web:maxproc:deny=1 x",
+               "rctl -r jail:web x", "rctl -u jail:web x", "ifconfig web x", "ifcreate lo x",
+               "ifvnet lo0 web x", "ifreclaim lo0 web x", "attach web 1 x", "procs web x",
+               "params x", "jailed x"]
+
+
+@pytest.mark.parametrize("request_text", EXTRA_WORDS)
+def test_extra_words_are_refused_and_change_nothing(w, request_text):
+    """Issue 9 item 9: a request with more words than its form is EINVAL with
+    the usage line, before anything is done."""
+    from jailfs.ctl_common import USAGE
+    w.ok("create name=web persist")
+    pid = w.ok("spawn web")
+    before = (w.k.clock.now, sorted(w.k.procs), w.ok("get web"))
+    name, msg = w.err(request_text.replace(" 1 ", f" {pid} ", 1))
+    assert (name, msg) == ("EINVAL", f"usage: {USAGE[request_text.split()[0]]}")
+    assert (w.k.clock.now, sorted(w.k.procs), w.ok("get web")) == before
+
+
+def test_every_verb_has_an_extra_words_case():
+    from jailfs.ctl_common import VERBS
+    covered = {r.split()[0] for r in EXTRA_WORDS}
+    open_ended = {"create", "update", "createupdate", "set", "get"}   # PARAM ... forms
+    assert set(VERBS) - open_ended - covered == set()
+
+
+def test_kill_of_a_stand_in_kills_the_real_process(w, sleeper):
+    """Issue 9 item 3: `kill PID` of the process standing for a real one
+    sends the real one SIGKILL (the kernel's signal_real hook, the daemon's
+    supervisor), as jail_remove does; the stand-in goes when the real process
+    ends, so the real one is never left running outside its jail."""
+    w.ok("create name=web persist")
+    w.ok(f"attach web {sleeper}")
+    (stand_in,) = [p for p in w.k.procs.values() if p.real_pid == sleeper]
+    signalled = []
+    w.k.signal_real = signalled.append
+    assert w.ok(f"kill {stand_in.pid}") == ""
+    assert signalled == [sleeper]
+    assert stand_in.state == "running" and stand_in.prison.name == "web"
+
+
+@pytest.mark.parametrize("verb", ["exit", "reap"])
+def test_exit_of_a_stand_in_is_refused(w, sleeper, verb):
+    """Issue 9 item 3: a simulated exit would drop the real process out of
+    its jail while it runs on; refused, nothing changes."""
+    w.ok("create name=web persist")
+    w.ok(f"attach web {sleeper}")
+    (stand_in,) = [p for p in w.k.procs.values() if p.real_pid == sleeper]
+    assert w.err(f"{verb} {stand_in.pid}") == (
+        "EPERM", f"process {stand_in.pid} is real process {sleeper}: it exits when that process does")
+    assert stand_in.state == "running" and w.k.procs[stand_in.pid] is stand_in
+
+
+def test_attach_needs_the_caller_s_privilege(w, sleeper):
+    """Issue 9 item 4: FreeBSD's jail_attach checks the calling thread's
+    credential (priv_check(td, PRIV_JAIL_ATTACH)), not the target's: a
+    non-root caller cannot move a root process, even one already attached."""
+    w.ok("create name=web persist")
+    w.ok("create name=web.db persist")
+    w.ok(f"attach web {sleeper}")                       # by root: a root stand-in
+    assert w.err(f"attach web.db {sleeper}", w.user) == ("EPERM", "jail_attach: Operation not permitted")
+    assert w.err(f"attach web.db {sleeper}", w.jailed("web", uid=1001)) == (
+        "EPERM", "jail_attach: Operation not permitted")
+    assert [p.prison.name for p in w.k.procs.values() if p.real_pid == sleeper] == ["web"]
+    # root in web sees both the process and web.db: allowed
+    assert w.ok(f"attach db {sleeper}", w.jailed("web")) == ""
+
+
+def test_a_jailed_caller_cannot_move_the_clock(w):
+    """The simulated clock is everybody's: a jailed root (even with
+    allow.settime, which sets its own jail's view on FreeBSD) gets EPERM."""
+    w.ok("create name=web persist allow.settime")
+    assert w.err("advance 100000", w.jailed("web")) == (
+        "EPERM", "the simulated clock belongs to the host")
+    assert w.k.clock.now == 0
+
+
+@pytest.mark.parametrize("value", ["1e308", "1e10", "1000000001", "inf", "-inf", "nan", "1e400"])
+def test_advance_refuses_absurd_values(w, value):
+    name, _ = w.err(f"advance {value}")
+    assert name == "EINVAL" and w.k.clock.now == 0
+    assert w.ok("advance 1000000000") == "1000000000"

@@ -66,7 +66,7 @@ def _umount(args) -> int:
 
 
 def _sim(args) -> int:
-    from jailfs.cli.mountfind import MountError, ctl_answer, find_mount
+    from jailfs.ctlproto import MountError, ctl_answer, find_mount
     if not args.words:
         print("usage: jailfs sim [-m MOUNT] WORD...  (jailfs sim --help lists the verbs)",
               file=sys.stderr)
