@@ -181,7 +181,6 @@ def build(conf: str | None = None):
     from .operations import JailFS
     k = Kernel()
     fs = JailFS(k)
-    k.signal_real = fs.signal_real
     if conf:
         from jailfs.conf import apply_conf
         try:
@@ -222,7 +221,7 @@ def serve(mountpoint: str, conf: str | None = None, ready=None) -> int:
     async def main():
         async with trio.open_nursery() as nursery:
             nursery.start_soon(signals, nursery.cancel_scope)
-            nursery.start_soon(fs.run_watchers, nursery)
+            await nursery.start(fs.run)
             log.info("jailfs mounted on %s (pid %d)", mountpoint, os.getpid())
             if ready is not None:
                 ready()

@@ -25,7 +25,6 @@ import functools
 import logging
 import os
 import select
-import signal
 import stat
 import time
 
@@ -34,7 +33,7 @@ import trio
 from pyfuse3 import FUSEError
 
 from . import inodes as I
-from .callers import CallerResolver, descendants
+from .supervisor import Supervisor
 from .eventlog import EventLog, field
 from jailfs import ctl
 from jailfs.kernel import JAIL_CREATE, JAIL_UPDATE, PARAMS, Caller
@@ -61,13 +60,6 @@ _DIR_KINDS = (K_ROOT, K_DIR, K_DYINGDIR, K_DOTDYING, K_DOTJID)
 
 def _errname(code: int) -> str:
     return errno.errorcode.get(code, str(code))
-
-
-def _signal(pid: int, sig: int) -> None:
-    try:
-        os.kill(pid, sig)
-    except OSError:
-        pass
 
 
 class Node:
@@ -144,7 +136,7 @@ class JailFS(pyfuse3.Operations):
         if len(self.param_names) > I.MAX_PARAMS:
             raise RuntimeError("too many parameters for the inode scheme")
         self.param_index = {n: i for i, n in enumerate(self.param_names)}
-        self.callers = CallerResolver(kernel)
+        self.supervisor = Supervisor(kernel)
         self.mounted = False
         self.started_ns = time.time_ns()
         self._views: dict[int, View] = {}        # root prison serial -> View
@@ -156,14 +148,18 @@ class JailFS(pyfuse3.Operations):
         self._next_fh = 1
         self._current_view = None
         self._refused_seen = 0
-        self._watch_send = None                   # pids to watch, to a trio task
-        self._pending_watch: list = []
         pr0 = kernel.prison0
         self._track(pr0)
         for pr in pr0.descendants():
             self._track(pr)
         self.host = self._view(pr0)
         kernel.subscribe(self._on_event)
+
+    async def run(self, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
+        """The mount's long-running tasks (start with ``nursery.start``)."""
+        async with trio.open_nursery() as nursery:
+            await nursery.start(self.supervisor.run)
+            task_status.started()
 
     # ================================================================ views
     def _view(self, pr) -> View:
@@ -175,7 +171,7 @@ class JailFS(pyfuse3.Operations):
         return v
 
     def view_of(self, ctx) -> View:
-        return self._view(self.callers.prison_of(ctx.pid))
+        return self._view(self.supervisor.caller_prison(ctx.pid))
 
     def caller(self, view: View, uid: int):
         return Caller(view.root, uid)
@@ -427,12 +423,7 @@ class JailFS(pyfuse3.Operations):
             self._shorts.pop(pr.serial, None)
             self._born_ns.pop(pr.serial, None)
         elif kind == "attached" and ev.detail.get("real_pid"):
-            proc = self.k.procs.get(ev.detail.get("pid"))
-            if proc is not None:
-                self.callers.note_attached(proc)
-                self.callers.remember(proc)
-                self._view(pr)          # its .events starts now, not at its first request
-                self._watch(proc)
+            self._view(pr)              # its .events starts now, not at its first request
 
     def _event_text(self, ev, view: View) -> str:
         pr = ev.prison
@@ -472,72 +463,6 @@ class JailFS(pyfuse3.Operations):
         for n in names:
             pyfuse3.invalidate_entry_async(pino, n.encode("utf-8", "surrogateescape"),
                                            ignore_enoent=True)
-
-    # ---------------------------------------------- real processes in jails
-    def _watch(self, proc) -> None:
-        if self._watch_send is None:
-            self._pending_watch.append(proc)
-        else:
-            try:
-                self._watch_send.send_nowait(proc)
-            except trio.WouldBlock:
-                self._pending_watch.append(proc)
-
-    def signal_real(self, real_pid: int) -> None:
-        """The kernel kills a jail's processes: SIGKILL the real ones we know,
-        and every process they started (those are in the jail too, though the
-        kernel only knows the attached one).  The tree is stopped first so that
-        nothing forks away or is reparented (out of the jail) while it is killed."""
-        for proc in list(self.k.procs.values()):
-            if proc.real_pid == real_pid and self.callers.is_alive(proc):
-                doomed = [real_pid]
-                _signal(real_pid, signal.SIGSTOP)
-                for _ in range(100):             # until the stopped tree stops growing
-                    fresh = [p for p in descendants(real_pid) if p not in doomed]
-                    if not fresh:
-                        break
-                    for pid in fresh:
-                        _signal(pid, signal.SIGSTOP)
-                    doomed.extend(fresh)
-                for pid in doomed:
-                    _signal(pid, signal.SIGKILL)
-                log.info("killed real process %d and %d process(es) it started (jail removed)",
-                         real_pid, len(doomed) - 1)
-                return
-
-    async def run_watchers(self, nursery) -> None:
-        """Reap the kernel's model of a real process when the process ends."""
-        send, recv = trio.open_memory_channel(1000)
-        self._watch_send = send
-        for proc in self._pending_watch:
-            nursery.start_soon(self._watch_one, proc)
-        self._pending_watch = []
-        async with recv:
-            async for proc in recv:
-                nursery.start_soon(self._watch_one, proc)
-
-    async def _watch_one(self, proc) -> None:
-        pid = proc.real_pid
-        try:
-            fd = os.pidfd_open(pid)
-        except OSError:
-            fd = None
-        try:
-            if fd is not None and self.callers.is_alive(proc):
-                await trio.lowlevel.wait_readable(fd)
-            else:
-                while self.callers.is_alive(proc):
-                    await trio.sleep(1)
-        finally:
-            if fd is not None:
-                os.close(fd)
-        if proc.state == "running" and self.k.procs.get(proc.pid) is proc:
-            try:
-                self.k.kill(proc)
-                log.info("real process %d ended: process %d reaped", pid, proc.pid)
-            except Exception as e:      # noqa: BLE001
-                log.info("reaping process %d: %s", proc.pid, e)
-        self.callers.forget(proc)
 
     # ==================================================== lookup / attributes
     @handler
@@ -807,7 +732,7 @@ class JailFS(pyfuse3.Operations):
         before = self._refused_seen
         try:
             # which prison a real pid is in is this mount's knowledge
-            code, answer = ctl.execute(self.k, caller, text, prison_of=self.callers.prison_of)
+            code, answer = ctl.execute(self.k, caller, text, prison_of=self.supervisor.caller_prison)
         except Exception as e:      # noqa: BLE001 - a request must be answered
             log.exception("ctl request %r failed", text)
             code, answer = errno.EIO, f"error EIO internal error: {e}"
