@@ -207,6 +207,7 @@ def serve(mountpoint: str, conf: str | None = None, ready=None) -> int:
     except RuntimeError as e:
         raise MountFailed(f"{mountpoint}: mount failed: {e}")
     fs.mounted = True
+    fs.supervisor.start_cgroups()       # membership by cgroup, or logged fallback
     _write_pid(mountpoint)
     stop = {"signal": None}
 
@@ -232,10 +233,12 @@ def serve(mountpoint: str, conf: str | None = None, ready=None) -> int:
         trio.run(main)
     except BaseException:
         log.exception("jailfs stopped by an error")
+        fs.supervisor.close()           # no jailed process outlives the daemon
         pyfuse3.close(unmount=True)
         _remove_pid(mountpoint)
         raise
     fs.mounted = False
+    fs.supervisor.close()
     pyfuse3.close(unmount=True)
     _remove_pid(mountpoint)
     log.info("jailfs unmounted from %s", mountpoint)

@@ -302,7 +302,7 @@ class JailFS(pyfuse3.Operations):
             v = self.values(view, node.pr, [node.param])[node.param]
             return (v + "\n").encode("utf-8", "surrogateescape")
         if kind in (K_REFS, K_DREFS):
-            return self.k.refs(node.pr).text().encode("utf-8", "surrogateescape")
+            return self.supervisor.refs_text(node.pr).encode("utf-8", "surrogateescape")
         return b""
 
     def link_target(self, view: View, pr) -> str:
