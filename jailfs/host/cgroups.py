@@ -48,15 +48,17 @@ BASE_RE = re.compile(r"jailfs-(\d+)-(\d+)\Z")
 
 
 # --------------------------------------------------------------- small helpers
-def start_time(pid: int) -> int | None:
-    """Field 22 of /proc/PID/stat (clock ticks after boot), None when gone."""
+def start_time(pid: int, zombie_too: bool = True) -> int | None:
+    """Field 22 of /proc/PID/stat (clock ticks after boot), None when gone
+    (or, unless ``zombie_too``, dead and not yet reaped)."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as f:
             data = f.read()
     except OSError:
         return None
+    fields = data[data.rfind(b")") + 2:].split()
     try:
-        return int(data[data.rfind(b")") + 2:].split()[19])
+        return None if fields[0] == b"Z" and not zombie_too else int(fields[19])
     except (IndexError, ValueError):
         return None
 
@@ -566,7 +568,7 @@ def sweep_orphans(h: Hierarchy) -> None:
         return
     for name in names:
         m = BASE_RE.match(name)
-        if m is None or start_time(int(m.group(1))) == int(m.group(2)):
+        if m is None or start_time(int(m.group(1)), zombie_too=False) == int(m.group(2)):
             continue
         path = os.path.join(h.parent, name)
         orphan = Hierarchy(h.name, h.mount, h.own, name)
