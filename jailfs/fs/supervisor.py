@@ -11,7 +11,8 @@ The filesystem talks to real processes only through one :class:`Supervisor`:
   to date first and each named by its command;
 * ``run(task_status=...)``: the trio task that follows real processes
   (start it with ``nursery.start``);
-* ``start_cgroups()`` / ``close()``: the daemon's start and exit.
+* ``service()``: the daemon-side service (fs/daemon.py ``services()``) whose
+  start and stop are ``start_cgroups()`` and ``close()``.
 
 Membership comes from a cgroup per jail (jailfs.host.cgroups): ``.ctl
 attach`` (the kernel's ``attached`` event) moves the process into its jail's
@@ -92,6 +93,9 @@ class Supervisor:
         if self.cgroups is not None:
             self.cgroups.teardown()
             self.cgroups = None
+
+    def service(self) -> CgroupService:
+        return CgroupService(self)
 
     # ............................................................ membership
     def caller_prison(self, pid: int):
@@ -290,3 +294,20 @@ class Supervisor:
             if proc.state == "running" and proc.real_pid not in self._real.get(
                     proc.prison.serial, {}):
                 self._reap(proc)
+
+
+class CgroupService:
+    """The daemon's service for cgroups: made before the mount, torn down
+    (every jailed process killed) after it."""
+
+    def __init__(self, supervisor: Supervisor):
+        self.supervisor = supervisor
+
+    def start(self) -> None:
+        self.supervisor.start_cgroups()
+
+    async def run(self) -> None:
+        pass                        # the supervisor's own task runs under JailFS.run
+
+    def stop(self) -> None:
+        self.supervisor.close()
