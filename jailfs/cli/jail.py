@@ -30,7 +30,7 @@ import time
 
 from jailfs.cli.bsdlib import quote_char
 from jailfs.cli.injail import spawn as spawn_keeper, undo_locale_coercion
-from jailfs.cli.mountfind import MountError, ctl_answer, find_mount, quote
+from jailfs.ctlproto import MountError, ctl_answer, find_mount, quote
 from jailfs.conf import (CfJail, ConfError, check_bool_int,
                          load_config, wild_jail_match, wild_jail_name)
 from jailfs.conf.config import _strtol
@@ -494,17 +494,7 @@ class Jail8:
                                                  for n, _ in rt))
         if not a.ok:
             return 0
-        cur = {}
-        for line in a.extra:
-            if "=" in line:
-                k, v = line.split("=", 1)
-                try:
-                    import shlex
-                    parts = shlex.split(v)
-                    v = parts[0] if parts else ""
-                except ValueError:
-                    pass
-                cur[k] = v
+        cur = a.kv()
         for n, v in rt:
             base = _base(table, n)
             if base not in cur:
