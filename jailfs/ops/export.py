@@ -6,7 +6,11 @@ place: the defaults come from a scratch kernel (the daemon's own code, in
 this process, touching nothing of the daemon's) in which each exported jail
 is created under its already replicated parent, so inherited values
 (host.hostname, path, ...) are left out exactly when they would be inherited
-again.  Every block carries ``jid`` and ``persist``; dying jails and the
+again.  Jails are written in creation order (the order of their cpuset ids)
+and each ``depend``s on the one created before it (unless that is its
+parent), so that ``jailfs mount --conf`` or ``jail -c`` creates them in the
+same order and hands out the same cpuset ids.  Every block carries ``jid``
+(a numeric block name is the jid) and ``persist``; dying jails and the
 simulated processes cannot be written in jail.conf and are left out.
 """
 
@@ -71,6 +75,7 @@ def export(mount: str) -> str:
     # in creation order (cpuset ids are handed out in it), so that a mount with
     # --conf creates them in the same order and hands out the same cpuset ids
     live_jails.sort(key=lambda jp: int(jp[1].get("cpuset.id", 0)))
+    previous = None
     for jail, live in live_jails:
         scratch(f"create name={shlex.quote(jail.name)} jid={jail.jid} persist")
         defaults = _values(scratch(f"get {shlex.quote(jail.name)}"))
@@ -83,6 +88,9 @@ def export(mount: str) -> str:
         if not jail.name.isdigit():           # a numeric block name is the jid already
             out.append(f"\tjid = {jail.jid};")
         out.append("\tpersist;")
+        if previous is not None and previous != jail.parent_name:
+            out.append(f"\tdepend = {conf_value(previous)};")     # the creation order
+        previous = jail.name
         out += [f"\t{conf_line(n, v, kinds.get(n, 'string'))}" for n, v in changed.items()]
         out.append("}")
     return "\n".join(out) + "\n"
