@@ -15,6 +15,9 @@ from jailfs.kernel import JAIL_CREATE, JAIL_DYING, JAIL_UPDATE, Caller, JailErro
 
 _SET_VERBS = {"create": JAIL_CREATE, "update": JAIL_UPDATE,
               "createupdate": JAIL_CREATE | JAIL_UPDATE}
+# Hooks (kernel, prison, real pid) -> answer lines that an ``enter`` answer
+# carries after "ok": the daemon's confinement (jailfs/host/jailhouse.py).
+enter_hooks: list = []
 
 
 def execute(k: Kernel, caller: Caller, text: str, *, prison_of=None) -> tuple[int, str]:
@@ -32,8 +35,8 @@ def execute(k: Kernel, caller: Caller, text: str, *, prison_of=None) -> tuple[in
     if handler is None:
         return errno.EINVAL, f"error EINVAL unknown request: {verb}"
     try:
-        if verb == "attach":
-            answer = _attach(k, caller, args, prison_of)
+        if verb in ("attach", "enter"):
+            answer = _attach(k, caller, args, prison_of, enter=verb == "enter")
         else:
             answer = handler(k, caller, args)
     except JailError as e:
@@ -140,8 +143,10 @@ def _list(k, caller, args):
                       for pr in k.jails_below(caller.prison, dying)])
 
 
-def _attach(k, caller, args, prison_of=None):
+def _attach(k, caller, args, prison_of=None, enter=False):
     """Attach real Linux process PID (and what it starts later) to JAIL.
+    ``enter``: PID is about to enter the jail's namespaces; the answer tells
+    it how (enter_hooks).
 
     The process must be one the caller can see: in the caller's prison or
     below (a jailed caller cannot pull a host process into its jail)."""
@@ -159,7 +164,7 @@ def _attach(k, caller, args, prison_of=None):
     proc = next((p for p in k.procs.values() if p.real_pid == real_pid and p.state == "running"), None)
     if proc is not None:
         k.jail_attach(proc, jid)
-        return _ok()
+        return _attached(k, jid, real_pid, enter)
     # First sight of this process: it enters the kernel in the prison it is in
     # (its parent chain's), then attaches from there.
     proc = k.spawn(where.jid, caller.uid, real_pid=real_pid)
@@ -168,7 +173,14 @@ def _attach(k, caller, args, prison_of=None):
     except JailError:
         k.kill(proc)
         raise
-    return _ok()
+    return _attached(k, jid, real_pid, enter)
+
+
+def _attached(k, jid, real_pid, enter):
+    if not enter:
+        return _ok()
+    pr = k.by_jid(jid)
+    return _ok(None, [line for hook in enter_hooks for line in hook(k, pr, real_pid)])
 
 
 # ------------------------------------------------------------------- the simulated world
@@ -385,6 +397,7 @@ def _ifmove_verb(method: str):
 _VERBS = {
     **{verb: _jail_set_verb(flags) for verb, flags in _SET_VERBS.items()},
     "set": _set, "remove": _remove, "get": _get, "list": _list, "attach": _attach,
+    "enter": _attach,
     "spawn": _spawn, "fork": _proc_verb("fork"), "exit": _proc_verb("exit"),
     "reap": _proc_verb("reap"), "kill": _proc_verb("kill"),
     "open": _open, "socket": _socket, "connect": _connect, "close": _close, "pass": _pass,
@@ -404,7 +417,7 @@ _USAGE = {
     "create": "create PARAM[=VALUE] ...", "update": "update PARAM[=VALUE] ...",
     "createupdate": "createupdate PARAM[=VALUE] ...", "set": "set JAIL PARAM[=VALUE] ...",
     "remove": "remove JAIL", "get": "get [-d] JAIL [PARAM ...]", "list": "list [-d]",
-    "attach": "attach JAIL PID", "spawn": "spawn JAIL", "fork": "fork PID", "exit": "exit PID",
+    "attach": "attach JAIL PID", "enter": "enter JAIL PID", "spawn": "spawn JAIL", "fork": "fork PID", "exit": "exit PID",
     "reap": "reap PID", "kill": "kill PID", "open": "open PID [PATH]",
     "socket": "socket PID [udp|tcp|unix]", "connect": "connect PID LADDR:PORT RADDR:PORT",
     "close": "close PID FD", "pass": "pass PID FD TOPID", "mount": "mount PID FSTYPE PATH",

@@ -208,6 +208,8 @@ def serve(mountpoint: str, conf: str | None = None, ready=None) -> int:
     except RuntimeError as e:
         raise MountFailed(f"{mountpoint}: mount failed: {e}")
     fs.mounted = True
+    from jailfs.host.jailhouse import Jailhouse
+    house = Jailhouse(k, mountpoint)            # the jails' namespaces (jailfs/host)
     _write_pid(mountpoint)
     stop = {"signal": None}
 
@@ -223,6 +225,7 @@ def serve(mountpoint: str, conf: str | None = None, ready=None) -> int:
         async with trio.open_nursery() as nursery:
             nursery.start_soon(signals, nursery.cancel_scope)
             nursery.start_soon(fs.run_watchers, nursery)
+            nursery.start_soon(house.run)
             log.info("jailfs mounted on %s (pid %d)", mountpoint, os.getpid())
             if ready is not None:
                 ready()
@@ -233,10 +236,12 @@ def serve(mountpoint: str, conf: str | None = None, ready=None) -> int:
         trio.run(main)
     except BaseException:
         log.exception("jailfs stopped by an error")
+        house.close()
         pyfuse3.close(unmount=True)
         _remove_pid(mountpoint)
         raise
     fs.mounted = False
+    house.close()
     pyfuse3.close(unmount=True)
     _remove_pid(mountpoint)
     log.info("jailfs unmounted from %s", mountpoint)
