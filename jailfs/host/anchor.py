@@ -73,7 +73,8 @@ class Spec:
     join: dict[str, int] = field(default_factory=dict)   # type -> pid to join
     hostname: str | None = None     # for a new UTS namespace
     domainname: str | None = None
-    cgroup: str | None = None       # a cgroup directory to enter first
+    cgroup: str | None = None       # the cgroup its cgroup namespace is rooted at
+    cgroup_back: str | None = None  # and the one it goes back to (the daemon's)
 
 
 # ============================================================ daemon side
@@ -314,10 +315,7 @@ def _first_line() -> bytes:
 def main() -> int:
     spec = Spec(**json.loads(_first_line()))
     _pdeathsig()
-    if spec.cgroup:
-        with open(os.path.join(spec.cgroup, "cgroup.procs"), "w") as f:
-            f.write(str(os.getpid()))
-    # Join what the jail shares with an ancestor: one pidfd, all at once.
+    # Join what the jail shares with an ancestor (namespaces it does not make).
     for nstype, pid in spec.join.items():
         fd = os.open(ns_path(pid, nstype), os.O_RDONLY)
         try:
@@ -332,11 +330,15 @@ def main() -> int:
     flags = 0
     for nstype in spec.new:
         flags |= CLONE_FLAGS[nstype]
+    if spec.cgroup:
+        _enter_cgroup(spec.cgroup)
     try:
         sc.unshare(flags)
     except OSError as e:
         _report(f"error unshare: {e.strerror}")
         return 1
+    if spec.cgroup:
+        _enter_cgroup(spec.cgroup_back)
     if _fork_and_wait():
         return 0
     try:
@@ -345,6 +347,11 @@ def main() -> int:
         _report(f"error {e}")
         os._exit(1)
     os._exit(0)
+
+
+def _enter_cgroup(path: str) -> None:
+    with open(os.path.join(path, "cgroup.procs"), "w") as f:
+        f.write(str(os.getpid()))
 
 
 def _fork_and_wait() -> bool:

@@ -1,9 +1,10 @@
 """The daemon's owner of every jail's Linux side: anchors, hostnames, interfaces.
 
-One ``Jailhouse`` per mounted kernel.  It
+One ``Jailhouse`` per mounted kernel, a service of the daemon
+(jailfs/fs/daemon.py's ``services``).  It
 
-* answers the ``attach`` request's confinement lines (``attach_answer``, hooked
-  into jailfs/ctl.py): it starts the jail's anchor if there is none yet
+* answers the ``enter`` request's confinement lines (``attach_answer``, hooked
+  into jailfs/ctl_real.py): it starts the jail's anchor if there is none yet
   (jailfs/host/anchor.py; parents first, as a child jail nests in its
   parent's pid namespace) and tells the entering process what to join and what
   to shed;
@@ -15,7 +16,7 @@ One ``Jailhouse`` per mounted kernel.  It
   report (set from inside) into the kernel, forgets anchors that died, and
   ends them all when the mount is gone (an anchor's /dev/jailfs would
   otherwise keep the unmounted filesystem alive);
-* ends every anchor in ``close`` (daemon exit).
+* ends every anchor in ``stop`` (daemon exit).
 
 Where this system cannot confine (``namespaces.unavailable()``), entering works
 as before confinement existed and the reason is logged once.
@@ -26,7 +27,7 @@ from __future__ import annotations
 import logging
 import shlex
 
-from jailfs import ctl
+from jailfs import ctl_real
 from jailfs.kernel import Caller, JailError
 
 from . import namespaces
@@ -40,20 +41,23 @@ SHED_PARAMS = ("host", "vnet", "sysvmsg", "sysvsem", "sysvshm", "securelevel",
 
 
 class Jailhouse:
-    def __init__(self, kernel, mountpoint: str | None, cgroup_of=None):
+    def __init__(self, kernel, mountpoint: str | None, supervisor=None):
         self.k = kernel
         self.mountpoint = mountpoint
-        self.cgroup_of = cgroup_of          # Prison -> cgroup directory for its anchor
+        self.supervisor = supervisor        # its cgroups (if any) hold the anchors' start
         self.anchors: dict[int, Anchor] = {}    # Prison.serial -> its anchor
+        self.refused: str | None = None
+        from .netif import Interfaces
+        self.netif = Interfaces(self)
+
+    def start(self) -> None:
         self.refused = namespaces.unavailable()
         if self.refused:
             log.warning("jails do not confine their processes here (%s): "
                         "a jailed process runs on the host's root, hostname, "
                         "network and IPC", self.refused)
-        from .netif import Interfaces
-        self.netif = Interfaces(self)
-        ctl.enter_hooks.append(self.attach_answer)
-        kernel.subscribe(self._event)
+        ctl_real.enter_hooks.append(self.attach_answer)
+        self.k.subscribe(self._event)
 
     # ------------------------------------------------------------ attach
     def attach_answer(self, k, pr, real_pid: int) -> list[str]:
@@ -101,8 +105,15 @@ class Jailhouse:
                 join[nstype] = self.anchor(owner).pid
         spec = Spec(root=pr.path, mount=self.mountpoint, new=new, join=join,
                     hostname=values.get("host.hostname"),
-                    domainname=values.get("host.domainname"),
-                    cgroup=self.cgroup_of(pr) if self.cgroup_of else None)
+                    domainname=values.get("host.domainname"))
+        tree = getattr(self.supervisor, "cgroups", None)
+        if tree is not None:
+            # The anchor unshares its cgroup namespace in the jail's leaf (the
+            # jail's processes see it as "/"), then goes back to the daemon's
+            # cgroup: it is not one of the jail's processes.
+            tree.ensure(pr)
+            spec.cgroup = tree.leaf(pr)
+            spec.cgroup_back = tree.member.mount + tree.member.own
         a = Anchor(spec)
         self.anchors[pr.serial] = a
         log.info("jail %s: anchor %d (namespaces %s)", pr.name, a.pid,
@@ -127,7 +138,7 @@ class Jailhouse:
 
     def _on_event(self, ev) -> None:
         pr = ev.prison
-        if pr is None:
+        if pr is None or self.refused:
             return
         if ev.kind in ("dying", "freed"):
             for d in [pr] + list(pr.descendants()):
@@ -175,12 +186,15 @@ class Jailhouse:
             self.poll()
             await trio.sleep(0.5)
 
+    def stop(self) -> None:
+        self.close()
+        if self.attach_answer in ctl_real.enter_hooks:
+            ctl_real.enter_hooks.remove(self.attach_answer)
+
     def close(self) -> None:
         for serial in list(self.anchors):
             self._drop(serial)
         self.netif.close()
-        if self.attach_answer in ctl.enter_hooks:
-            ctl.enter_hooks.remove(self.attach_answer)
 
 
 def _mounted(mountpoint: str) -> bool:
