@@ -71,6 +71,7 @@ class Jailhouse:
         except OSError as e:
             log.error("jail %s: no anchor: %s", pr.name, e)
             return ["confine=none", "reason=" + shlex.quote(str(e))]
+        self.netif.reconcile()          # interfaces moved in before the first entry
         values = self.values(pr)
         proc = next((p for p in k.procs.values()
                      if p.real_pid == real_pid and p.state == "running"), None)
@@ -153,6 +154,7 @@ class Jailhouse:
 
     def _drop(self, serial: int) -> None:
         a = self.anchors.pop(serial)
+        self.netif.before_drop(a.pid)
         a.kill()
         log.info("anchor %d ended", a.pid)
 
@@ -184,6 +186,7 @@ class Jailhouse:
         import trio
         while True:
             self.poll()
+            self.netif.reconcile()
             await trio.sleep(0.5)
 
     def stop(self) -> None:
