@@ -713,7 +713,7 @@ EXTRA_WORDS = ["remove web x", "list -d x", "spawn web x", "fork 1 x", "exit 1 x
                "msgget 1 5 create x", "semget 1 5 x", "shmget 1 5 excl x", "ipcrm shm 1 2 x", "ipcs 1 x", "shmat 1 2 x",
                "shmdt 1 2 x", "sethostname 1 h x", "setdomainname 1 d x", "sethostuuid 1 u x", "rctl -a jail:web:maxproc:deny=1 x",
                "rctl -r jail:web x", "rctl -u jail:web x", "ifconfig web x", "ifcreate lo x",
-               "ifvnet lo0 web x", "ifreclaim lo0 web x", "attach web 1 x", "procs web x",
+               "ifvnet lo0 web x", "ifreclaim lo0 web x", "attach web 1 x", "enter web 1 x", "procs web x",
                "params x", "jailed x"]
 
 

@@ -15,6 +15,7 @@ import select
 import signal
 import time
 
+from jailfs.cli import injail as injail_mod
 from jailfs.cli.injail import spawn as spawn_keeper, undo_locale_coercion
 from jailfs.cli.jailp import Fatal, Job
 
@@ -91,11 +92,13 @@ class Commands:
             return False
         return True
 
-    def _attach(self, j: Job) -> None:
-        """In the keeper: attach it to the jail."""
-        a = self.ctl(f"attach {j.jid} {os.getpid()}")
+    def _attach(self, j: Job) -> list[str]:
+        """In the keeper: attach it to the jail (the answer's lines tell it
+        how to enter: injail.spawn)."""
+        a = self.ctl(f"enter {j.jid} {os.getpid()}")
         if not a.ok:
             raise Fatal(f"jail_attach: {a.value}")
+        return a.extra
 
     def _command(self, j: Job, argv, injail, clean, username, consfd) -> None:
         """In the command's process: directory, user, environment, exec."""
@@ -103,7 +106,7 @@ class Commands:
         env = dict(os.environ)
         undo_locale_coercion(env)
         path = cj.string("path")
-        if injail and path:
+        if injail and path and not injail_mod.confined:     # confined: already at its /
             try:
                 os.chdir(path)
             except OSError as e:

@@ -103,11 +103,13 @@ def resolve(mount: str, name: str) -> tuple[int, str]:
     return jid, values.get("path", "/")
 
 
-def attach(mount: str, jid: int) -> None:
-    """jail_attach(jid) for this process (the keeper), through .ctl."""
-    a = ctl_answer(mount, f"attach {jid} {os.getpid()}")
+def attach(mount: str, jid: int) -> list[str]:
+    """jail_attach(jid) for this process (the keeper), through .ctl; the
+    answer's lines tell the keeper how to enter (injail.spawn)."""
+    a = ctl_answer(mount, f"enter {jid} {os.getpid()}")
     if not a.ok:
         raise Fatal(f"jail_attach({jid}): {strerror_name(a.errname)}")
+    return a.extra
 
 
 def run(argv: list[str]) -> int:
@@ -158,7 +160,7 @@ def command(argv: list[str], jpath: str, workdir: str | None, clean: bool,
     """In the jail (the keeper's child): directory, user, environment, exec."""
     injail.undo_locale_coercion(os.environ)
     # The jail's root: its path when that exists here (no chroot), else /.
-    root = jpath if jpath and os.path.isdir(jpath) else "/"
+    root = "/" if injail.confined else jpath if jpath and os.path.isdir(jpath) else "/"
     target = workdir if workdir is not None else root
     try:
         os.chdir(target)
