@@ -141,7 +141,7 @@ class Rctl(KernelModule):
     def __init__(self, kernel) -> None:
         super().__init__(kernel)
         self.usage_provider: Callable[[Prison, str], int | None] | None = None
-        self._rules: list[Rule] = []
+        self._rules: list[Rule] = []          # newest first (rctl's LIST_INSERT_HEAD)
         self._exceeded: set[tuple[Rule, int]] = set()   # (rule, pid): already logged/signalled
         self.log: list[str] = []                        # console lines and devctl notifications
         self.signals: list[tuple[int, str]] = []        # (pid, signal) sent by a rule
@@ -174,7 +174,7 @@ class Rctl(KernelModule):
         # No duplicates; a deny rule also replaces one differing only in amount.
         same = rule._replace(amount=None) if rule.action == "deny" else rule
         self._remove(same)
-        self._rules.append(rule)
+        self._rules.insert(0, rule)
         if rule.subject == "jail":
             self.racct_names[rule.sid] = self.racct_names.get(rule.sid, 0) + 1
         self.k.emit("rctl", None, added=[rule.text()])
