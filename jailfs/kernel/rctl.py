@@ -29,6 +29,7 @@ RESOURCES = ("cputime", "datasize", "stacksize", "coredumpsize", "memoryuse", "m
              "maxproc", "openfiles", "vmemoryuse", "pseudoterminals", "swapuse", "nthr",
              "msgqqueued", "msgqsize", "nmsgq", "nsem", "nsemop", "nshm", "shmsize",
              "wallclock", "pcpu", "readbps", "writebps", "readiops", "writeiops")
+IN_MILLIONS = frozenset({"cputime", "wallclock", "pcpu"})     # kern_racct.c racct_types
 NOT_DENIABLE = frozenset({"cputime", "wallclock", "readbps", "writebps", "readiops", "writeiops"})
 # memoryuse and pcpu are not racct-deniable but rctl enforces them another way: deny accepted.
 DECAYING = frozenset({"pcpu", "readbps", "writebps", "readiops", "writeiops"})
@@ -117,8 +118,8 @@ def parse(text: str, k=None) -> Rule:
         amount = int(amount_s)
         if amount < 0 or amount >= 1 << 63:
             raise JailError(ERANGE, "", "rctl")
-        # kern_rctl.c rctl_string_to_rule: seconds are kept in microseconds.
-        if resource in ("cputime", "wallclock") and amount > ((1 << 63) - 1) // 1000000:
+        # kern_rctl.c rctl_string_to_rule: RACCT_IS_IN_MILLIONS amounts are kept x 1000000.
+        if resource in IN_MILLIONS and amount > ((1 << 63) - 1) // 1000000:
             raise JailError(ERANGE, "", "rctl")
     per = _word(per_s, SUBJECTS) if per_s else None
     return Rule(subject, sid, resource, action, amount, per)

@@ -174,12 +174,14 @@ def test_item12_equal_options_keep_the_last(k):
 
 
 def test_item21_cputime_amount_range(k):
-    """kern_rctl.c rctl_string_to_rule: cputime and wallclock are kept in microseconds, so an
-    amount above INT64_MAX / 1000000 is ERANGE."""
+    """kern_rctl.c rctl_string_to_rule: amounts of RACCT_IS_IN_MILLIONS resources (cputime,
+    wallclock and, per kern_racct.c racct_types, pcpu) are kept x 1000000, so an amount
+    above INT64_MAX / 1000000 is ERANGE."""
     limit = (2**63 - 1) // 1000000
     assert k.rctl.add_rule(host(k), f"jail:a:cputime:log={limit}") == f"jail:a:cputime:log={limit}"
     refused_errno(k, ERANGE, k.rctl.add_rule, host(k), f"jail:a:cputime:log={limit + 1}")
     refused_errno(k, ERANGE, k.rctl.add_rule, host(k), f"jail:a:wallclock:log={limit + 1}")
+    refused_errno(k, ERANGE, k.rctl.add_rule, host(k), f"jail:a:pcpu:log={limit + 1}")
     assert k.rctl.add_rule(host(k), f"jail:a:maxproc:log={limit + 1}")   # others: INT64 only
 
 
