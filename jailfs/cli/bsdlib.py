@@ -1,5 +1,6 @@
 """The bits of FreeBSD's libc the work-alikes share: getopt(3), strtol(3),
-strerror(3) by errno name, and the quoting jail.c and jls.c use."""
+strerror(3) by errno name, the login class PATH, and the quoting jail.c and
+jls.c use."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ import os
 import sys
 
 _C_SPACE = " \t\n\v\f\r"
+# The default login class's path (login.conf(5), FreeBSD's /etc/login.conf),
+# which setusercontext(3) with LOGIN_SETPATH puts in PATH.
+LOGIN_CLASS_PATH = "/sbin:/bin:/usr/sbin:/usr/bin:/usr/local/sbin:/usr/local/bin:~/bin"
 
 
 def bsd_getopt(prog: str, args: list[str], optstring: str):
@@ -93,3 +97,11 @@ def quote_char(value: str) -> str:
     if '"' in value:
         return "'"
     return '"' if " " in value or "\t" in value else ""
+
+
+def login_path(home: str) -> str:
+    """PATH as setusercontext(3) sets it for the default login class: a
+    leading ``~`` of an element is the user's home directory (login_class.c
+    substvar), without doubling the slash of a home of ``/``."""
+    return ":".join(home.rstrip("/") + p[1:] if p.startswith("~") else p
+                    for p in LOGIN_CLASS_PATH.split(":"))

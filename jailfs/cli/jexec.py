@@ -28,7 +28,7 @@ import pwd
 import sys
 
 from jailfs.cli import injail
-from jailfs.cli.bsdlib import bsd_getopt, strerror_name, strtoul_int
+from jailfs.cli.bsdlib import bsd_getopt, login_path, strerror_name, strtoul_int
 from jailfs.ctlproto import MountError, ctl_answer, find_mount, quote
 from jailfs.ops.version import exit_if_version
 
@@ -171,10 +171,11 @@ def command(argv: list[str], jpath: str, workdir: str | None, clean: bool,
         if clean:
             term = os.environ.get("TERM")
             os.environ.clear()
-            os.environ["PATH"] = "/bin:/usr/bin"
             if term is not None:
                 os.environ["TERM"] = term
         _set_credentials(pw, username is not None)
+        # setusercontext(3), LOGIN_SETPATH in both of jexec.c's flag sets
+        os.environ["PATH"] = login_path(pw.pw_dir)
         os.environ["USER"] = pw.pw_name
         os.environ["HOME"] = pw.pw_dir
         os.environ["SHELL"] = pw.pw_shell or PATH_BSHELL

@@ -77,3 +77,27 @@ def test_consolelog_that_cannot_be_opened(capsys, loop, tmp_path):
     assert rc == 1
     assert e == f"jail: open {bad}: No such file or directory\n"   # a command-line jail has no name
     assert not loop.answer("get c jid").ok
+
+
+def test_login_path_expands_the_home_directory():
+    """login_class.c substvar: a leading ~ is the home directory."""
+    from jailfs.cli.bsdlib import login_path
+    assert login_path("/home/u") == ("/sbin:/bin:/usr/sbin:/usr/bin:/usr/local/sbin:"
+                                     "/usr/local/bin:/home/u/bin")
+    assert login_path("/").endswith(":/usr/local/bin:/bin")
+    assert login_path("/root/").endswith(":/root/bin")
+
+
+def test_exec_clean_path_is_the_login_class_one(capsys, loop, tmp_path):
+    """Issue 10 item 6: exec.clean runs commands with PATH from the default
+    login class, as command.c run_command's setusercontext(LOGIN_SETPATH)."""
+    import pwd
+    out = tmp_path / "env"
+    home = pwd.getpwuid(os.getuid()).pw_dir
+    rc, o, e = run(capsys, "-c", "name=clean", "persist", "exec.clean",
+                   f"exec.prestart=/bin/sh -c 'env > {out}'")
+    assert (rc, e) == (0, "")
+    env = dict(line.split("=", 1) for line in out.read_text().splitlines())
+    assert env["PATH"] == ("/sbin:/bin:/usr/sbin:/usr/bin:/usr/local/sbin:/usr/local/bin:"
+                           + home.rstrip("/") + "/bin")
+    assert "JAILFS_MOUNT" not in env
