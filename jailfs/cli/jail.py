@@ -32,7 +32,7 @@ from jailfs.cli.jail_state import State
 from jailfs.cli.jailp import (JF_SET, JF_START, JF_STOP, Fatal, Job, Usage, out,
                               warnx)
 from jailfs.cli.libjail import ParamError, ParamInfo, ParamTable, bool_value
-from jailfs.conf import CfJail, ConfError, load_config, order_jails, wild_jail_name
+from jailfs.conf import CfJail, ConfError, Dependencies, load_config, wild_jail_name
 from jailfs.conf import strip_ip_decorations
 from jailfs.ctlproto import MountError, ctl_answer, find_mount, quote
 from jailfs.ops.version import exit_if_version
@@ -515,7 +515,9 @@ class Jail8(State, Commands):
 
         if conf is not None:
             # state.c dep_setup: undefined dependencies and loops fail their jails
-            for w in order_jails(conf.jails)[1]:
+            warnings: list[str] = []
+            Dependencies(conf.jails, warnings)
+            for w in warnings:
                 warnx(w)
             self.jobs = [Job(cj) for cj in conf.jails]
             self.by_name = {jb.name: jb for jb in self.jobs}

@@ -30,7 +30,11 @@ EXIT_CODES = """exit status:
 # Subcommands that live in other modules: each module has
 # ``add_parser(subparsers)``, which adds its parser and sets ``func`` (called
 # with the parsed arguments, returns the exit status).  One line per module.
-SUBCOMMAND_MODULES: list[str] = [
+SUBCOMMAND_MODULES = [
+    "jailfs.ops.export",
+    "jailfs.ops.tree",
+    "jailfs.ops.graph",
+    "jailfs.ops.status",
 ]
 
 
