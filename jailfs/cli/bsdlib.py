@@ -7,11 +7,34 @@ from __future__ import annotations
 import errno
 import os
 import sys
+from typing import Callable
+
+from jailfs.ops.version import exit_if_version
 
 _C_SPACE = " \t\n\v\f\r"
 # The default login class's path (login.conf(5), FreeBSD's /etc/login.conf),
 # which setusercontext(3) with LOGIN_SETPATH puts in PATH.
 LOGIN_CLASS_PATH = "/sbin:/bin:/usr/sbin:/usr/bin:/usr/local/sbin:/usr/local/bin:~/bin"
+
+
+class Fatal(Exception):
+    """``PROG: MESSAGE`` on stderr and exit 1; ``Fatal(None)``: the usage."""
+
+
+def command_main(prog: str, run: Callable[[list[str]], int], argv: list[str] | None,
+                 usage: str) -> int:
+    """A work-alike's main(): --version, run(argv), errors as ``PROG: MESSAGE``
+    (or the usage line), and quiet when the reader of stdout has gone."""
+    argv = sys.argv[1:] if argv is None else argv
+    exit_if_version(prog, argv)
+    try:
+        return run(argv)
+    except Fatal as e:
+        sys.stdout.flush()
+        sys.stderr.write(f"{usage}\n" if e.args and e.args[0] is None else f"{prog}: {e}\n")
+        return 1
+    except BrokenPipeError:
+        return 1
 
 
 def bsd_getopt(prog: str, args: list[str], optstring: str):

@@ -28,18 +28,14 @@ import pwd
 import sys
 
 from jailfs.cli import injail
-from jailfs.cli.bsdlib import bsd_getopt, login_path, strerror_name, strtoul_int
+from jailfs.cli.bsdlib import (Fatal, bsd_getopt, command_main, login_path, strerror_name,
+                               strtoul_int)
 from jailfs.ctlproto import MountError, ctl_answer, find_mount, quote
-from jailfs.ops.version import exit_if_version
 
 PROG = "jexec"
 USAGE = ("usage: jexec [-l] [-d working-directory] [-u username | -U username] "
          "jail [command ...]")
 PATH_BSHELL = "/bin/sh"
-
-
-class Fatal(Exception):
-    """``jexec: MESSAGE`` on stderr, exit 1."""
 
 
 class Usage(Exception):
@@ -204,16 +200,7 @@ def report(e: BaseException) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    exit_if_version(PROG, argv)
-    try:
-        return run(argv)
-    except Fatal as e:
-        if e.args and e.args[0] is None:
-            sys.stderr.write(USAGE + "\n")
-        else:
-            sys.stderr.write(f"{PROG}: {e}\n")
-        return 1
+    return command_main(PROG, run, argv, USAGE)
 
 
 if __name__ == "__main__":

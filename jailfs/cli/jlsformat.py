@@ -225,15 +225,18 @@ class Out:
             self._w(f"{self._indent()}<{name}>{_xml_escape(value)}</{name}>{self._ppn()}")
 
     # -- structure
+    def _xml_open(self, name: str) -> None:
+        self._w(f"{self._indent()}<{name}{self._attrs}>{self._ppn()}")
+        self._attrs = ""
+        self._xml_depth += 1
+
     def open_container(self, name: str) -> None:
         if self.style == "json":
             self._json_top()
             pre = self._json_sep_open()
             self._w(f'{pre}{self._indent()}"{self._jname(name)}": {{{self._ppn()}')
         elif self.style == "xml":
-            self._w(f"{self._indent()}<{name}{self._attrs}>{self._ppn()}")
-            self._attrs = ""
-            self._xml_depth += 1
+            self._xml_open(name)
         self._stack.append(_Frame("container", name))
 
     def open_list(self, name: str) -> None:
@@ -248,9 +251,7 @@ class Out:
             pre = self._json_sep_open()
             self._w(f"{pre}{self._indent()}{{{self._ppn()}")
         elif self.style == "xml":
-            self._w(f"{self._indent()}<{name}{self._attrs}>{self._ppn()}")
-            self._attrs = ""
-            self._xml_depth += 1
+            self._xml_open(name)
         self._stack.append(_Frame("instance", name))
 
     def _close(self, kind: str, closer: str) -> None:
