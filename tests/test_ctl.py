@@ -795,3 +795,15 @@ def test_advance_refuses_absurd_values(w, value):
     name, _ = w.err(f"advance {value}")
     assert name == "EINVAL" and w.k.clock.now == 0
     assert w.ok("advance 1000000000") == "1000000000"
+
+
+def test_procs_leaves_out_processes_the_daemon_cannot_place(w, sleeper):
+    """The daemon's prison_of refuses (raises) for a process whose jail it
+    cannot establish; procs lists what it can place and nothing else."""
+    w.ok("create name=web persist")
+
+    def prison_of(pid):
+        if pid == sleeper:
+            return w.k.lookup(w.host, "web")
+        raise PermissionError(pid)
+    assert w.ok("procs web", prison_of=prison_of) == ("1", [f"{sleeper} sleep"])
