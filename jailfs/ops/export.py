@@ -70,7 +70,7 @@ def export(mount: str) -> str:
     kinds = {p.name: p.kind for p in PARAMS.values()}
     writable = {p.name for p in PARAMS.values() if not p.readonly}
     scratch = _scratch()
-    out = [f"# jailfs export of {mount}: the live jails and their non-default parameters"]
+    out = [f"// jailfs export of {mount}: the live jails and their non-default parameters"]
     live_jails = [(j, params(mount, j.name)) for j in jails(mount, with_refs=False) if not j.dying]
     # in creation order (cpuset ids are handed out in it), so that a mount with
     # --conf creates them in the same order and hands out the same cpuset ids
@@ -84,14 +84,14 @@ def export(mount: str) -> str:
         if changed:
             scratch(" ".join([f"set {shlex.quote(jail.name)}"] +
                              [shlex.quote(f"{n}={v}") for n, v in changed.items()]))
-        out.append(f"{jail.name} {{")
+        out.append(f"{conf_value(jail.name)} {{")
         if not jail.name.isdigit():           # a numeric block name is the jid already
-            out.append(f"\tjid = {jail.jid};")
-        out.append("\tpersist;")
+            out.append(f"    jid = {jail.jid};")
+        out.append("    persist;")
         if previous is not None and previous != jail.parent_name:
-            out.append(f"\tdepend = {conf_value(previous)};")     # the creation order
+            out.append(f"    depend = {conf_value(previous)};")     # the creation order
         previous = jail.name
-        out += [f"\t{conf_line(n, v, kinds.get(n, 'string'))}" for n, v in changed.items()]
+        out += [f"    {conf_line(n, v, kinds.get(n, 'string'))}" for n, v in changed.items()]
         out.append("}")
     return "\n".join(out) + "\n"
 
