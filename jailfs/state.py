@@ -218,7 +218,11 @@ class StateKeeper:
                 finally:
                     self.changed()
             setattr(self.fs, name, marking)
-        self.save_now()                  # the file exists (and is valid) from the start
+        try:
+            self.save_now()              # the file exists (and is valid) from the start
+        except OSError as e:
+            from jailfs.fs.daemon import MountFailed
+            raise MountFailed(f"{self.path}: cannot save the state: {e.strerror}") from None
 
     def changed(self) -> None:
         self.dirty = True
@@ -233,14 +237,26 @@ class StateKeeper:
                 await self._wake.wait()
             await trio.sleep(DEBOUNCE)
             self.dirty = False
-            data = dumps(self.k)                     # on the trio thread: a consistent state
-            try:
-                await trio.to_thread.run_sync(save, self.path, data)
-            except OSError as e:
-                log.error("%s: cannot save the state: %s", self.path, e.strerror)
+            data = self._dump()                      # on the trio thread: a consistent state
+            if data is not None:
+                try:
+                    await trio.to_thread.run_sync(save, self.path, data)
+                except OSError as e:
+                    log.error("%s: cannot save the state: %s", self.path, e.strerror)
+
+    def _dump(self) -> bytes | None:
+        """The state's bytes; None (and an error logged) when something in the
+        kernel cannot be saved: the mount goes on serving."""
+        try:
+            return dumps(self.k)
+        except Exception:   # noqa: BLE001 - a save must never stop the daemon
+            log.exception("%s: cannot save the state", self.path)
+            return None
 
     def save_now(self) -> None:
-        save(self.path, dumps(self.k))
+        data = self._dump()
+        if data is not None:
+            save(self.path, data)
         self.dirty = False
 
     def stop(self) -> None:
