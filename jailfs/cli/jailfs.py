@@ -70,7 +70,7 @@ def _umount(args) -> int:
 
 
 def _sim(args) -> int:
-    from jailfs.cli.mountfind import MountError, ctl_answer, find_mount
+    from jailfs.ctlproto import MountError, ctl_answer, find_mount
     if not args.words:
         print("usage: jailfs sim [-m MOUNT] WORD...  (jailfs sim --help lists the verbs)",
               file=sys.stderr)
@@ -95,7 +95,7 @@ def _sim(args) -> int:
 
 
 def _sim_verbs() -> str:
-    from jailfs.ctl import _USAGE      # the .ctl language's own table: one source
+    from jailfs.ctl import USAGE as _USAGE     # the .ctl language's own table: one source
     lines = ["requests (docs/ctl.md):"]
     lines += [f"  {usage}" for usage in _USAGE.values()]
     return "\n".join(lines) + "\n\n" + EXIT_CODES

@@ -69,6 +69,7 @@ def services(k, fs, opts: MountOptions) -> list[Service]:
     if opts.state:
         from jailfs.state import StateKeeper
         found.append(StateKeeper(k, fs, opts.state))
+    found.append(fs.supervisor.service())     # a cgroup per jail (or the logged fallback)
     return found
 
 
