@@ -20,10 +20,11 @@ nothing is half-loaded, the mount does not happen.  Saves are atomic: a
 temporary file beside FILE, fsync, rename, fsync of the directory.
 
 Real processes cannot be restored: a real process attached to a jail was
-watched by the daemon that died.  At restore each simulated process that
-stood for a real one is killed (as when the daemon sees it exit), so a jail
-that only they kept alive becomes dying or is freed; the real processes
-themselves are not touched.
+watched (and confined) by the daemon that died, and the cgroups sentinel
+ends the jailed processes of a dead daemon (jailfs/host/cgroups.py).  At
+restore each simulated process that stood for a real one is killed (as when
+the daemon sees it exit), so a jail that only they kept alive becomes dying
+or is freed; restore itself signals no real process.
 """
 
 from __future__ import annotations

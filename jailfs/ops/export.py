@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 import sys
 
+from jailfs.ctlproto import parse_kv, request
 from jailfs.ops import Failed
 from jailfs.ops.mountview import add_mount_option, jails, mount_of, params
 
@@ -59,13 +60,7 @@ def _scratch():
     return request
 
 
-def _values(lines: list[str]) -> dict[str, str]:
-    import shlex
-    return dict(shlex.split(line)[0].split("=", 1) for line in lines)
-
-
 def export(mount: str) -> str:
-    import shlex
     from jailfs.kernel import PARAMS
     kinds = {p.name: p.kind for p in PARAMS.values()}
     writable = {p.name for p in PARAMS.values() if not p.readonly}
@@ -77,13 +72,12 @@ def export(mount: str) -> str:
     live_jails.sort(key=lambda jp: int(jp[1].get("cpuset.id", 0)))
     previous = None
     for jail, live in live_jails:
-        scratch(f"create name={shlex.quote(jail.name)} jid={jail.jid} persist")
-        defaults = _values(scratch(f"get {shlex.quote(jail.name)}"))
+        scratch(request("create", f"name={jail.name}", f"jid={jail.jid}", "persist"))
+        defaults = parse_kv(scratch(request("get", jail.name)))
         changed = {n: v for n, v in live.items()
                    if n in writable and n not in ALWAYS and n != "name" and defaults.get(n) != v}
         if changed:
-            scratch(" ".join([f"set {shlex.quote(jail.name)}"] +
-                             [shlex.quote(f"{n}={v}") for n, v in changed.items()]))
+            scratch(request("set", jail.name, *(f"{n}={v}" for n, v in changed.items())))
         out.append(f"{conf_value(jail.name)} {{")
         if not jail.name.isdigit():           # a numeric block name is the jid already
             out.append(f"    jid = {jail.jid};")

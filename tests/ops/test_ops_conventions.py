@@ -16,7 +16,7 @@ import pytest
 from conftest import REPO, daemon_env, require_fuse
 
 sys.path.insert(0, str(REPO))
-from jailfs.cli import jailfs as jailfs_cli  # noqa: E402
+from jailfs.ops import command as jailfs_cli  # noqa: E402
 from jailfs.ops import runfiles  # noqa: E402
 
 BIN = REPO / ".venv/bin"
