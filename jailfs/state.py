@@ -38,6 +38,8 @@ import pickle
 import sys
 import types
 
+from jailfs.fs.daemon import MountFailed, Service
+
 log = logging.getLogger("jailfs.state")
 
 MAGIC = b"jailfs-state"
@@ -52,18 +54,16 @@ class StateError(Exception):
 
 # ------------------------------------------------------------ pickling
 def _rebuild_function(code: bytes, module: str, name: str, defaults, cells):
-    fn = types.FunctionType(marshal.loads(code), sys.modules[module].__dict__, name, defaults,
-                            tuple(types.CellType(c) for c in cells) if cells is not None else None)
-    return fn
+    return types.FunctionType(marshal.loads(code), sys.modules[module].__dict__, name, defaults,
+                              tuple(types.CellType(c) for c in cells) if cells is not None else None)
 
 
 class _KernelPickler(pickle.Pickler):
     """Pickles the closures the kernel keeps (the clock's timers are lambdas)
     by their code, the kernel's own listeners, and no outside listener."""
 
-    def __init__(self, file, kernel):
+    def __init__(self, file):
         super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
-        self.kernel = kernel
 
     def reducer_override(self, obj):
         if isinstance(obj, types.FunctionType) and "<locals>" in obj.__qualname__:
@@ -85,7 +85,7 @@ def dumps(k) -> bytes:
     k.signal_real = None
     try:
         buf = io.BytesIO()
-        _KernelPickler(buf, k).dump(k)
+        _KernelPickler(buf).dump(k)
     finally:
         k._subscribers, k.signal_real = subscribers, signal_real
     payload = buf.getvalue()
@@ -196,7 +196,7 @@ def save(path: str, data: bytes) -> None:
 MUTATING = ("write", "mkdir", "rmdir", "rename", "setattr")
 
 
-class StateKeeper:
+class StateKeeper(Service):
     """The daemon service that keeps ``path`` up to date: a change (a kernel
     event or a request that may change something, .ctl included) is saved
     DEBOUNCE seconds later; the last state is saved at exit."""
@@ -222,7 +222,6 @@ class StateKeeper:
         try:
             self.save_now()              # the file exists (and is valid) from the start
         except OSError as e:
-            from jailfs.fs.daemon import MountFailed
             raise MountFailed(f"{self.path}: cannot save the state: {e.strerror}") from None
 
     def changed(self) -> None:
