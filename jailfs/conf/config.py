@@ -21,6 +21,7 @@ are returned as warnings and mark just that jail as failed, as jail(8) does.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 # parameter flags (as in jailp.h)
 PF_VAR = 0x0001
@@ -192,7 +193,8 @@ class CfParam:
         return [s.text for s in self.values]
 
 
-def equal_names(name: str) -> list[str]:
+@lru_cache(maxsize=4096)        # the same few names recur in every jail
+def equal_names(name: str) -> tuple[str, ...]:
     """Every name :func:`equalopts` calls equal to ``name``: itself, and
     itself with ``no`` added to (or removed from) the start of one of its
     dot-separated components.  Lets a jail find a parameter in its index
@@ -206,7 +208,7 @@ def equal_names(name: str) -> list[str]:
             out.append(head + rest[2:])
         dot = name.find(".", start)
         if dot < 0:
-            return out
+            return tuple(out)
         start = dot + 1
 
 
@@ -215,6 +217,7 @@ def equal_names(name: str) -> list[str]:
 _TRACKED_ORDER = {n: i for i, n in enumerate(TRACKED)}
 
 
+@lru_cache(maxsize=4096)
 def tracked_name(name: str) -> str | None:
     """The first parameter of TRACKED that :func:`equalopts` calls equal to
     ``name`` (config.c add_param's scan of intparams), or None."""
