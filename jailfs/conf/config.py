@@ -23,6 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from .progress import ProgressFn
+
 # parameter flags (as in jailp.h)
 PF_VAR = 0x0001
 PF_APPEND = 0x0002
@@ -471,7 +473,7 @@ class WildcardIndex:
 
 
 def merge_and_resolve(raw: list[CfJail], sink: list[str],
-                      progress=None) -> list[CfJail]:
+                      progress: ProgressFn | None = None) -> list[CfJail]:
     """Turn the parsed block list into the final jail list (config.c
     load_config).  Warnings go to ``sink`` in FreeBSD's order.
     ``progress("merging", done, total)`` is called now and then."""
