@@ -28,12 +28,14 @@ import os
 import shlex
 from typing import Iterable, NamedTuple
 
+from jailfs.ops import runfiles
+
 __all__ = [
     "FSTYPE", "CTL_NAME", "MountError", "CtlAnswer",
     "quote", "request", "split_request",
     "ok_answer", "error_answer", "kv_line", "parse_kv", "parse_answer",
     "record_line", "parse_records",
-    "find_mount", "jailfs_mounts", "default_mount", "unescape_mount_field", "ctl_path",
+    "find_mount", "jailfs_mounts", "default_mount", "ctl_path",
     "ctl_transact", "ctl_answer",
 ]
 
@@ -133,24 +135,8 @@ def parse_answer(data: str, write_err: OSError | None = None) -> CtlAnswer:
 #      host's boot-time mount stays the default when test mounts come and go;
 #   4. several and none recorded by a daemon of ours: refuse, listing them.
 
-def unescape_mount_field(s: str) -> str:
-    r"""Undo the mount table's ``\ooo`` escapes (space, tab, newline, backslash)."""
-    out = []
-    i = 0
-    while i < len(s):
-        digits = s[i + 1:i + 4]
-        if s[i] == "\\" and len(digits) == 3 and all(c in "01234567" for c in digits):
-            out.append(chr(int(digits, 8)))
-            i += 4
-        else:
-            out.append(s[i])
-            i += 1
-    return "".join(out)
-
-
 def jailfs_mounts() -> list[str]:
     """Every jailfs mount point this process sees, in mount order."""
-    from jailfs.ops import runfiles     # here: runfiles reads the table with unescape_mount_field
     found: list[str] = []
     for source, point, kind in runfiles.mounts():
         if (kind == FSTYPE or (kind.startswith("fuse") and source == "jailfs")) \
@@ -161,7 +147,6 @@ def jailfs_mounts() -> list[str]:
 
 def default_mount(found: list[str]) -> str | None:
     """Of the mounts ``found``, the one whose daemon has served longest."""
-    from jailfs.ops import runfiles
     served = []
     for point in found:
         try:
