@@ -3,9 +3,9 @@
 Attributes and entries get long timeouts (parameter files also keep their
 page cache between opens).  The VFS's cache is made exact by invalidation:
 
-* ``known`` counts, per inode number, the lookups the VFS holds (lookup,
-  mkdir and every readdir entry add one, forget() takes them away), indexed
-  by prison serial.  An event about a prison invalidates the known inodes
+* per prison serial, the inode numbers the VFS holds and how many lookups
+  of each (lookup, mkdir and every readdir entry add one, forget() takes
+  them away).  An event about a prison invalidates the known inodes
   whose answer it changed (see :meth:`Cache.on_event`), in every view at
   once, since a serial is the same in every view's inode numbers.
 * entries (a jail's name in its parent directory, ``.dying/N``, ``.jid/N``)
@@ -54,8 +54,7 @@ def _notify(inodes, entries) -> None:
 
 class Cache:
     def __init__(self, children_cur_slot: int):
-        self._known: dict[int, int] = {}              # ino -> lookups the VFS holds
-        self._by_serial: dict[int, set[int]] = {}      # prison serial -> known inos
+        self._by_serial: dict[int, dict[int, int]] = {}   # serial -> {ino: lookups held}
         self._inodes: set[int] = set()                 # pending invalidations
         self._entries: set[tuple[int, bytes]] = set()
         self._work: trio.Event | None = None
@@ -63,35 +62,35 @@ class Cache:
         self._count_slot = frozenset((children_cur_slot,))
 
     # ------------------------------------------------------- what the VFS holds
+    def counts(self, serial: int) -> dict[int, int]:
+        """ino -> lookups the VFS holds, for the inodes of prison ``serial``
+        (the caller adds to it for each entry it hands out)."""
+        d = self._by_serial.get(serial)
+        if d is None:
+            d = self._by_serial[serial] = {}
+        return d
+
     def looked_up(self, ino: int) -> None:
-        if ino == pyfuse3.ROOT_INODE:
-            return
-        n = self._known.get(ino)
-        if n is None:
-            parts = I.split_ino(ino)
-            if parts is None:
-                return
-            self._by_serial.setdefault(parts[1], set()).add(ino)
-            n = 0
-        self._known[ino] = n + 1
+        parts = I.split_ino(ino) if ino != pyfuse3.ROOT_INODE else None
+        if parts is not None:
+            d = self.counts(parts[1])
+            d[ino] = d.get(ino, 0) + 1
 
     def forget(self, ino: int, nlookup: int) -> None:
-        n = self._known.get(ino)
+        parts = I.split_ino(ino)
+        d = self._by_serial.get(parts[1]) if parts is not None else None
+        n = d.get(ino) if d is not None else None
         if n is None:
             return
         if n > nlookup:
-            self._known[ino] = n - nlookup
+            d[ino] = n - nlookup
             return
-        del self._known[ino]
-        serial = I.split_ino(ino)[1]
-        inos = self._by_serial.get(serial)
-        if inos is not None:
-            inos.discard(ino)
-            if not inos:
-                del self._by_serial[serial]
+        del d[ino]
+        if not d:
+            del self._by_serial[parts[1]]
 
     def __len__(self) -> int:
-        return len(self._known)
+        return sum(len(d) for d in self._by_serial.values())
 
     # ------------------------------------------------------------- events
     def on_event(self, ev, views, old_name: str | None, told_name: str) -> None:

@@ -47,6 +47,13 @@ def jail_path(view, pr) -> str:
     return "" if pr is view.root else pr.relname(view.root).replace(".", "/")
 
 
+def param_mode(name: str) -> int:
+    """A live jail's parameter file: 0644 when the table lets an existing
+    jail's value change, else 0444 (read-only and create-only parameters)."""
+    row = PARAMS[name]
+    return stat.S_IFREG | (0o444 if row.readonly or row.createonly else 0o644)
+
+
 def dirent_ok(name: str) -> bool:
     """Whether ``name`` can stand in a directory listing."""
     return name not in ("", ".", "..") and "/" not in name and "\0" not in name
@@ -122,10 +129,9 @@ class ParamFile(Kind):
         return I.make_ino(view.index, node.pr.serial, self.slot0 + fs.param_index[node.param])
 
     def mode(self, fs, view, node):
-        row = PARAMS[node.param]
-        if self.dying or row.readonly or row.createonly or node.pr is view.root:
+        if self.dying or node.pr is view.root:
             return stat.S_IFREG | 0o444
-        return stat.S_IFREG | 0o644
+        return param_mode(node.param)
 
     def path(self, view, node):
         return join(f".dying/{node.pr.jid}" if self.dying else jail_path(view, node.pr),

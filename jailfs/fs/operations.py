@@ -108,6 +108,8 @@ class JailFS(pyfuse3.Operations):
         self.refusals = Refusals(self.host)
         self.supervisor = Supervisor(kernel)
         self.cache = Cache(I.PARAM_SLOT0 + self.param_index["children.cur"])
+        # modes of a live jail's parameter files, by index (the table says which are writable)
+        self._param_modes = tuple(N.param_mode(n) for n in self.param_names)
         self._fh: dict[int, object] = {}
         self._next_fh = 1
         kernel.subscribe(self._on_event)
@@ -340,28 +342,66 @@ class JailFS(pyfuse3.Operations):
                 looked_up(a.st_ino)
         pkind = kind.params
         if pkind is not None and start_id < N.PARAM_COOKIE0 + len(self.param_names):
-            first = max(0, start_id - N.PARAM_COOKIE0 + 1)
-            names = self.param_names[first:]
-            vals = self.values(view, pr, names) if names else {}
-            for i, name in enumerate(names, first):
-                size = len((vals[name] + "\n").encode("utf-8", "surrogateescape"))
-                a = self.attr(view, N.Node(pkind, pr, name), size=size, entry_timeout=timeout)
-                if not pyfuse3.readdir_reply(token, name.encode(), a, N.PARAM_COOKIE0 + i):
-                    return
-                looked_up(a.st_ino)
+            if not self._list_params(view, pkind, pr, start_id, token, timeout):
+                return
         if start_id == 0 or h.entries is None:
             h.entries = kind.variable(self, view, node)
             h.cookies = [e[0] for e in h.entries]
-        ckind = N.JAIL_DIR if isinstance(kind, N.JailTree) else getattr(kind, "entries", None)
-        for cookie, name, c in h.entries[bisect.bisect_right(h.cookies, start_id):]:
+        entries = h.entries[bisect.bisect_right(h.cookies, start_id):]
+        if isinstance(kind, N.JailTree):
+            self._list_jails(view, kind, entries, token, timeout)
+            return
+        for cookie, name, c in entries:
             name = kind.listed(view, c, name)
             if name is None:
                 continue
-            a = self.attr(view, N.Node(ckind, c), entry_timeout=timeout)
+            a = self.attr(view, N.Node(kind.entries, c), entry_timeout=timeout)
+            if not pyfuse3.readdir_reply(token, name.encode(), a, cookie):
+                return
+            looked_up(a.st_ino)
+
+    # A listing is the hot path of a large host: one EntryAttributes serves
+    # every entry (readdir_reply copies it) and lookups are counted in bulk.
+    def _list_params(self, view, pkind, pr, start_id: int, token, timeout: float) -> bool:
+        first = max(0, start_id - N.PARAM_COOKIE0 + 1)
+        names = self.param_names[first:]
+        if not names:
+            return True
+        vals = self.values(view, pr, names)
+        a = self.attr(view, N.Node(pkind, pr, names[0]), size=0, entry_timeout=timeout)
+        ino0 = a.st_ino - first
+        modes = self._param_modes if pkind is N.PARAM and pr is not view.root else None
+        counts = self.cache.counts(pr.serial)
+        for i, name in enumerate(names, first):
+            size = len((vals[name] + "\n").encode("utf-8", "surrogateescape"))
+            a.st_ino = ino = ino0 + i
+            a.st_size = size
+            a.st_blocks = (size + 511) // 512
+            if modes is not None:
+                a.st_mode = modes[i]
+            if not pyfuse3.readdir_reply(token, name.encode(), a, N.PARAM_COOKIE0 + i):
+                return False
+            counts[ino] = counts.get(ino, 0) + 1
+        return True
+
+    def _list_jails(self, view, kind, entries, token, timeout: float) -> None:
+        a = None
+        vi = view.index
+        born = self.prisons.born
+        for cookie, name, c in entries:
+            name = kind.listed(view, c, name)
+            if name is None:
+                continue
+            if a is None:
+                a = self.attr(view, N.Node(N.JAIL_DIR, c), entry_timeout=timeout)
+            a.st_ino = ino = I.make_ino(vi, c.serial, I.SLOT_DIR)
+            a.st_nlink = 2 + (len(c.alive_names) if c.alive_names else 0)
+            a.st_atime_ns = a.st_mtime_ns = a.st_ctime_ns = born(c)
             if not pyfuse3.readdir_reply(token, name.encode("utf-8", "surrogateescape"),
                                          a, cookie):
                 return
-            looked_up(a.st_ino)
+            counts = self.cache.counts(c.serial)
+            counts[ino] = counts.get(ino, 0) + 1
 
     @handler
     def releasedir(self, fh):
