@@ -20,6 +20,7 @@ FreeBSD, and the parse as a whole then fails.
 from __future__ import annotations
 
 import re
+from collections import deque
 from dataclasses import dataclass
 
 PLEQ = "PLEQ"
@@ -91,34 +92,38 @@ def decode_escapes(s: str) -> str:
             out.append(chr(val & 0xFF))
             continue
         i += 1
-        if c == "a":
-            out.append("\a")
-        elif c == "b":
-            out.append("\b")
-        elif c == "f":
-            out.append("\f")
-        elif c == "n":
-            out.append("\n")
-        elif c == "r":
-            out.append("\r")
-        elif c == "t":
-            out.append("\t")
-        elif c == "v":
-            out.append("\v")
-        elif c == "\n":
-            pass                        # backslash-newline: continuation
-        elif c == "x":
+        if c == "x":
             val = 0
             for _ in range(2):
-                if i < n and s[i] in "0123456789abcdefABCDEF":
+                if i < n and _hexdigit(s[i]):
                     val = val * 16 + int(s[i], 16)
                     i += 1
                 else:
                     break
             out.append(chr(val))
         else:
-            out.append(c)
+            # backslash-newline is a continuation: it decodes to nothing
+            out.append(_ESCAPES.get(c, c))
     return "".join(out)
+
+
+_ESCAPES = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t",
+            "v": "\v", "\n": ""}
+
+
+def _closing_quote(t: str, i: int, quote: str) -> int:
+    """Where the quote opened just before i closes (a backslash escapes any
+    character, even a newline), or a position at or past the end."""
+    n = len(t)
+    while i < n:
+        c = t[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c == quote:
+            return i
+        i += 1
+    return i
 
 
 def _hexdigit(c: str) -> bool:
@@ -133,11 +138,25 @@ class Lexer:
         self.pos = 0
         self.instr = False      # the previous token was a string piece
         self.errors: list[str] = [] if errors is None else errors
-        self.pending: list[Token] = []
+        self.pending: deque[Token] = deque()
+        # Line numbers are counted from the last position asked about, not
+        # from the start of the file: positions mostly move forward, so
+        # every character is counted about once (linear in the file).
+        self._line_pos = 0
+        self._line = 1
+        self.chars_scanned_for_lines = 0       # characters scanned for line numbers
 
     # -- helpers ---------------------------------------------------------
     def _line_at(self, pos: int) -> int:
-        return self.text.count("\n", 0, pos) + 1
+        last = self._line_pos
+        if pos >= last:
+            self._line += self.text.count("\n", last, pos)
+            self.chars_scanned_for_lines += pos - last
+        else:
+            self._line -= self.text.count("\n", pos, last)
+            self.chars_scanned_for_lines += last - pos
+        self._line_pos = pos
+        return self._line
 
     def _error(self, msg: str, end: int) -> None:
         self.errors.append(f"{self.cfname} line {self._line_at(end)}: {msg}")
@@ -154,16 +173,7 @@ class Lexer:
         t = self.text
         n = len(t)
         i = start + 1
-        # Find the closing quote first (backslash escapes anything, even \n).
-        j = i
-        while j < n:
-            c = t[j]
-            if c == "\\":
-                j += 2
-                continue
-            if c == '"':
-                break
-            j += 1
+        j = _closing_quote(t, i, '"')
         if j >= n:
             return None
         end = j + 1                 # just past the closing quote
@@ -224,7 +234,7 @@ class Lexer:
     # -- main entry ------------------------------------------------------
     def next(self) -> Token:
         if self.pending:
-            return self.pending.pop(0)
+            return self.pending.popleft()
         t = self.text
         n = len(t)
         while True:
@@ -285,14 +295,7 @@ class Lexer:
                 raw = t[p:e]
                 return self._piece(STR, STR1, decode_escapes(raw), raw, e)
             if c == "'":
-                j = p + 1
-                while j < n:
-                    if t[j] == "\\":
-                        j += 2
-                        continue
-                    if t[j] == "'":
-                        break
-                    j += 1
+                j = _closing_quote(t, p + 1, "'")
                 if j < n:
                     self.pos = j + 1
                     raw = t[p:j + 1]

@@ -68,8 +68,10 @@ def services(k, fs, opts: MountOptions) -> list[Service]:
     found: list[Service] = []
     if opts.state:
         from jailfs.state import StateKeeper
-        found.append(StateKeeper(k, opts.state))
+        found.append(StateKeeper(k, fs, opts.state))
     found.append(fs.supervisor.service())     # a cgroup per jail (or the logged fallback)
+    from jailfs.host.jailhouse import Jailhouse
+    found.append(Jailhouse(k, opts.mountpoint, fs.supervisor))   # the jails' namespaces
     return found
 
 
@@ -160,22 +162,28 @@ def build(conf: str | None = None, state: str | None = None):
     fresh = k is None
     if fresh:
         k = Kernel()
-    fs = JailFS(k)
     if conf and fresh:              # before the filesystem listens: refusals are the cause
-        from jailfs.conf import apply_conf
+        from jailfs.conf import Progress, plan_file
+        from jailfs.kernel import JAIL_CREATE, Caller, JailError
+        host = Caller(k.prison0, 0)
         try:
-            result = apply_conf(k, conf)
+            plan = plan_file(conf, Progress(sys.stderr, conf, log=log.info))
+            for c in plan.creations():
+                try:
+                    c.created(k.jail_set(host, c.params, JAIL_CREATE))
+                except JailError as e:
+                    c.refused(str(e))
         except OSError as e:
             raise MountFailed(f"{conf}: {e.strerror or e}")
-        except Exception as e:   # noqa: BLE001 - JailError or a parse error: one line
+        except Exception as e:   # noqa: BLE001 - a parse error: one line
             msg = str(e)
             raise MountFailed(msg if msg.startswith(conf) else f"{conf}: {msg}")
-        if result.errors:           # a half-applied file is refused, not mounted
+        if plan.errors:             # a half-applied file is refused, not mounted
             raise MountFailed("\n".join(f"{conf}: {err.removeprefix('jail: ')}"
-                                         for err in result.errors))
+                                         for err in plan.errors))
     elif conf:
         log.info("%s: not applied: the jails come from the saved state %s", conf, state)
-    return k, fs
+    return k, JailFS(k)
 
 
 def serve(opts: MountOptions, ready=None) -> int:
@@ -260,9 +268,9 @@ def say(message: str) -> None:
         print(f"jailfs: {line}", file=sys.stderr)
 
 
-def serve_background(opts: MountOptions) -> int:
-    """Fork a daemon; return once it has mounted (0) or failed (1, with the
-    cause on stderr)."""
+def serve_background(opts: MountOptions, announce: bool = True) -> int:
+    """Fork a daemon; return once it has mounted (0, saying where unless not
+    ``announce``) or failed (1, with the cause on stderr)."""
     opts.mountpoint = mountpoint = absolute(opts.mountpoint)
     os.makedirs(state_dir(), mode=0o755, exist_ok=True)
     logpath = log_file(mountpoint)
@@ -283,7 +291,9 @@ def serve_background(opts: MountOptions) -> int:
     os.close(r)
     msg = b"".join(chunks).decode(errors="replace").strip()
     if msg == "ready":
-        print(f"jailfs: mounted on {mountpoint} (pid {pid}, log {logpath})", file=sys.stderr)
+        if announce:
+            print(f"jailfs: mounted on {mountpoint} (pid {pid}, log {logpath})",
+                  file=sys.stderr)
         return 0
     try:
         _, status = os.waitpid(pid, 0)
