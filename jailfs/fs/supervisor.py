@@ -8,7 +8,8 @@ The filesystem talks to real processes only through one :class:`Supervisor`:
 * ``kill_real(real_pid)``: the kernel's ``signal_real`` hook, called when a
   jail's processes are killed (rmdir, jail_remove);
 * ``refs_text(prison)``: the jail's ``.refs``, its real processes brought up
-  to date first and each named by its command;
+  to date first and each named by its command; ``procs_in(prison)``: those
+  processes as ``.ctl procs`` lists them;
 * ``run(task_status=...)``: the trio task that follows real processes
   (start it with ``nursery.start``);
 * ``service()``: the daemon-side service (fs/daemon.py ``services()``) whose
@@ -237,6 +238,13 @@ class Supervisor:
         """real pid -> Proc of the jail's own processes, brought up to date."""
         self.sync(pr)
         return dict(self._real.get(pr.serial, {}))
+
+    def procs_in(self, pr) -> list[tuple[int, str]]:
+        """(pid, command) of the jail's own real processes (``.ctl procs``)."""
+        if self.cgroups is None:
+            from jailfs.ctl_real import scan
+            return scan(pr, self.caller_prison)
+        return [(pid, command_name(pid)) for pid in self.real_procs(pr)]
 
     def refs_text(self, pr) -> str:
         """``.refs``: each running real process followed by its command."""

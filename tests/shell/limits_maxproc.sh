@@ -6,19 +6,9 @@
 # test fails (alive.subr's trap removes the jail's mount, whose daemon
 # kills its cgroups on exit).
 . "$(dirname "$0")/lib/alive.subr"
+. "$ROOT/tests/shell/lib/jailed.subr"
 
-state() { sed 's/.*) \(.\).*/\1/' "/proc/$1/stat" 2>/dev/null; }
-dead() { _s=$(state "$1"); [ -z "$_s" ] || [ "$_s" = Z ]; }
 all_dead() { for _p in $(cat "$1"); do dead "$_p" || return 1; done; }
-# cgdir PID CONTROLLER: the directory of PID's cgroup in a v1 CONTROLLER hierarchy (or v2's)
-cgdir() {
-    _m=$(awk -v c="$2" '$3 == "cgroup" && ("," $4 ",") ~ ("," c ",") { print $2; exit }' /proc/mounts)
-    if [ -n "$_m" ]; then
-        echo "$_m$(awk -F: -v c="$2" '("," $2 ",") ~ ("," c ",") { print $3 }' "/proc/$1/cgroup")"
-    else
-        echo "$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)$(sed -n 's/^0:://p' "/proc/$1/cgroup")"
-    fi
-}
 usage() { jailfs sim rctl -u jail:web | grep "^$1="; }
 fast() { timeout 5 sh -c 'for i in 1 2 3 4 5 6 7 8 9 10; do /bin/true; done'; }
 
@@ -37,7 +27,7 @@ while True:
 GO="$OUT/go" timeout 60 jexec web sh -c 'while [ ! -e "$GO" ]; do sleep 0.05; done; exec python3 -c "$0"' "$BOMB" &
 JP=$!; started $JP
 expect 0 "" "" -- wait_for 10 grep -q "real pid" web/.refs
-KP=$(sed -n 's/^process [0-9]* (running, real pid \([0-9]*\)).*/\1/p' web/.refs | head -n 1)
+KP=$(keeper web)
 PIDS=$(dirname "$(cgdir "$KP" pids)")        # the jail's directory, above its procs leaf
 expect 0 "20" "" -- cat "$PIDS/pids.max"
 at_limit() { [ "$(cat "$PIDS/pids.current")" -ge 20 ]; }

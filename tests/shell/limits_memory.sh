@@ -4,15 +4,8 @@
 # the host succeeds; rctl -u reads the jail's memory from its cgroup; `rmdir`
 # clears it.
 . "$(dirname "$0")/lib/alive.subr"
+. "$ROOT/tests/shell/lib/jailed.subr"
 
-cgdir() {
-    _m=$(awk -v c="$2" '$3 == "cgroup" && ("," $4 ",") ~ ("," c ",") { print $2; exit }' /proc/mounts)
-    if [ -n "$_m" ]; then
-        echo "$_m$(awk -F: -v c="$2" '("," $2 ",") ~ ("," c ",") { print $3 }' "/proc/$1/cgroup")"
-    else
-        echo "$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)$(sed -n 's/^0:://p' "/proc/$1/cgroup")"
-    fi
-}
 HOG='b = bytearray(100 * 1024 * 1024); print(len(b) >> 20)'   # zero-filled: every page touched
 
 expect 0 "" "" -- mkdir web
@@ -20,7 +13,7 @@ expect 0 "jail:web:memoryuse:deny=67108864" "" -- jailfs sim rctl -a jail:web:me
 # a process that stays in web, to look at its cgroup
 HOLD='sleep 300 </dev/null >/dev/null 2>&1 & echo $! > "$0"'
 expect 0 "" "" -- jexec web sh -c "$HOLD" "$OUT/hold"
-HP=$(cat "$OUT/hold"); started "$HP"
+HP=$(hostpid "$(cat "$OUT/hold")"); started "$HP"
 MEM=$(dirname "$(cgdir "$HP" memory)")
 if [ -e "$MEM/memory.max" ]; then LIMIT=$MEM/memory.max; else LIMIT=$MEM/memory.limit_in_bytes; fi
 expect 0 "67108864" "" -- cat "$LIMIT"
