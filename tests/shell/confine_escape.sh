@@ -21,7 +21,7 @@ escape_cleanup() {
 trap escape_cleanup EXIT
 ENOENT="No such file or directory"
 
-expect 0 "" "" -- jail -c name=t "path=$ROOT" persist
+expect 0 "" "" -- jail -c name=t "path=$ROOT" persist children.max=4
 expect 0 "" "" -- jail -c name=b path=/ persist
 expect 0 "root:x:0:0:root:/root:/bin/sh" "" -- jexec t sh -c '/bin/escape read /etc/passwd | head -1'
 
@@ -57,4 +57,16 @@ expect 1 "$ENOENT" "" -- jexec t /bin/escape chroot /sub "$SECRET"
 # pivot_root
 expect 1 "" "pivot_root" -- jexec t pivot_root / /sub
 
+# a child jail: made from inside without a path it gets the parent's root
+# (never the host's), and through its processes' /proc/PID/root the parent
+# reaches nothing outside its own root
+expect 0 "ok" "" -- jexec t sh -c 'exec 3<>/dev/jailfs/.ctl; echo "create name=kid persist" >&3; head -1 <&3 | cut -d" " -f1'
+expect 1 "$ENOENT" "" -- jexec t.kid /bin/escape read "$SECRET"
+jexec t.kid sleep 300 &
+KP=$!; MYPIDS="$MYPIDS $KP"
+_n=50; while [ "$(jexec t sh -c 'ls -d /proc/[0-9]* | wc -l')" -lt 4 ] && [ $_n -gt 0 ]; do sleep 0.1; _n=$((_n - 1)); done
+expect 0 "" "" -- jexec t sh -c "for p in /proc/[0-9]*; do /bin/escape read \$p/root$SECRET | grep host-secret; done; true"
+# a child whose path lies outside its parent's root is refused, not run unconfined
+expect 0 "" "" -- jail -c name=t.out "path=$OUT" persist
+expect 1 "" "is outside its parent's root" -- jexec t.out /bin/escape read "$SECRET"
 done_testing
