@@ -79,8 +79,12 @@ def scan(pr, prison_of) -> list[tuple[int, str]]:
             continue
         pid = int(name)
         try:
-            if prison_of(pid) is not pr:
-                continue
+            where = prison_of(pid)
+        except Exception:       # noqa: BLE001 - a process it cannot place (refused) is not listed
+            continue
+        if where is not pr:
+            continue
+        try:
             with open(f"/proc/{pid}/comm", encoding="utf-8", errors="replace") as f:
                 found.append((pid, f.read().rstrip("\n")))
         except Exception:       # noqa: BLE001 - ended meanwhile (OSError, or the daemon's refusal)

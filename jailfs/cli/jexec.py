@@ -28,18 +28,14 @@ import pwd
 import sys
 
 from jailfs.cli import injail
-from jailfs.cli.bsdlib import bsd_getopt, strerror_name, strtoul_int
+from jailfs.cli.bsdlib import (Fatal, bsd_getopt, command_main, login_path, strerror_name,
+                               strtoul_int)
 from jailfs.ctlproto import MountError, ctl_answer, find_mount, quote
-from jailfs.ops.version import exit_if_version
 
 PROG = "jexec"
 USAGE = ("usage: jexec [-l] [-d working-directory] [-u username | -U username] "
          "jail [command ...]")
 PATH_BSHELL = "/bin/sh"
-
-
-class Fatal(Exception):
-    """``jexec: MESSAGE`` on stderr, exit 1."""
 
 
 class Usage(Exception):
@@ -173,10 +169,11 @@ def command(argv: list[str], jpath: str, workdir: str | None, clean: bool,
         if clean:
             term = os.environ.get("TERM")
             os.environ.clear()
-            os.environ["PATH"] = "/bin:/usr/bin"
             if term is not None:
                 os.environ["TERM"] = term
         _set_credentials(pw, username is not None)
+        # setusercontext(3), LOGIN_SETPATH in both of jexec.c's flag sets
+        os.environ["PATH"] = login_path(pw.pw_dir)
         os.environ["USER"] = pw.pw_name
         os.environ["HOME"] = pw.pw_dir
         os.environ["SHELL"] = pw.pw_shell or PATH_BSHELL
@@ -205,16 +202,7 @@ def report(e: BaseException) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    exit_if_version(PROG, argv)
-    try:
-        return run(argv)
-    except Fatal as e:
-        if e.args and e.args[0] is None:
-            sys.stderr.write(USAGE + "\n")
-        else:
-            sys.stderr.write(f"{PROG}: {e}\n")
-        return 1
+    return command_main(PROG, run, argv, USAGE)
 
 
 if __name__ == "__main__":

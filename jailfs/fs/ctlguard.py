@@ -112,8 +112,8 @@ def outsider_holds(fs, view, ino: int) -> int | None:
         pid = int(name)
         try:
             where = fs.supervisor.caller_prison(pid)
-        except FUSEError:
-            where = None                        # ended meanwhile, or unknown: look at it
+        except FUSEError:                       # gone, or in no jail we know: inspect it
+            where = None
         if where is not None and (where is root or root.is_descendant_of(where)):
             continue                            # the opener's view or above: may use it
         if holds_or_writes(pid, ino):

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 
+from jailfs.ctlproto import unescape_mount_field
+
 
 def state_dir() -> str:
     if os.geteuid() == 0:
@@ -38,18 +40,6 @@ def absolute(mountpoint: str) -> str:
     return os.path.join(os.path.realpath(head), tail) if tail else p
 
 
-def unescape_mountinfo(field: str) -> str:
-    out, i = [], 0
-    while i < len(field):
-        if field[i] == "\\" and field[i + 1:i + 4].isdigit():
-            out.append(chr(int(field[i + 1:i + 4], 8)))
-            i += 4
-        else:
-            out.append(field[i])
-            i += 1
-    return "".join(out)
-
-
 def mounts(fstype: str | None = None) -> list[tuple[str, str, str]]:
     """(source, mount point, fs type) of each mount this process sees, in
     mount order, optionally only those of ``fstype``."""
@@ -63,8 +53,8 @@ def mounts(fstype: str | None = None) -> list[tuple[str, str, str]]:
                 sep = fields.index("-", 6)
                 kind = fields[sep + 1]
                 if fstype is None or kind == fstype:
-                    found.append((unescape_mountinfo(fields[sep + 2]),
-                                  unescape_mountinfo(fields[4]), kind))
+                    found.append((unescape_mount_field(fields[sep + 2]),
+                                  unescape_mount_field(fields[4]), kind))
     except OSError:
         pass
     return found

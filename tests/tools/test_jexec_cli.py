@@ -166,7 +166,10 @@ def test_clean_environment(env, capsys):
     os.environ.update({"TERM": "xterm", "SECRET": "x", "PATH": "/weird"})
     assert run(capsys, "-l", "www", "env")[0] == "exec"
     _, _, _, cwd, environ = calls[-1]
-    assert environ == {"PATH": "/bin:/usr/bin", "TERM": "xterm", "USER": me.pw_name,
+    # PATH: login.conf's default class (setusercontext(3), LOGIN_SETPATH), ~ = home
+    login_class_path = ("/sbin:/bin:/usr/sbin:/usr/bin:/usr/local/sbin:/usr/local/bin:"
+                        + me.pw_dir.rstrip("/") + "/bin")
+    assert environ == {"PATH": login_class_path, "TERM": "xterm", "USER": me.pw_name,
                        "HOME": me.pw_dir, "SHELL": me.pw_shell or "/bin/sh"}
     assert cwd == os.path.realpath(me.pw_dir)
 
