@@ -19,6 +19,18 @@ directory.  The invoking process waits only for the status, so
 ``jexec j sh -c 'sleep 300 &'`` returns at once while the sleep keeps the jail
 alive and sees the jail's view of the mount.
 
+Confinement (jailfs/host/enter.py): K's ``attach`` is ``enter JAIL <K's
+pid>``, whose answer names the jail's anchor; K joins the anchor's namespaces
+(mount: the jail's path is its ``/``; pid, UTS, IPC, net, cgroup) but stays
+in the host's pid namespace, out of the jail's sight, so C is born in the
+jail's pid namespace.  C closes every descriptor above 2 and sheds the host's
+privileges before ``command()``.  Inside a pid namespace an orphan goes to the
+namespace's init (the anchor), not to K: it stays in the jail through its
+cgroup.  A process already inside a jail cannot join another's namespaces:
+K refuses before asking (``enter.can_enter``).  When C has ended, K writes a
+hostname C set into the jail's ``host.hostname`` (through the jail's view of
+the mount) before it reports C's status.
+
 Errors: K and C report their own (attach refused, chdir, exec...) with
 ``report(exception)`` on the stderr they share with the invoking process and
 exit 1, which becomes the status the invoking process gets.
