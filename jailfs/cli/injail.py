@@ -125,6 +125,7 @@ class Keeper:
         if self.status is None:
             return False
         self.close()
+        _take_terminal(self.command_pid, os.getpgrp())
         return True
 
     def _wait_forwarding(self) -> None:
@@ -231,9 +232,33 @@ def _keep(attach, command, report, w: int, setsid: bool) -> NoReturn:
 def _confined(jail: Confinement | None, command: Callable[[], None]) -> None:
     global confined
     if jail is not None:
+        # Its own process group: kill(0) inside the jail must not reach the
+        # invoking process and its group on the host (Linux does not check
+        # pid namespaces there).  It becomes the terminal's foreground group
+        # when the invoking one was; Keeper gives the terminal back.
+        foreground = os.getpgrp()
+        os.setpgid(0, 0)
+        _take_terminal(foreground, os.getpgrp())
         enter.shed(jail)
         confined = True
     command()
+
+
+def _take_terminal(owner: int | None, new: int) -> None:
+    """Make process group ``new`` the foreground of the controlling terminal
+    (on stdin, stdout or stderr) if ``owner``'s group is."""
+    for fd in (0, 1, 2):
+        try:
+            if owner is None or not os.isatty(fd) or os.tcgetpgrp(fd) != owner:
+                continue
+            old = signal.signal(signal.SIGTTOU, signal.SIG_IGN)
+            try:
+                os.tcsetpgrp(fd, new)
+            finally:
+                signal.signal(signal.SIGTTOU, old)
+            return
+        except OSError:
+            continue
 
 
 def _hostname_set_inside(jail: Confinement) -> None:

@@ -54,6 +54,11 @@ expect 1 "setns: Permission denied" "" -- jexec t /bin/escape setns /proc/1/ns/m
 expect 1 "setns: Operation not permitted" "" -- jexec t /bin/escape setns /proc/self/ns/mnt "$SECRET"
 # the classic chroot escape: chroot into a subdirectory, cwd left outside, .. up
 expect 1 "$ENOENT" "" -- jexec t /bin/escape chroot /sub "$SECRET"
+# signals: kill(0) reaches the caller's whole process group, host processes
+# included (Linux does not check pid namespaces there): the command has its
+# own group, so only it dies (were it in this script's group, the script would)
+jexec t sh -c 'kill -9 0'
+is "kill -9 0 inside kills the jail's group only (jexec passes on SIGKILL)" $? 137
 # pivot_root
 expect 1 "" "pivot_root" -- jexec t pivot_root / /sub
 
