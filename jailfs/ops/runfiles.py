@@ -8,8 +8,13 @@ are removed when it unmounts cleanly.
 from __future__ import annotations
 
 import os
+import re
 
-from jailfs.ctlproto import unescape_mount_field
+
+def unescape_mount_field(field: str) -> str:
+    r"""Undo the kernel's ``\ooo`` escapes (space, tab, newline, backslash)
+    in a /proc/mounts or mountinfo field."""
+    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field)
 
 
 def state_dir() -> str:
