@@ -87,6 +87,6 @@ def scan(pr, prison_of) -> list[tuple[int, str]]:
         try:
             with open(f"/proc/{pid}/comm", encoding="utf-8", errors="replace") as f:
                 found.append((pid, f.read().rstrip("\n")))
-        except Exception:       # noqa: BLE001 - ended meanwhile (OSError, or the daemon's refusal)
-            continue
+        except OSError:
+            continue            # ended meanwhile
     return found
