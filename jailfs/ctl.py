@@ -419,3 +419,6 @@ _USAGE = {
     "ifcreate": "ifcreate NAME", "ifvnet": "ifvnet IFNAME JAIL",
     "ifreclaim": "ifreclaim IFNAME JAIL",
 }
+
+# The toolbox verbs (sysctl, procs, sysvlist, sysvrm, ifdestroy) add themselves to _VERBS.
+from jailfs import ctl_toolbox  # noqa: E402,F401

@@ -3,6 +3,7 @@
     jailfs mount [MOUNTPOINT] [--background] [--conf FILE] [--debug]
     jailfs umount [MOUNTPOINT] [--lazy]
     jailfs sim [-m MOUNT] WORD...      one .ctl request, e.g. `jailfs sim spawn web`
+    jailfs env [-m MOUNT] [-u]         shell lines giving FreeBSD's toolbox (sysctl, ifconfig...)
 
 The default mount point is the repository's ``mountpoint/`` directory.
 """
@@ -13,6 +14,8 @@ import argparse
 import shlex
 import sys
 from pathlib import Path
+
+from jailfs.toolbox import env as toolbox_env
 
 DEFAULT_MOUNTPOINT = Path(__file__).resolve().parents[2] / "mountpoint"
 
@@ -78,6 +81,9 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("-m", "--mount", help="the jailfs mount (default: $JAILFS_MOUNT or the only one)")
     s.add_argument("words", nargs=argparse.REMAINDER)
     s.set_defaults(func=_sim)
+    e = sub.add_parser("env", help="print the shell lines that give FreeBSD's toolbox (eval them)")
+    toolbox_env.add_arguments(e)
+    e.set_defaults(func=toolbox_env.run)
     return p
 
 
