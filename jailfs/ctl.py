@@ -9,8 +9,9 @@ from __future__ import annotations
 import errno
 import math
 import os
-import shlex
 
+from jailfs.ctlproto import error_answer, kv_line, split_request
+from jailfs.ctlproto import ok_answer as _ok
 from jailfs.kernel import JAIL_CREATE, JAIL_DYING, JAIL_UPDATE, Caller, JailError, Kernel
 
 _SET_VERBS = {"create": JAIL_CREATE, "update": JAIL_UPDATE,
@@ -22,24 +23,24 @@ def execute(k: Kernel, caller: Caller, text: str, *, prison_of=None) -> tuple[in
     real Linux process is in (the filesystem passes its caller resolver); by
     default its parent chain is walked over the kernel's attached processes."""
     try:
-        words = shlex.split(text)
+        words = split_request(text)
     except ValueError as e:
-        return errno.EINVAL, f"error EINVAL cannot split request: {e}"
+        return errno.EINVAL, error_answer("EINVAL", f"cannot split request: {e}")
     if not words:
-        return errno.EINVAL, "error EINVAL empty request"
+        return errno.EINVAL, error_answer("EINVAL", "empty request")
     verb, args = words[0], words[1:]
     handler = _VERBS.get(verb)
     if handler is None:
-        return errno.EINVAL, f"error EINVAL unknown request: {verb}"
+        return errno.EINVAL, error_answer("EINVAL", f"unknown request: {verb}")
     try:
         if verb == "attach":
             answer = _attach(k, caller, args, prison_of)
         else:
             answer = handler(k, caller, args)
     except JailError as e:
-        return e.errno, f"error {e.name} {e}"
+        return e.errno, error_answer(e.name, str(e))
     except (ValueError, IndexError):
-        return errno.EINVAL, f"error EINVAL usage: {_USAGE[verb]}"
+        return errno.EINVAL, error_answer("EINVAL", f"usage: {_USAGE[verb]}")
     return 0, answer
 
 
@@ -93,11 +94,6 @@ def _proc(k: Kernel, caller: Caller, word: str, op: str):
     return proc
 
 
-def _ok(value=None, lines=()) -> str:
-    head = "ok" if value is None else f"ok {value}"
-    return "\n".join([head, *lines])
-
-
 # ------------------------------------------------------------------- jail requests
 
 def _jail_set_verb(flags: int):
@@ -129,7 +125,7 @@ def _get(k, caller, args):
     else:                           # jls's order
         order = [n for n in k.param_names() if n in values]
         order += [n for n in values if n not in order]
-    return _ok(jid, [f"{name}={shlex.quote(values[name])}" for name in order])
+    return _ok(jid, [kv_line(name, values[name]) for name in order])
 
 
 def _list(k, caller, args):

@@ -25,6 +25,8 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from jailfs.ctlproto import CtlAnswer, ctl_answer, ctl_transact  # noqa: E402
+
 READY_TIMEOUT = 30.0
 
 
@@ -72,22 +74,12 @@ class Mount:
 
     def ctl(self, request: str) -> tuple[int, str]:
         """One .ctl transaction -> (errno of the write or 0, answer text)."""
-        fd = os.open(self.path / ".ctl", os.O_RDWR)
-        try:
-            code = 0
-            try:
-                os.write(fd, request.encode() + (b"" if request.endswith("\n") else b"\n"))
-            except OSError as e:
-                code = e.errno
-            chunks = []
-            while True:
-                b = os.read(fd, 65536)
-                if not b:
-                    break
-                chunks.append(b)
-            return code, b"".join(chunks).decode()
-        finally:
-            os.close(fd)
+        write_err, text = ctl_transact(str(self.path), request)
+        return (write_err.errno if write_err else 0), text
+
+    def answer(self, request: str) -> CtlAnswer:
+        """One .ctl transaction, parsed."""
+        return ctl_answer(str(self.path), request)
 
 
 def start_daemon(mp: Path, log: Path, *extra: str) -> subprocess.Popen:

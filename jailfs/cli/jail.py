@@ -30,11 +30,12 @@ import time
 
 from jailfs.cli.bsdlib import quote_char
 from jailfs.cli.injail import spawn as spawn_keeper, undo_locale_coercion
-from jailfs.cli.mountfind import MountError, ctl_answer, find_mount, quote
+from jailfs.ctlproto import MountError, ctl_answer, find_mount, quote
 from jailfs.conf import (CfJail, ConfError, check_bool_int,
                          load_config, wild_jail_match, wild_jail_name)
 from jailfs.conf.config import _strtol
 from jailfs.fs.callers import descendants
+from jailfs.ops.version import exit_if_version
 
 PROG = "jail"
 CONF_FILE = "/etc/jail.conf"
@@ -493,17 +494,7 @@ class Jail8:
                                                  for n, _ in rt))
         if not a.ok:
             return 0
-        cur = {}
-        for line in a.extra:
-            if "=" in line:
-                k, v = line.split("=", 1)
-                try:
-                    import shlex
-                    parts = shlex.split(v)
-                    v = parts[0] if parts else ""
-                except ValueError:
-                    pass
-                cur[k] = v
+        cur = a.kv()
         for n, v in rt:
             base = _base(table, n)
             if base not in cur:
@@ -1124,7 +1115,9 @@ def _same_value(table, name: str, given: str | None, current: str) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    rc = Jail8().main(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else argv
+    exit_if_version("jail", argv)
+    rc = Jail8().main(argv)
     sys.stdout.flush()
     return rc
 

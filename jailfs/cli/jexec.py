@@ -26,12 +26,12 @@ import errno as _errno
 import os
 import pwd
 import re
-import shlex
 import sys
 
 from . import injail
 from .bsdlib import bsd_getopt
-from .mountfind import MountError, ctl_answer, find_mount, quote
+from jailfs.ctlproto import MountError, ctl_answer, find_mount, quote
+from jailfs.ops.version import exit_if_version
 
 PROG = "jexec"
 USAGE = ("usage: jexec [-l] [-d working-directory] [-u username | -U username] "
@@ -110,15 +110,10 @@ def resolve(mount: str, name: str) -> tuple[int, str]:
     a = ctl_answer(mount, f"get {quote(key)} jid path")
     if not a.ok:
         raise Fatal(a.value or f"jail_get: {_strerror(a.errname)}")
-    values = {}
     try:
-        words = shlex.split("\n".join(a.extra))
+        values = a.kv()
     except ValueError:
-        words = a.extra
-    for w in words:
-        k, eq, v = w.partition("=")
-        if eq:
-            values[k] = v
+        raise Fatal(f"jail_get: unexpected answer: {a.value}")
     try:
         jid = int(values.get("jid") or a.value)
     except ValueError:
@@ -227,6 +222,7 @@ def report(e: BaseException) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    exit_if_version(PROG, argv)
     try:
         return run(argv)
     except Fatal as e:

@@ -13,12 +13,12 @@ in :mod:`jailfs.cli.jlsformat`.
 from __future__ import annotations
 
 import re
-import shlex
 import sys
 
 from . import jlsformat as F
 from .bsdlib import bsd_getopt
-from .mountfind import MountError, ctl_answer, find_mount, quote
+from jailfs.ctlproto import MountError, ctl_answer, find_mount, quote
+from jailfs.ops.version import exit_if_version
 
 from jailfs.kernel import PARAMS
 
@@ -177,21 +177,6 @@ class ParamList:
 
 # ----------------------------------------------------------------- the mount
 
-def parse_get_answer(extra: list[str]) -> dict[str, str]:
-    """The NAME=VALUE lines of a ``get`` answer (values shlex-quoted)."""
-    text = "\n".join(extra)
-    try:
-        words = shlex.split(text, comments=False, posix=True)
-    except ValueError:
-        words = text.split("\n")
-    values: dict[str, str] = {}
-    for w in words:
-        name, eq, value = w.partition("=")
-        if eq:
-            values[name] = value
-    return values
-
-
 class Source:
     """Jail data through the mount's .ctl."""
 
@@ -216,7 +201,7 @@ class Source:
         a = ctl_answer(self.mount, req.rstrip())
         if not a.ok:
             return False, a.errname, a.value, {}
-        return True, "", a.value, parse_get_answer(a.extra)
+        return True, "", a.value, a.kv()
 
 
 def values_for(plist: ParamList, got: dict[str, str], key: tuple | None) -> list:
@@ -365,6 +350,7 @@ def write(text: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    exit_if_version(PROG, argv)
     try:
         return run(argv)
     except Fatal as e:

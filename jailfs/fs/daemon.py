@@ -2,19 +2,32 @@
 
 ``serve()`` mounts, answers requests until unmounted or signalled (SIGINT,
 SIGTERM, SIGHUP), then unmounts.  ``prepare_mountpoint()`` refuses a point
-that is already mounted and clears a stale FUSE mount left by a dead daemon.
-The pid of a running daemon is kept in ``state_dir()/<escaped mount
-point>.pid`` so that ``jailfs umount`` can find it.
+that is already mounted, clears a stale FUSE mount left by a dead daemon and
+never blocks for ever on a hung one.  Run files (pid, log) are described in
+jailfs/ops/runfiles.py.
+
+Daemon-side services (saved state, and the owners of cgroups and namespaces)
+start and stop in one place: ``services()``.
 """
 
 from __future__ import annotations
 
 import errno
+import json
 import logging
 import os
 import signal
+import stat
 import subprocess
 import sys
+from dataclasses import dataclass
+
+from jailfs.ops import logs
+from jailfs.ops.deadline import stat_within
+from jailfs.ops.notify import sd_notify
+from jailfs.ops.runfiles import (absolute, alive, log_file, mounted_fstype, pid_file,
+                                 process_state, read_pid, remove_log, remove_pid,
+                                 state_dir, write_pid)
 
 log = logging.getLogger("jailfs")
 
@@ -25,136 +38,90 @@ class MountFailed(Exception):
     """A mount that cannot go ahead; ``str(e)`` is the one-line reason."""
 
 
-# ------------------------------------------------------------ where things are
-def state_dir() -> str:
-    if os.geteuid() == 0:
-        d = "/run/jailfs"
-    elif os.environ.get("XDG_RUNTIME_DIR"):
-        d = os.path.join(os.environ["XDG_RUNTIME_DIR"], "jailfs")
-    else:
-        d = f"/tmp/jailfs-{os.getuid()}"
-    return d
+@dataclass
+class MountOptions:
+    mountpoint: str
+    conf: str | None = None          # a jail.conf(5) applied before mounting
+    state: str | None = None         # the saved-state file (jailfs/state.py)
+    verbosity: int = 0               # -1 quiet, 0 normal, 1 every request, 2 pyfuse3 too
 
 
-def _escape(path: str) -> str:
-    return path.replace("%", "%25").replace("/", "%2F")
+# ------------------------------------------------------------------ services
+class Service:
+    """A daemon-side service: ``start()`` once the kernel and the filesystem
+    exist (before the mount), ``run()`` in the daemon's nursery while
+    mounted, ``stop()`` after the unmount (also when serving failed)."""
 
+    def start(self) -> None:
+        pass
 
-def pid_file(mountpoint: str) -> str:
-    return os.path.join(state_dir(), _escape(mountpoint) + ".pid")
+    async def run(self) -> None:
+        pass
 
-
-def log_file(mountpoint: str) -> str:
-    return os.path.join(state_dir(), _escape(mountpoint) + ".log")
-
-
-def absolute(mountpoint: str) -> str:
-    """The mount point's canonical path, without touching the point itself
-    (stat on a stale FUSE mount fails with ENOTCONN)."""
-    p = os.path.abspath(mountpoint)
-    head, tail = os.path.split(p)
-    return os.path.join(os.path.realpath(head), tail) if tail else p
-
-
-def _unescape(field: str) -> str:
-    out, i = [], 0
-    while i < len(field):
-        if field[i] == "\\" and field[i + 1:i + 4].isdigit():
-            out.append(chr(int(field[i + 1:i + 4], 8)))
-            i += 4
-        else:
-            out.append(field[i])
-            i += 1
-    return "".join(out)
-
-
-def mounted_fstype(mountpoint: str) -> str | None:
-    """The fs type mounted exactly at ``mountpoint`` (topmost), or None."""
-    found = None
-    try:
-        with open("/proc/self/mountinfo", encoding="utf-8", errors="surrogateescape") as f:
-            for line in f:
-                fields = line.split()
-                if len(fields) < 10 or _unescape(fields[4]) != mountpoint:
-                    continue
-                sep = fields.index("-", 6)
-                found = fields[sep + 1]
-    except OSError:
-        return None
-    return found
-
-
-def read_pid(mountpoint: str) -> int | None:
-    """The daemon pid recorded for ``mountpoint`` if that process still runs jailfs."""
-    try:
-        with open(pid_file(mountpoint)) as f:
-            pid = int(f.read().split()[0])
-    except (OSError, ValueError, IndexError):
-        return None
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            cmd = f.read()
-    except OSError:
-        return None
-    return pid if b"jailfs" in cmd else None
-
-
-def _write_pid(mountpoint: str) -> None:
-    os.makedirs(state_dir(), mode=0o755, exist_ok=True)
-    tmp = pid_file(mountpoint) + ".tmp"
-    with open(tmp, "w") as f:
-        f.write(f"{os.getpid()}\n{mountpoint}\n")
-    os.replace(tmp, pid_file(mountpoint))
-
-
-def _remove_pid(mountpoint: str) -> None:
-    try:
-        with open(pid_file(mountpoint)) as f:
-            if int(f.read().split()[0]) != os.getpid():
-                return
-        os.unlink(pid_file(mountpoint))
-    except (OSError, ValueError, IndexError):
+    def stop(self) -> None:
         pass
 
 
+def services(k, fs, opts: MountOptions) -> list[Service]:
+    """Every daemon-side service, in start order (stopped in reverse).
+    Owners of other services add one line each here."""
+    found: list[Service] = []
+    if opts.state:
+        from jailfs.state import StateKeeper
+        found.append(StateKeeper(k, opts.state))
+    return found
+
+
+# ------------------------------------------------------------ mount helpers
 def fusermount(mountpoint: str, lazy: bool = False) -> tuple[int, str]:
     cmd = ["fusermount3", "-u"] + (["-z"] if lazy else []) + [mountpoint]
     try:
-        r = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
-    except FileNotFoundError:
-        cmd[0] = "umount"
-        del cmd[1]
-        if lazy:
-            cmd[1] = "-l"
-        r = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+        try:
+            r = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+        except FileNotFoundError:
+            cmd = ["umount"] + (["-l"] if lazy else []) + [mountpoint]
+            r = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+    except subprocess.TimeoutExpired:
+        return 1, f"{cmd[0]} did not return within 30 s"
     return r.returncode, (r.stderr or r.stdout).strip()
 
 
+def _daemon_of(mountpoint: str) -> str:
+    pid = read_pid(mountpoint)
+    return f"its daemon (pid {pid})" if pid else "its daemon"
+
+
 def prepare_mountpoint(mountpoint: str) -> None:
-    """Refuse a live mount; clear a stale one; the point must be a directory."""
-    try:
-        st = os.stat(mountpoint)
-    except OSError as e:
-        if e.errno == errno.ENOTCONN:
+    """Refuse a live or hung mount; clear a stale one; the point must be a directory."""
+    fstype = mounted_fstype(mountpoint)
+    if fstype is not None:
+        try:
+            stat_within(mountpoint)
+        except TimeoutError:
+            raise MountFailed(f"{mountpoint}: mounted ({fstype}), and {_daemon_of(mountpoint)} "
+                              f"does not answer (stopped or hung); "
+                              f"`jailfs umount --lazy {mountpoint}` first")
+        except OSError as e:
+            if e.errno != errno.ENOTCONN:
+                raise MountFailed(f"{mountpoint}: {e.strerror}")
             log.warning("%s: stale mount (transport endpoint is not connected): unmounting it",
                         mountpoint)
             rc, msg = fusermount(mountpoint, lazy=True)
             if rc != 0:
                 raise MountFailed(f"{mountpoint}: cannot clear the stale mount: {msg}")
-            st = os.stat(mountpoint)
-        elif e.errno == errno.ENOENT:
-            raise MountFailed(f"{mountpoint}: no such directory")
         else:
-            raise MountFailed(f"{mountpoint}: {e.strerror}")
-    if not os.path.isdir(mountpoint):
+            pid = read_pid(mountpoint)
+            who = f" by jailfs pid {pid}" if pid else ""
+            raise MountFailed(f"{mountpoint}: already mounted ({fstype}){who}; "
+                              f"`jailfs umount {mountpoint}` first")
+    try:
+        st = os.stat(mountpoint)
+    except OSError as e:
+        if e.errno == errno.ENOENT:
+            raise MountFailed(f"{mountpoint}: no such directory")
+        raise MountFailed(f"{mountpoint}: {e.strerror}")
+    if not stat.S_ISDIR(st.st_mode):
         raise MountFailed(f"{mountpoint}: not a directory")
-    fstype = mounted_fstype(mountpoint)
-    if fstype is not None:
-        pid = read_pid(mountpoint)
-        who = f" by jailfs pid {pid}" if pid else ""
-        raise MountFailed(f"{mountpoint}: already mounted ({fstype}){who}; "
-                          f"`jailfs umount {mountpoint}` first")
-    del st
 
 
 def _fuse_options() -> set[str]:
@@ -175,58 +142,92 @@ def _fuse_options() -> set[str]:
 
 
 # ------------------------------------------------------------------- serving
-def build(conf: str | None = None):
-    """A kernel (with jail.conf applied) and the filesystem over it."""
+def build(conf: str | None = None, state: str | None = None):
+    """A kernel (restored from ``state``, or fresh with jail.conf applied)
+    and the filesystem over it."""
     from jailfs.kernel import Kernel
     from .operations import JailFS
-    k = Kernel()
+    k = None
+    if state:
+        from jailfs.state import StateError, load
+        try:
+            k = load(state)
+        except StateError as e:
+            raise MountFailed(str(e))
+        if k is not None:
+            log.info("%s: restored %d jail(s), clock at %g s", state, len(k.jids), k.clock.now)
+    fresh = k is None
+    if fresh:
+        k = Kernel()
     fs = JailFS(k)
-    k.signal_real = fs.signal_real
-    if conf:
+    if conf and fresh:              # before the filesystem listens: refusals are the cause
         from jailfs.conf import apply_conf
         try:
             result = apply_conf(k, conf)
         except OSError as e:
             raise MountFailed(f"{conf}: {e.strerror or e}")
         except Exception as e:   # noqa: BLE001 - JailError or a parse error: one line
-            raise MountFailed(f"{conf}: {e}")
+            msg = str(e)
+            raise MountFailed(msg if msg.startswith(conf) else f"{conf}: {msg}")
         if result.errors:           # a half-applied file is refused, not mounted
-            raise MountFailed("\n".join(result.errors))
+            raise MountFailed("\n".join(f"{conf}: {err.removeprefix('jail: ')}"
+                                         for err in result.errors))
+    elif conf:
+        log.info("%s: not applied: the jails come from the saved state %s", conf, state)
     return k, fs
 
 
-def serve(mountpoint: str, conf: str | None = None, ready=None) -> int:
+def serve(opts: MountOptions, ready=None) -> int:
     """Mount and serve until unmounted or signalled. Returns an exit status."""
     import pyfuse3
     import trio
 
-    mountpoint = absolute(mountpoint)
+    mountpoint = opts.mountpoint = absolute(opts.mountpoint)
     prepare_mountpoint(mountpoint)
-    k, fs = build(conf)
+    k, fs = build(opts.conf, opts.state)
+    if logs.level(opts.verbosity) <= logging.DEBUG:
+        logs.log_requests(fs)
+    running: list[Service] = []
     try:
-        pyfuse3.init(fs, mountpoint, _fuse_options())
-    except RuntimeError as e:
-        raise MountFailed(f"{mountpoint}: mount failed: {e}")
-    fs.mounted = True
-    _write_pid(mountpoint)
-    stop = {"signal": None}
+        for service in services(k, fs, opts):
+            service.start()
+            running.append(service)
+        try:
+            pyfuse3.init(fs, mountpoint, _fuse_options())
+        except RuntimeError as e:
+            raise MountFailed(f"{mountpoint}: mount failed: {e}")
+        return _serve_mounted(pyfuse3, trio, fs, mountpoint, running, ready)
+    finally:
+        for service in reversed(running):
+            try:
+                service.stop()
+            except Exception:       # noqa: BLE001 - the others must still stop
+                log.exception("stopping %s failed", type(service).__name__)
 
-    async def signals(cancel_scope):
+
+def _serve_mounted(pyfuse3, trio, fs, mountpoint: str, running: list[Service], ready) -> int:
+    fs.mounted = True
+    write_pid(mountpoint)
+
+    async def signals():
         with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM, signal.SIGHUP) as sigs:
             async for sig in sigs:
-                stop["signal"] = sig
                 log.info("%s received: unmounting %s", signal.Signals(sig).name, mountpoint)
                 pyfuse3.terminate()
                 return
 
     async def main():
         async with trio.open_nursery() as nursery:
-            nursery.start_soon(signals, nursery.cancel_scope)
-            nursery.start_soon(fs.run_watchers, nursery)
+            nursery.start_soon(signals)
+            await nursery.start(fs.run)
+            for service in running:
+                nursery.start_soon(service.run)
             log.info("jailfs mounted on %s (pid %d)", mountpoint, os.getpid())
+            sd_notify(f"READY=1\nMAINPID={os.getpid()}\nSTATUS=serving {mountpoint}")
             if ready is not None:
                 ready()
             await pyfuse3.main()
+            sd_notify("STOPPING=1")
             nursery.cancel_scope.cancel()
 
     try:
@@ -234,92 +235,129 @@ def serve(mountpoint: str, conf: str | None = None, ready=None) -> int:
     except BaseException:
         log.exception("jailfs stopped by an error")
         pyfuse3.close(unmount=True)
-        _remove_pid(mountpoint)
+        remove_pid(mountpoint)
         raise
     fs.mounted = False
     pyfuse3.close(unmount=True)
-    _remove_pid(mountpoint)
+    remove_pid(mountpoint)
     log.info("jailfs unmounted from %s", mountpoint)
     return 0
 
 
-def setup_logging(debug: bool = False) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if debug else logging.INFO,
-        format="%(asctime)s jailfs[%(process)d] %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr)
-    if not debug:
-        logging.getLogger("pyfuse3").setLevel(logging.WARNING)
+def serve_foreground(opts: MountOptions) -> int:
+    logs.setup_logging(opts.verbosity)
+    try:
+        return serve(opts)
+    except MountFailed as e:
+        say(str(e))
+        return 1
 
 
-def serve_background(mountpoint: str, conf: str | None = None, debug: bool = False) -> int:
-    """Fork a daemon; return once it has mounted (0) or failed (1)."""
-    mountpoint = absolute(mountpoint)
+def say(message: str) -> None:
+    """``jailfs: `` before each line of a message, on stderr."""
+    for line in message.splitlines():
+        print(f"jailfs: {line}", file=sys.stderr)
+
+
+def serve_background(opts: MountOptions) -> int:
+    """Fork a daemon; return once it has mounted (0) or failed (1, with the
+    cause on stderr)."""
+    opts.mountpoint = mountpoint = absolute(opts.mountpoint)
     os.makedirs(state_dir(), mode=0o755, exist_ok=True)
     logpath = log_file(mountpoint)
     r, w = os.pipe()
     sys.stdout.flush()
     sys.stderr.flush()
     pid = os.fork()
-    if pid == 0:                                    # the daemon
+    if pid == 0:
         os.close(r)
-        os.setsid()
-        try:
-            fd = os.open(logpath, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-            null = os.open(os.devnull, os.O_RDONLY)
-            os.dup2(null, 0)
-            os.dup2(fd, 1)
-            os.dup2(fd, 2)
-            os.close(fd)
-            os.close(null)
-            setup_logging(debug)
-
-            def ready():
-                os.write(w, b"ready\n")
-                os.close(w)
-            rc = serve(mountpoint, conf, ready)
-        except MountFailed as e:
-            log.error("%s", e)
-            try:
-                os.write(w, f"error {e}\n".encode())
-            except OSError:
-                pass
-            rc = 1
-        except BaseException as e:                  # noqa: BLE001
-            log.exception("daemon failed")
-            try:
-                os.write(w, f"error {e}\n".encode())
-            except OSError:
-                pass
-            rc = 1
-        finally:
-            logging.shutdown()
-        os._exit(rc)
+        os._exit(_daemon_child(opts, logpath, w))
     os.close(w)
     chunks = []
-    while True:
+    while b"\n" not in b"".join(chunks):
         b = os.read(r, 4096)
         if not b:
             break
         chunks.append(b)
-        if b"\n" in b"".join(chunks):
-            break
     os.close(r)
     msg = b"".join(chunks).decode(errors="replace").strip()
     if msg == "ready":
         print(f"jailfs: mounted on {mountpoint} (pid {pid}, log {logpath})", file=sys.stderr)
         return 0
     try:
-        os.waitpid(pid, 0)
+        _, status = os.waitpid(pid, 0)
     except ChildProcessError:
-        pass
-    reason = msg[len("error "):] if msg.startswith("error ") else f"daemon failed, see {logpath}"
-    print(f"jailfs: {reason}", file=sys.stderr)
+        status = 0
+    if msg.startswith("error "):
+        say(json.loads(msg[len("error "):]))
+    else:                           # it died without a word: show what it logged
+        print(f"jailfs: the daemon ended ({_describe(status)}) before the mount was ready; "
+              f"last lines of {logpath}:", file=sys.stderr)
+        print(_tail(logpath), file=sys.stderr)
     return 1
 
 
+def _daemon_child(opts: MountOptions, logpath: str, w: int) -> int:
+    """The background daemon: returns its exit status."""
+    os.setsid()
+    created = False
+    try:
+        try:                                    # a live daemon's log is not ours to remove
+            fd = os.open(logpath, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644)
+            created = True
+        except FileExistsError:
+            fd = os.open(logpath, os.O_WRONLY | os.O_APPEND)
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.dup2(fd, 1)
+        os.dup2(fd, 2)
+        os.close(fd)
+        os.close(null)
+        logs.setup_logging(opts.verbosity, logpath)
+
+        def ready():
+            os.write(w, b"ready\n")
+            os.close(w)
+        rc = serve(opts, ready)
+        if rc == 0:                             # a clean unmount: nothing to read later
+            remove_log(logpath)
+        return rc
+    except BaseException as e:                  # noqa: BLE001 - report it, whatever it is
+        if isinstance(e, MountFailed):
+            log.error("%s", e)
+            why = str(e)
+        else:
+            log.exception("daemon failed")
+            why = f"daemon failed: {type(e).__name__}: {e}"
+        try:
+            os.write(w, f"error {json.dumps(why)}\n".encode())     # one line
+            if created:                         # the cause went to the terminal
+                remove_log(logpath)
+        except OSError:                         # the mount was ready: the log tells
+            pass
+        return 1
+    finally:
+        logging.shutdown()
+
+
+def _describe(status: int) -> str:
+    if os.WIFSIGNALED(status):
+        return f"killed by {signal.Signals(os.WTERMSIG(status)).name}"
+    return f"exit status {os.waitstatus_to_exitcode(status)}"
+
+
+def _tail(path: str, lines: int = 10) -> str:
+    try:
+        with open(path, errors="replace") as f:
+            return "".join(f.readlines()[-lines:]).rstrip("\n") or "(empty)"
+    except OSError as e:
+        return f"({e.strerror})"
+
+
+# ----------------------------------------------------------------- unmount
 def unmount(mountpoint: str, lazy: bool = False, timeout: float = 10.0) -> int:
-    """Unmount, then wait for (and if need be end) the daemon that served it."""
+    """Unmount, then wait for (and if need be end) the daemon that served it.
+    Never blocks for ever: a daemon that does not answer is reported."""
     import time
     mountpoint = absolute(mountpoint)
     pid = read_pid(mountpoint)
@@ -329,38 +367,36 @@ def unmount(mountpoint: str, lazy: bool = False, timeout: float = 10.0) -> int:
         return 1
     if fstype is not None:
         rc, msg = fusermount(mountpoint, lazy)
-        if rc != 0:
-            stale = False
+        if rc != 0 and not lazy:
             try:
-                os.stat(mountpoint)
-            except OSError as e:
-                stale = e.errno == errno.ENOTCONN
-            if stale and not lazy:
-                rc, msg = fusermount(mountpoint, lazy=True)
-            if rc != 0:
-                print(f"jailfs: {mountpoint}: {msg}", file=sys.stderr)
+                stat_within(mountpoint)
+            except TimeoutError:
+                print(f"jailfs: {mountpoint}: {msg}; and {_daemon_of(mountpoint)} does not "
+                      f"answer (stopped or hung): `jailfs umount --lazy {mountpoint}` detaches it",
+                      file=sys.stderr)
                 return 1
+            except OSError as e:
+                if e.errno == errno.ENOTCONN:       # stale: nothing serves it
+                    rc, msg = fusermount(mountpoint, lazy=True)
+        if rc != 0:
+            print(f"jailfs: {mountpoint}: {msg}", file=sys.stderr)
+            return 1
     if pid is not None:
         deadline = time.monotonic() + timeout
-        while _alive(pid) and time.monotonic() < deadline:
+        while alive(pid) and process_state(pid) != "T" and time.monotonic() < deadline:
             time.sleep(0.05)
-        if _alive(pid):
+        if process_state(pid) == "T":
+            os.kill(pid, signal.SIGTERM)
+            print(f"jailfs: {mountpoint}: unmounted; the daemon (pid {pid}) is stopped: "
+                  f"sent SIGTERM, it ends when continued (kill -CONT {pid})", file=sys.stderr)
+            return 0
+        if alive(pid):
             os.kill(pid, signal.SIGTERM)
             deadline = time.monotonic() + 5
-            while _alive(pid) and time.monotonic() < deadline:
+            while alive(pid) and time.monotonic() < deadline:
                 time.sleep(0.05)
         try:
             os.unlink(pid_file(mountpoint))
         except OSError:
             pass
     return 0
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            data = f.read()
-    except OSError:
-        return False
-    state = data[data.rfind(b")") + 2:data.rfind(b")") + 3]
-    return state != b"Z"

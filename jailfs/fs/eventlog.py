@@ -4,7 +4,9 @@ Each view has one.  A line keeps the byte offset it was given forever; the log
 only remembers the last ``limit`` lines, so a reader asking for an offset that
 has been forgotten gets the oldest line still kept.  ``size`` (the end offset)
 is what stat(2) reports, which is what ``tail -f``'s polling fallback watches.
-Readers blocked in poll(2) are woken through the poll handles they left.
+Readers blocked in poll(2) are woken through the poll handles they left, one
+per open file (the kernel keeps only the newest handle of a file, so an older
+one is replaced, and a closed file's handle is dropped).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ class EventLog:
         self.size = 0                       # end offset (total bytes ever written)
         self.seq = 0                        # lines ever written
         self.mtime_ns = time.time_ns()
-        self._poll_handles: list = []
+        self._poll_handles: dict = {}       # file handle -> its newest poll handle
 
     # ----------------------------------------------------------------- write
     def append(self, text: str) -> int:
@@ -76,12 +78,18 @@ class EventLog:
         return [b.decode("utf-8", "surrogateescape").rstrip("\n") for b in self._lines]
 
     # ------------------------------------------------------------------ poll
-    def add_poll_handle(self, handle) -> None:
-        self._poll_handles.append(handle)
+    def add_poll_handle(self, fh, handle) -> None:
+        self._poll_handles[fh] = handle
+
+    def forget_poll_handle(self, fh) -> None:
+        self._poll_handles.pop(fh, None)
+
+    def drop_poll_handles(self) -> None:
+        self._poll_handles.clear()
 
     def _wake(self) -> None:
-        handles, self._poll_handles = self._poll_handles, []
-        for h in handles:
+        handles, self._poll_handles = self._poll_handles, {}
+        for h in handles.values():
             try:
                 h.notify()
             except Exception:            # the waiter may be gone; nothing to do

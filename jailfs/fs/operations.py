@@ -1,8 +1,10 @@
 """The filesystem: pyfuse3 operations over the prison kernel.
 
-Paths map to kernel objects, callers map to views, kernel events map to cache
-invalidation and the ``.events`` log.  Every state change goes through the
-kernel's syscall-like API; this module never edits a Prison.
+A thin dispatcher.  Each handler finds who is asking (their view), resolves
+the inode to a node and asks the node's kind (nodes.py, ctlfile.py) for its
+mode, size, content, entries, or to write.  Every state change goes through
+the kernel's syscall-like API; nothing here edits a Prison.  Kernel events
+become ``.events`` lines and cache invalidation.
 
 Timeouts (what the VFS may cache without asking us):
 
@@ -13,8 +15,8 @@ Timeouts (what the VFS may cache without asking us):
   a name in the root means depends on who asks (each caller sees its own
   prison as the root), and .dying/.jid names follow jid renumbering.
 * every other entry (parameter files and child jails below a jail directory):
-  ``ENTRY_TIMEOUT`` seconds, made safe by invalidating the entry whenever the
-  kernel reports that a jail was removed, went dying, was freed or renamed.
+  60 seconds, made safe by invalidating the entry whenever the kernel reports
+  that a jail was removed, went dying, was freed or renamed.
 """
 
 from __future__ import annotations
@@ -25,81 +27,37 @@ import functools
 import logging
 import os
 import select
-import signal
-import stat
-import time
 
 import pyfuse3
 import trio
 from pyfuse3 import FUSEError
 
+from jailfs.kernel import JAIL_CREATE, JAIL_UPDATE, Caller, JailError
+
 from . import inodes as I
-from .callers import CallerResolver, descendants
-from .eventlog import EventLog, field
-from jailfs import ctl
-from jailfs.kernel import JAIL_CREATE, JAIL_UPDATE, PARAMS, Caller
+from . import nodes as N
+from .ctlfile import CTL
+from .eventtext import event_text, other_event_text
+from .refusals import Refusals
+from .supervisor import Supervisor
+from .views import PrisonIndex, Views
 
 log = logging.getLogger("jailfs.fs")
 
 ROOT = pyfuse3.ROOT_INODE
-ENTRY_TIMEOUT = 60.0
-MAX_VALUE_WRITE = 4096          # one page: a parameter value arrives in one write
-MAX_CTL_WRITE = 65536
-CHILD_COOKIE0 = 1 << 20         # readdir cookie of a child jail: CHILD_COOKIE0 + serial
-ROOT_DOTFILES = (".ctl", ".dying", ".events", ".jid", ".refs")
-_DOT_SLOTS = {".dying": I.SLOT_DOTDYING, ".jid": I.SLOT_DOTJID,
-              ".events": I.SLOT_EVENTS, ".ctl": I.SLOT_CTL}
-_DOT_COOKIE = {name: 3 + i for i, name in enumerate(ROOT_DOTFILES)}
-PARAM_COOKIE0 = 16
-
-# node kinds
-K_ROOT, K_DIR, K_DYINGDIR = "root", "dir", "dyingdir"
-K_PARAM, K_DPARAM, K_REFS, K_DREFS = "param", "dparam", "refs", "drefs"
-K_JIDLINK, K_DOTDYING, K_DOTJID, K_EVENTS, K_CTL = "jidlink", "dotdying", "dotjid", "events", "ctl"
-_DIR_KINDS = (K_ROOT, K_DIR, K_DYINGDIR, K_DOTDYING, K_DOTJID)
-
-
-def _errname(code: int) -> str:
-    return errno.errorcode.get(code, str(code))
-
-
-def _signal(pid: int, sig: int) -> None:
-    try:
-        os.kill(pid, sig)
-    except OSError:
-        pass
-
-
-class Node:
-    """What an inode is, as resolved for one view."""
-    __slots__ = ("kind", "pr", "param")
-
-    def __init__(self, kind: str, pr, param: str | None = None):
-        self.kind, self.pr, self.param = kind, pr, param
-
-    def __repr__(self):
-        return f"Node({self.kind}, {self.pr!r}, {self.param})"
-
-
-class View:
-    """What one prison's processes see: that prison as the root."""
-    __slots__ = ("index", "root", "log")
-
-    def __init__(self, index: int, root):
-        self.index, self.root = index, root
-        self.log = EventLog()
 
 
 class FileHandle:
     __slots__ = ("view", "node", "uid", "pid", "writable", "snapshot", "answer",
-                 "answer_base", "read_end")
+                 "answer_base", "read_end", "shift")
 
     def __init__(self, view, node, uid, pid, writable):
         self.view, self.node, self.uid, self.pid, self.writable = view, node, uid, pid, writable
-        self.snapshot = None
-        self.answer = b""
+        self.snapshot = None        # parameter files: the content a read at offset 0 saw
+        self.answer = b""           # .ctl: the answer to the last request
         self.answer_base = 0
-        self.read_end = 0
+        self.read_end = 0           # .events: log offset where the last read ended
+        self.shift = 0              # .events: log bytes skipped as forgotten
 
 
 class DirHandle:
@@ -115,21 +73,16 @@ def handler(fn):
     """Turn kernel refusals into errnos and bugs into EIO; never crash the mount."""
     @functools.wraps(fn)
     async def wrapper(self, *args):
-        before = self._refused_seen
         try:
             return fn(self, *args)
         except FUSEError:
             raise
-        except Exception as e:      # noqa: BLE001 - a handler must answer
-            code = getattr(e, "errno", None)
-            if type(e).__name__ == "JailError" and isinstance(code, int):
-                if self._refused_seen == before:     # the kernel did not report it
-                    self._record_refusal(getattr(e, "op", fn.__name__), code, str(e))
-                raise FUSEError(code) from None
+        except JailError as e:      # a kernel call outside a kernel_call() block
+            self.refusals.record(None, e.op or fn.__name__, e.errno, str(e))
+            raise FUSEError(e.errno) from None
+        except Exception:           # noqa: BLE001 - a handler must answer
             log.exception("unexpected error in %s%r", fn.__name__, args[:2])
             raise FUSEError(errno.EIO) from None
-        finally:
-            self._current_view = None
     return wrapper
 
 
@@ -144,253 +97,74 @@ class JailFS(pyfuse3.Operations):
         if len(self.param_names) > I.MAX_PARAMS:
             raise RuntimeError("too many parameters for the inode scheme")
         self.param_index = {n: i for i, n in enumerate(self.param_names)}
-        self.callers = CallerResolver(kernel)
         self.mounted = False
-        self.started_ns = time.time_ns()
-        self._views: dict[int, View] = {}        # root prison serial -> View
-        self._view_list: list[View] = []         # index -> View
-        self._prisons: dict[int, object] = {}     # serial -> Prison (not freed)
-        self._shorts: dict[int, str] = {}         # serial -> short name last seen
-        self._born_ns: dict[int, int] = {}
+        self.prisons = PrisonIndex(kernel.prison0)
+        self.views = Views(kernel.prison0)
+        self.host = self.views.host
+        self.refusals = Refusals(self.host)
+        self.supervisor = Supervisor(kernel)
         self._fh: dict[int, object] = {}
         self._next_fh = 1
-        self._current_view = None
-        self._refused_seen = 0
-        self._watch_send = None                   # pids to watch, to a trio task
-        self._pending_watch: list = []
-        pr0 = kernel.prison0
-        self._track(pr0)
-        for pr in pr0.descendants():
-            self._track(pr)
-        self.host = self._view(pr0)
         kernel.subscribe(self._on_event)
 
-    # ================================================================ views
-    def _view(self, pr) -> View:
-        v = self._views.get(pr.serial)
-        if v is None:
-            v = View(len(self._view_list), pr)
-            self._views[pr.serial] = v
-            self._view_list.append(v)
-        return v
-
-    def view_of(self, ctx) -> View:
-        return self._view(self.callers.prison_of(ctx.pid))
-
-    def caller(self, view: View, uid: int):
-        return Caller(view.root, uid)
-
-    def _track(self, pr) -> None:
-        self._prisons[pr.serial] = pr
-        self._shorts[pr.serial] = pr.short
-        self._born_ns.setdefault(pr.serial, time.time_ns())
+    async def run(self, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
+        """The mount's long-running tasks (start with ``nursery.start``)."""
+        async with trio.open_nursery() as nursery:
+            await nursery.start(self.supervisor.run)
+            task_status.started()
 
     # ================================================================ nodes
-    def _prison(self, view: View, serial: int):
-        if serial == view.root.serial:
-            return view.root
-        pr = self._prisons.get(serial)
-        if pr is None or pr.state == "freed" or not pr.is_descendant_of(view.root):
-            return None
-        return pr
+    def view_of(self, ctx):
+        return self.views.get(self.supervisor.caller_prison(ctx.pid))
 
-    def node(self, ino: int, view: View) -> Node:
+    def node(self, ino: int, view) -> N.Node:
         if ino == ROOT:
-            return Node(K_ROOT, view.root)
+            return N.Node(N.VIEW_ROOT, view.root)
         parts = I.split_ino(ino)
         if parts is None or parts[0] != view.index:
             raise FUSEError(errno.ENOENT)
         _, serial, slot = parts
-        pr = self._prison(view, serial)
-        if pr is None:
+        pr = view.root if serial == view.root.serial else self.prisons.get(serial)
+        if pr is None or pr.state == "freed" or not (pr is view.root or
+                                                     pr.is_descendant_of(view.root)):
             raise FUSEError(errno.ENOENT)
-        is_root = pr is view.root
-        alive = pr.state == "alive"
-        if slot >= I.DYING_PARAM_SLOT0:
-            i = slot - I.DYING_PARAM_SLOT0
-            if not is_root and pr.state == "dying" and i < len(self.param_names):
-                return Node(K_DPARAM, pr, self.param_names[i])
-        elif slot >= I.PARAM_SLOT0:
-            i = slot - I.PARAM_SLOT0
-            if (is_root or alive) and i < len(self.param_names):
-                return Node(K_PARAM, pr, self.param_names[i])
-        elif slot == I.SLOT_DIR:
-            if alive and not is_root:
-                return Node(K_DIR, pr)
-        elif slot == I.SLOT_DYINGDIR:
-            if pr.state == "dying" and not is_root:
-                return Node(K_DYINGDIR, pr)
-        elif slot == I.SLOT_REFS:
-            if alive or is_root:
-                return Node(K_REFS, pr)
-        elif slot == I.SLOT_DYINGREFS:
-            if pr.state == "dying" and not is_root:
-                return Node(K_DREFS, pr)
-        elif slot == I.SLOT_JIDLINK:
-            if not is_root:
-                return Node(K_JIDLINK, pr)
-        elif is_root:
-            kind = {I.SLOT_DOTDYING: K_DOTDYING, I.SLOT_DOTJID: K_DOTJID,
-                    I.SLOT_EVENTS: K_EVENTS, I.SLOT_CTL: K_CTL}.get(slot)
-            if kind is not None:
-                return Node(kind, pr)
-        raise FUSEError(errno.ENOENT)
+        kind, param = N.kind_of_slot(slot, self.param_names)
+        if kind is None or not kind.exists(pr, pr is view.root):
+            raise FUSEError(errno.ENOENT)
+        return N.Node(kind, pr, param)
 
-    def ino(self, view: View, node: Node) -> int:
-        kind, pr = node.kind, node.pr
-        if kind == K_ROOT:
-            return ROOT
-        v, s = view.index, pr.serial
-        if kind == K_DIR:
-            return I.make_ino(v, s, I.SLOT_DIR)
-        if kind == K_PARAM:
-            return I.make_ino(v, s, I.PARAM_SLOT0 + self.param_index[node.param])
-        if kind == K_DPARAM:
-            return I.make_ino(v, s, I.DYING_PARAM_SLOT0 + self.param_index[node.param])
-        slot = {K_DYINGDIR: I.SLOT_DYINGDIR, K_REFS: I.SLOT_REFS, K_DREFS: I.SLOT_DYINGREFS,
-                K_JIDLINK: I.SLOT_JIDLINK, K_DOTDYING: I.SLOT_DOTDYING, K_DOTJID: I.SLOT_DOTJID,
-                K_EVENTS: I.SLOT_EVENTS, K_CTL: I.SLOT_CTL}[kind]
-        return I.make_ino(v, s, slot)
-
-    def child(self, view: View, node: Node, name: str) -> Node | None:
-        """The entry ``name`` of directory ``node``, or None."""
-        kind, pr = node.kind, node.pr
-        if kind in (K_ROOT, K_DIR):
-            if name in self.param_index:
-                return Node(K_PARAM, pr, name)
-            if name == ".refs":
-                return Node(K_REFS, pr)
-            if kind == K_ROOT and name in _DOT_SLOTS:
-                return Node({".dying": K_DOTDYING, ".jid": K_DOTJID, ".events": K_EVENTS,
-                             ".ctl": K_CTL}[name], pr)
-            c = pr.alive_names.get(name) if pr.alive_names else None
-            if c is not None and c.state == "alive":
-                return Node(K_DIR, c)
-            return None
-        if kind == K_DYINGDIR:
-            if name in self.param_index:
-                return Node(K_DPARAM, pr, name)
-            if name == ".refs":
-                return Node(K_DREFS, pr)
-            return None
-        if kind in (K_DOTDYING, K_DOTJID):
-            if not name.isdigit() or (len(name) > 1 and name[0] == "0"):
-                return None
-            c = self.k.by_jid(int(name))
-            if c is None or c.state == "freed" or not c.is_descendant_of(view.root):
-                return None
-            if kind == K_DOTDYING:
-                return Node(K_DYINGDIR, c) if c.state == "dying" else None
-            return Node(K_JIDLINK, c)
-        raise FUSEError(errno.ENOTDIR)
-
-    def parent_of(self, view: View, node: Node) -> Node:
-        kind, pr = node.kind, node.pr
-        if kind == K_DIR:
-            return Node(K_ROOT, view.root) if pr.parent is view.root else Node(K_DIR, pr.parent)
-        if kind == K_DYINGDIR:
-            return Node(K_DOTDYING, view.root)
-        return Node(K_ROOT, view.root)
-
-    # ============================================================ contents
-    def values(self, view: View, pr, names) -> dict:
+    def values(self, view, pr, names) -> dict:
         """Canonical text of parameters of ``pr`` as ``view`` sees them."""
-        if pr is view.root:
-            # The caller's own prison, seen from itself: no parent to name.
-            return {n: "0" if n == "parent" else self.k.get_values(pr, pr, [n])[n] for n in names}
-        return self.k.get_values(view.root, pr, names)
+        if pr is not view.root:
+            return self.k.get_values(view.root, pr, names)
+        # The caller's own prison, seen from itself: no parent to name.
+        out = self.k.get_values(pr, pr, [n for n in names if n != "parent"])
+        if "parent" in names:
+            out["parent"] = "0"
+        return out
 
-    def content(self, view: View, node: Node) -> bytes:
-        kind = node.kind
-        if kind in (K_PARAM, K_DPARAM):
-            v = self.values(view, node.pr, [node.param])[node.param]
-            return (v + "\n").encode("utf-8", "surrogateescape")
-        if kind in (K_REFS, K_DREFS):
-            return self.k.refs(node.pr).text().encode("utf-8", "surrogateescape")
-        return b""
-
-    def link_target(self, view: View, pr) -> str:
-        if pr.state == "alive":
-            return "../" + pr.relname(view.root).replace(".", "/")
-        return f"../.dying/{pr.jid}"
-
-    def mode_of(self, view: View, node: Node) -> int:
-        kind = node.kind
-        if kind in _DIR_KINDS:
-            return stat.S_IFDIR | 0o755
-        if kind == K_PARAM:
-            row = PARAMS[node.param]
-            if row.readonly or node.pr is view.root:
-                return stat.S_IFREG | 0o444
-            return stat.S_IFREG | 0o644
-        if kind == K_CTL:
-            return stat.S_IFREG | 0o666
-        if kind == K_JIDLINK:
-            return stat.S_IFLNK | 0o777
-        return stat.S_IFREG | 0o444
-
-    def attr(self, view: View, node: Node, size: int | None = None,
+    def attr(self, view, node, size: int | None = None,
              entry_timeout: float = 0.0) -> pyfuse3.EntryAttributes:
+        kind = node.kind
         a = pyfuse3.EntryAttributes()
-        a.st_ino = self.ino(view, node)
+        a.st_ino = kind.ino(self, view, node)
         a.generation = 0
         a.entry_timeout = entry_timeout
         a.attr_timeout = 0
-        a.st_mode = self.mode_of(view, node)
-        kind = node.kind
-        t = self._born_ns.get(node.pr.serial, self.started_ns)
-        nlink = 1
-        if kind in (K_ROOT, K_DIR):
-            nlink = 2 + (len(node.pr.alive_names) if node.pr.alive_names else 0)
-            if kind == K_ROOT:
-                nlink += 2
-            size = 0
-        elif kind in _DIR_KINDS:
-            nlink, size = 2, 0
-        elif kind == K_JIDLINK:
-            size = len(self.link_target(view, node.pr).encode())
-        elif kind == K_EVENTS:
-            size = view.log.size
-            t = view.log.mtime_ns
-        elif kind == K_CTL:
-            size = 0
-        elif size is None:
-            size = len(self.content(view, node))
-        a.st_nlink = nlink
-        a.st_uid = 0
-        a.st_gid = 0
-        a.st_rdev = 0
-        a.st_size = size
+        a.st_mode = kind.mode(self, view, node)
+        a.st_nlink = kind.nlink(node)
+        a.st_uid = a.st_gid = a.st_rdev = 0
+        a.st_size = size = kind.size(self, view, node) if size is None else size
         a.st_blksize = 4096
         a.st_blocks = (size + 511) // 512
-        a.st_atime_ns = a.st_mtime_ns = a.st_ctime_ns = t
+        a.st_atime_ns = a.st_mtime_ns = a.st_ctime_ns = kind.mtime(self, view, node)
         return a
 
-    def entry_timeout_in(self, parent: Node) -> float:
-        return ENTRY_TIMEOUT if parent.kind in (K_DIR, K_DYINGDIR) else 0.0
+    def check(self) -> str:
+        """The filesystem's own index against the kernel: '' when fine."""
+        return self.prisons.check(self.k)
 
-    # ============================================================ refusals
-    def _record_refusal(self, op: str, code: int, msg: str, name: str = "",
-                        view: View | None = None) -> None:
-        view = view or self._current_view
-        parts = [f"refused {field('op', op)} errno={_errname(code)}"]
-        if name:
-            parts.append(field("name", name))
-        parts.append(field("msg", msg))
-        text = " ".join(parts)
-        log.warning("%s", text)
-        self._append(text, view)
-
-    def refuse(self, code: int, msg: str, op: str, name: str = "") -> FUSEError:
-        self._record_refusal(op, code, msg, name)
-        return FUSEError(code)
-
-    def _append(self, text: str, view: View | None) -> None:
-        self.host.log.append(text)
-        if view is not None and view is not self.host:
-            view.log.append(text)
-
-    # ============================================================ events
+    # ================================================================ events
     def _on_event(self, ev) -> None:
         try:
             self._handle_event(ev)
@@ -400,162 +174,66 @@ class JailFS(pyfuse3.Operations):
     def _handle_event(self, ev) -> None:
         kind, pr = ev.kind, ev.prison
         if kind == "refused":
-            self._refused_seen += 1
-            d = ev.detail or {}
-            self._record_refusal(d.get("op", "?"), d.get("errno", errno.EIO), d.get("msg", ""))
+            self.refusals.kernel_refused(ev.detail or {})
             return
         if pr is None:
-            self._append(f"{kind} " + " ".join(field(k, v) for k, v in (ev.detail or {}).items()),
-                         self._current_view)
+            self.host.log.append(other_event_text(ev))
             return
-        old_short = self._shorts.get(pr.serial)
         if kind == "created":
-            self._track(pr)
-        for view in self._view_list:
-            root = view.root
-            if root.state == "freed" and view is not self.host:
-                continue
-            if pr is root or not pr.is_descendant_of(root):
-                continue
-            view.log.append(self._event_text(ev, view))
+            self.prisons.add(pr)
+        old_name = self.prisons.renamed(pr) if kind == "updated" else None
+        for view in self.views.above(pr):
+            view.log.append(event_text(ev, view.root, view is self.host))
             if self.mounted:
-                self._invalidate(view, ev, old_short)
-        if kind == "updated" and pr.short != old_short:
-            self._shorts[pr.serial] = pr.short
-        elif kind == "freed":
-            self._prisons.pop(pr.serial, None)
-            self._shorts.pop(pr.serial, None)
-            self._born_ns.pop(pr.serial, None)
+                self._invalidate(view, ev, old_name)
+        if kind == "freed":
+            self.prisons.remove(pr)
+            self.views.release(pr)
         elif kind == "attached" and ev.detail.get("real_pid"):
-            proc = self.k.procs.get(ev.detail.get("pid"))
-            if proc is not None:
-                self.callers.note_attached(proc)
-                self.callers.remember(proc)
-                self._view(pr)          # its .events starts now, not at its first request
-                self._watch(proc)
+            self.views.get(pr)          # its .events starts now, not at its first request
 
-    def _event_text(self, ev, view: View) -> str:
-        pr = ev.prison
-        name = pr.relname(view.root) if view is not self.host else pr.name
-        parts = [ev.kind, f"jid={pr.jid}", field("name", name)]
-        d = ev.detail or {}
-        if ev.kind == "updated":
-            params = d.get("params")
-            if isinstance(params, dict):
-                parts += [field(k, v) for k, v in params.items() if k != "jid"]
-            elif params:
-                seen = []
-                for p in params:
-                    if p != "jid" and p not in seen:
-                        seen.append(p)
-                if seen:
-                    parts.append(field("params", ",".join(seen)))
-        else:
-            for k, v in d.items():
-                parts.append(field(k, v))
-        return " ".join(parts)
-
-    def _invalidate(self, view: View, ev, old_short: str | None) -> None:
+    def _invalidate(self, view, ev, old_name: str | None) -> None:
         """Drop the VFS's cached entries that this event made wrong."""
         pr = ev.prison
         parent = pr.parent
-        if parent is None or parent is view.root or ev.kind in ("created", "renumbered", "attached"):
+        if parent is view.root or ev.kind in ("created", "renumbered", "attached"):
             return                      # root entries are never cached (timeout 0)
-        if parent is not view.root and not parent.is_descendant_of(view.root):
-            return
         pino = I.make_ino(view.index, parent.serial, I.SLOT_DIR)
-        names = set()
         if ev.kind in ("removed", "dying", "freed"):
-            names.add(old_short or pr.short)
-        elif ev.kind == "updated" and old_short is not None and pr.short != old_short:
-            names.update((old_short, pr.short))
+            names = {self.prisons.told_name(pr)}
+        elif old_name is not None:
+            names = {old_name, pr.short}
+        else:
+            return
         for n in names:
             pyfuse3.invalidate_entry_async(pino, n.encode("utf-8", "surrogateescape"),
                                            ignore_enoent=True)
 
-    # ---------------------------------------------- real processes in jails
-    def _watch(self, proc) -> None:
-        if self._watch_send is None:
-            self._pending_watch.append(proc)
-        else:
-            try:
-                self._watch_send.send_nowait(proc)
-            except trio.WouldBlock:
-                self._pending_watch.append(proc)
-
-    def signal_real(self, real_pid: int) -> None:
-        """The kernel kills a jail's processes: SIGKILL the real ones we know,
-        and every process they started (those are in the jail too, though the
-        kernel only knows the attached one).  The tree is stopped first so that
-        nothing forks away or is reparented (out of the jail) while it is killed."""
-        for proc in list(self.k.procs.values()):
-            if proc.real_pid == real_pid and self.callers.is_alive(proc):
-                doomed = [real_pid]
-                _signal(real_pid, signal.SIGSTOP)
-                for _ in range(100):             # until the stopped tree stops growing
-                    fresh = [p for p in descendants(real_pid) if p not in doomed]
-                    if not fresh:
-                        break
-                    for pid in fresh:
-                        _signal(pid, signal.SIGSTOP)
-                    doomed.extend(fresh)
-                for pid in doomed:
-                    _signal(pid, signal.SIGKILL)
-                log.info("killed real process %d and %d process(es) it started (jail removed)",
-                         real_pid, len(doomed) - 1)
-                return
-
-    async def run_watchers(self, nursery) -> None:
-        """Reap the kernel's model of a real process when the process ends."""
-        send, recv = trio.open_memory_channel(1000)
-        self._watch_send = send
-        for proc in self._pending_watch:
-            nursery.start_soon(self._watch_one, proc)
-        self._pending_watch = []
-        async with recv:
-            async for proc in recv:
-                nursery.start_soon(self._watch_one, proc)
-
-    async def _watch_one(self, proc) -> None:
-        pid = proc.real_pid
-        try:
-            fd = os.pidfd_open(pid)
-        except OSError:
-            fd = None
-        try:
-            if fd is not None and self.callers.is_alive(proc):
-                await trio.lowlevel.wait_readable(fd)
-            else:
-                while self.callers.is_alive(proc):
-                    await trio.sleep(1)
-        finally:
-            if fd is not None:
-                os.close(fd)
-        if proc.state == "running" and self.k.procs.get(proc.pid) is proc:
-            try:
-                self.k.kill(proc)
-                log.info("real process %d ended: process %d reaped", pid, proc.pid)
-            except Exception as e:      # noqa: BLE001
-                log.info("reaping process %d: %s", proc.pid, e)
-        self.callers.forget(proc)
-
     # ==================================================== lookup / attributes
+    def _dir(self, ino: int, view) -> N.Node:
+        node = self.node(ino, view)
+        if not node.kind.is_dir:
+            raise FUSEError(errno.ENOTDIR)
+        return node
+
+    @staticmethod
+    def _name(name: bytes) -> str:
+        return name.decode("utf-8", "surrogateescape")
+
     @handler
     def lookup(self, parent_inode, name, ctx):
         view = self.view_of(ctx)
-        parent = self.node(parent_inode, view)
-        if parent.kind not in _DIR_KINDS:
-            raise FUSEError(errno.ENOTDIR)
-        n = name.decode("utf-8", "surrogateescape")
+        parent = self._dir(parent_inode, view)
+        n = self._name(name)
         if n == ".":
             node = parent
         elif n == "..":
-            node = self.parent_of(view, parent)
+            node = parent.kind.parent(view, parent)
         else:
-            node = self.child(view, parent, n)
+            node = parent.kind.child(self, view, parent, n)
             if node is None:
                 raise FUSEError(errno.ENOENT)
-        return self.attr(view, node, entry_timeout=self.entry_timeout_in(parent))
+        return self.attr(view, node, entry_timeout=parent.kind.entry_timeout)
 
     async def forget(self, inode_list):
         return None         # inode numbers are computed: nothing to count or free
@@ -565,50 +243,46 @@ class JailFS(pyfuse3.Operations):
         view = self.view_of(ctx)
         return self.attr(view, self.node(inode, view))
 
+    def _writable(self, view, node, uid: int) -> bool:
+        return node.kind is CTL or (uid == 0 and node.kind is N.PARAM
+                                    and bool(node.kind.mode(self, view, node) & 0o200))
+
     @handler
     def setattr(self, inode, attr, fields, fh, ctx):
         view = self.view_of(ctx)
         node = self.node(inode, view)
+        where = node.kind.path(view, node)
         others = (fields.update_mode or fields.update_uid or fields.update_gid
                   or fields.update_atime or fields.update_mtime or fields.update_ctime)
-        if fields.update_size and not others and attr.st_size == 0 and node.kind in (K_PARAM, K_CTL):
+        if fields.update_size and not others and attr.st_size == 0 \
+                and node.kind in (N.PARAM, CTL):
             # O_TRUNC from `echo x > file` or `: > file`: changes nothing.
-            if node.kind == K_CTL or (ctx.uid == 0 and self.mode_of(view, node) & 0o200):
+            if self._writable(view, node, ctx.uid):
                 return self.attr(view, node)
-            raise self.refuse(errno.EACCES, "parameter file is not writable", "truncate",
-                              self._path_name(view, node))
-        raise self.refuse(errno.EPERM, "attributes of jailfs files cannot be changed",
-                          "setattr", self._path_name(view, node))
-
-    def _path_name(self, view, node) -> str:
-        pr = node.pr
-        base = "" if pr is view.root else pr.relname(view.root).replace(".", "/")
-        if node.kind in (K_DYINGDIR, K_DPARAM, K_DREFS):
-            base = f".dying/{pr.jid}"
-        if node.param:
-            return f"{base}/{node.param}" if base else node.param
-        return base
+            raise self.refusals.refuse(view, errno.EACCES, "parameter file is not writable",
+                                       "truncate", where)
+        raise self.refusals.refuse(view, errno.EPERM, "attributes of jailfs files cannot be "
+                                   "changed", "setattr", where)
 
     @handler
     def readlink(self, inode, ctx):
         view = self.view_of(ctx)
         node = self.node(inode, view)
-        if node.kind != K_JIDLINK:
+        if node.kind is not N.JID_LINK:
             raise FUSEError(errno.EINVAL)
-        return self.link_target(view, node.pr).encode()
+        return node.kind.target(view, node.pr).encode()
 
     @handler
     def access(self, inode, mode, ctx):
         view = self.view_of(ctx)
         node = self.node(inode, view)
-        perm = self.mode_of(view, node)
-        if mode & os.W_OK:
-            if node.kind == K_CTL:
-                pass
-            elif ctx.uid != 0 or not perm & 0o200 or node.kind in _DIR_KINDS and node.kind != K_ROOT \
-                    and node.kind != K_DIR:
+        kind = node.kind
+        if mode & os.W_OK and kind is not CTL:
+            tree = isinstance(kind, N.JailTree)
+            if ctx.uid != 0 or not kind.mode(self, view, node) & 0o200 \
+                    or (kind.is_dir and not tree):
                 return False
-        if mode & os.X_OK and not stat.S_ISDIR(perm) and not stat.S_ISLNK(perm):
+        if mode & os.X_OK and not kind.is_dir and kind is not N.JID_LINK:
             return False
         return True
 
@@ -617,89 +291,61 @@ class JailFS(pyfuse3.Operations):
         s = pyfuse3.StatvfsData()
         s.f_bsize = s.f_frsize = 4096
         s.f_blocks = s.f_bfree = s.f_bavail = 0
-        s.f_files = len(self._prisons)
+        s.f_files = len(self.prisons)
         s.f_ffree = s.f_favail = 0
         s.f_namemax = 255
         return s
 
     # ============================================================ directories
+    def _new_fh(self, h) -> int:
+        fh = self._next_fh
+        self._next_fh += 1
+        self._fh[fh] = h
+        return fh
+
+    def _handle(self, fh: int, cls):
+        h = self._fh.get(fh)
+        if not isinstance(h, cls):
+            raise FUSEError(errno.EBADF)
+        return h
+
     @handler
     def opendir(self, inode, ctx):
         view = self.view_of(ctx)
-        node = self.node(inode, view)
-        if node.kind not in _DIR_KINDS:
-            raise FUSEError(errno.ENOTDIR)
-        return self._new_fh(DirHandle(view, node))
-
-    def _variable_entries(self, view: View, node: Node) -> list:
-        """The part of a listing that comes and goes: (cookie, name, prison)."""
-        kind, pr = node.kind, node.pr
-        if kind in (K_ROOT, K_DIR):
-            if not pr.children:
-                return []
-            return [(CHILD_COOKIE0 + c.serial, c.short, c) for c in pr.children.values()
-                    if c.state == "alive"]
-        if kind == K_DOTDYING:
-            return [(PARAM_COOKIE0 + c.jid, str(c.jid), c) for c in self.k.dying_below(view.root)]
-        if kind == K_DOTJID:
-            jids = getattr(self.k, "jids", None)
-            root = view.root
-            if jids is not None:
-                prs = (jids[j] for j in sorted(jids))
-            else:
-                prs = sorted(root.descendants(), key=lambda p: p.jid)
-            return [(PARAM_COOKIE0 + p.jid, str(p.jid), p) for p in prs
-                    if p.state != "freed" and (root is self.k.prison0 or p.is_descendant_of(root))]
-        return []
+        return self._new_fh(DirHandle(view, self._dir(inode, view)))
 
     @handler
     def readdir(self, fh, start_id, token):
-        h = self._fh.get(fh)
-        if not isinstance(h, DirHandle):
-            raise FUSEError(errno.EBADF)
+        h = self._handle(fh, DirHandle)
         view, node = h.view, h.node
         kind, pr = node.kind, node.pr
-        fixed = [(1, ".", node), (2, "..", self.parent_of(view, node))]
-        if kind == K_ROOT:
-            fixed += [(_DOT_COOKIE[n], n, self.child(view, node, n)) for n in ROOT_DOTFILES]
-        elif kind in (K_DIR, K_DYINGDIR):
-            fixed.append((_DOT_COOKIE[".refs"], ".refs", self.child(view, node, ".refs")))
-        params = kind in (K_ROOT, K_DIR, K_DYINGDIR)
-        timeout = ENTRY_TIMEOUT if kind in (K_DIR, K_DYINGDIR) else 0.0
-        for cookie, name, n in fixed:
-            if cookie <= start_id:
-                continue
-            if not pyfuse3.readdir_reply(token, name.encode(), self.attr(view, n), cookie):
+        timeout = kind.entry_timeout
+        for cookie, name, n in kind.fixed(self, view, node):
+            if cookie > start_id and not pyfuse3.readdir_reply(token, name.encode(),
+                                                                self.attr(view, n), cookie):
                 return
-        if params and start_id < PARAM_COOKIE0 + len(self.param_names):
-            first = max(0, start_id - PARAM_COOKIE0 + 1)
+        pkind = kind.params
+        if pkind is not None and start_id < N.PARAM_COOKIE0 + len(self.param_names):
+            first = max(0, start_id - N.PARAM_COOKIE0 + 1)
             names = self.param_names[first:]
-            if names:
-                vals = self.values(view, pr, names)
-                pkind = K_DPARAM if kind == K_DYINGDIR else K_PARAM
-                for i, name in enumerate(names, first):
-                    size = len((vals[name] + "\n").encode("utf-8", "surrogateescape"))
-                    a = self.attr(view, Node(pkind, pr, name), size=size, entry_timeout=timeout)
-                    if not pyfuse3.readdir_reply(token, name.encode(), a, PARAM_COOKIE0 + i):
-                        return
-        if kind in (K_ROOT, K_DIR, K_DOTDYING, K_DOTJID):
-            if start_id == 0 or h.entries is None:
-                h.entries = self._variable_entries(view, node)
-                h.cookies = [e[0] for e in h.entries]
-            i = bisect.bisect_right(h.cookies, start_id)
-            ckind = {K_ROOT: K_DIR, K_DIR: K_DIR, K_DOTDYING: K_DYINGDIR, K_DOTJID: K_JIDLINK}[kind]
-            for cookie, name, c in h.entries[i:]:
-                if c.state == "freed" or (ckind == K_DIR and c.state != "alive") \
-                        or (ckind == K_DYINGDIR and c.state != "dying"):
-                    continue
-                if ckind == K_DIR and c.short != name:
-                    name = c.short          # renamed since the snapshot
-                elif ckind != K_DIR and str(c.jid) != name:
-                    continue                # renumbered since the snapshot
-                a = self.attr(view, Node(ckind, c), entry_timeout=timeout)
-                if not pyfuse3.readdir_reply(token, name.encode("utf-8", "surrogateescape"),
-                                             a, cookie):
+            vals = self.values(view, pr, names) if names else {}
+            for i, name in enumerate(names, first):
+                size = len((vals[name] + "\n").encode("utf-8", "surrogateescape"))
+                a = self.attr(view, N.Node(pkind, pr, name), size=size, entry_timeout=timeout)
+                if not pyfuse3.readdir_reply(token, name.encode(), a, N.PARAM_COOKIE0 + i):
                     return
+        if start_id == 0 or h.entries is None:
+            h.entries = kind.variable(self, view, node)
+            h.cookies = [e[0] for e in h.entries]
+        ckind = N.JAIL_DIR if isinstance(kind, N.JailTree) else getattr(kind, "entries", None)
+        for cookie, name, c in h.entries[bisect.bisect_right(h.cookies, start_id):]:
+            name = kind.listed(c, name)
+            if name is None:
+                continue
+            a = self.attr(view, N.Node(ckind, c), entry_timeout=timeout)
+            if not pyfuse3.readdir_reply(token, name.encode("utf-8", "surrogateescape"),
+                                         a, cookie):
+                return
 
     @handler
     def releasedir(self, fh):
@@ -709,139 +355,42 @@ class JailFS(pyfuse3.Operations):
         return None
 
     # ============================================================ files
-    def _new_fh(self, h) -> int:
-        fh = self._next_fh
-        self._next_fh += 1
-        self._fh[fh] = h
-        return fh
-
     @handler
     def open(self, inode, flags, ctx):
         view = self.view_of(ctx)
         node = self.node(inode, view)
-        kind = node.kind
-        if kind in _DIR_KINDS:
+        if node.kind.is_dir:
             raise FUSEError(errno.EISDIR)
-        acc = flags & os.O_ACCMODE
-        want_write = acc in (os.O_WRONLY, os.O_RDWR)
-        if want_write and kind != K_CTL:
-            writable = kind == K_PARAM and self.mode_of(view, node) & 0o200
-            if not writable or ctx.uid != 0:
-                why = "read-only file" if not writable else "only root may change jails"
-                raise self.refuse(errno.EACCES, why, "open", self._path_name(view, node))
+        want_write = flags & os.O_ACCMODE in (os.O_WRONLY, os.O_RDWR)
+        if want_write and not self._writable(view, node, ctx.uid):
+            why = "only root may change jails" if ctx.uid != 0 and node.kind is N.PARAM \
+                and node.kind.mode(self, view, node) & 0o200 else "read-only file"
+            raise self.refusals.refuse(view, errno.EACCES, why, "open",
+                                       node.kind.path(view, node))
         h = FileHandle(view, node, ctx.uid, ctx.pid, want_write)
         return pyfuse3.FileInfo(fh=self._new_fh(h), direct_io=True, keep_cache=False)
 
     @handler
     def read(self, fh, off, size):
-        h = self._fh.get(fh)
-        if not isinstance(h, FileHandle):
-            raise FUSEError(errno.EBADF)
-        kind = h.node.kind
-        if kind == K_EVENTS:
-            data = h.view.log.read(off, size)
-            h.read_end = max(off, h.view.log.base) + len(data)
-            return data
-        if kind == K_CTL:
-            idx = off - h.answer_base if off >= h.answer_base else off
-            return h.answer[idx:idx + size]
-        if off == 0 or h.snapshot is None:
-            self._current_view = h.view
-            h.snapshot = self.content(h.view, h.node)
-        return h.snapshot[off:off + size]
+        h = self._handle(fh, FileHandle)
+        return h.node.kind.read(self, h, off, size)
 
     @handler
     def write(self, fh, off, buf):
-        h = self._fh.get(fh)
-        if not isinstance(h, FileHandle) or not h.writable:
+        h = self._handle(fh, FileHandle)
+        if not h.writable:
             raise FUSEError(errno.EBADF)
-        view, node = h.view, h.node
-        self._current_view = view
-        if node.kind == K_CTL:
-            return self._ctl_write(h, off, buf)
-        name = self._path_name(view, node)
-        if len(buf) == 0:
-            return 0
-        if len(buf) > MAX_VALUE_WRITE:
-            raise self.refuse(errno.EINVAL, f"{node.param}: value longer than one page "
-                              f"({MAX_VALUE_WRITE} bytes)", "write", name)
-        try:
-            value = buf.decode("utf-8")
-        except UnicodeDecodeError:
-            raise self.refuse(errno.EINVAL, f"{node.param}: value is not UTF-8 text",
-                              "write", name) from None
-        if value.endswith("\n"):
-            value = value[:-1]
-        pr = node.pr
-        if node.param == "jid":
-            params = [("name", pr.relname(view.root)), ("jid", value)]
-        else:
-            params = [("jid", str(pr.jid)), (node.param, value)]
-        self.k.jail_set(self.caller(view, h.uid), params, JAIL_UPDATE)
-        h.snapshot = None
-        return len(buf)
-
-    def _ctl_write(self, h: FileHandle, off: int, buf: bytes) -> int:
-        if len(buf) > MAX_CTL_WRITE:
-            h.answer = b"error EINVAL request too long\n"
-            h.answer_base = off
-            raise self.refuse(errno.EINVAL, "request too long", ".ctl")
-        text = buf.decode("utf-8", "surrogateescape")
-        caller = self.caller(h.view, h.uid)
-        code, answer = self._ctl(caller, text)
-        if answer and not answer.endswith("\n"):
-            answer += "\n"
-        h.answer = answer.encode("utf-8", "surrogateescape")
-        if code:
-            h.answer_base = off
-            raise FUSEError(code)
-        h.answer_base = off + len(buf)
-        return len(buf)
-
-    def _ctl(self, caller, text: str) -> tuple[int, str]:
-        if text.split()[:1] == ["check"]:
-            # The filesystem's own tables first; ctl's `check` then runs the kernel's.
-            problem = self.check()
-            if problem:
-                return errno.EIO, f"error EIO {problem}"
-        before = self._refused_seen
-        try:
-            # which prison a real pid is in is this mount's knowledge
-            code, answer = ctl.execute(self.k, caller, text, prison_of=self.callers.prison_of)
-        except Exception as e:      # noqa: BLE001 - a request must be answered
-            log.exception("ctl request %r failed", text)
-            code, answer = errno.EIO, f"error EIO internal error: {e}"
-        if code and self._refused_seen == before:
-            msg = answer.split("\n", 1)[0]
-            parts = msg.split(" ", 2)
-            verb = text.split(None, 1)[0] if text.split() else ""
-            self._record_refusal(f"ctl {verb}".strip(), code,
-                                 parts[2] if len(parts) == 3 else msg)
-        return code, answer
-
-    def check(self) -> str:
-        """The filesystem's own invariants against the kernel's: '' when fine."""
-        k = self.k
-        jids = k.jids
-        known = {pr.serial for pr in jids.values()} | {k.prison0.serial}
-        mine = set(self._prisons)
-        if known != mine:
-            return (f"fs: prison table disagrees with the kernel: missing "
-                    f"{sorted(known - mine)[:5]}, stale {sorted(mine - known)[:5]}")
-        for pr in jids.values():
-            if self._shorts.get(pr.serial) != pr.short:
-                return f"fs: stale name for jail {pr.jid}: {self._shorts.get(pr.serial)!r}"
-        return ""
+        return h.node.kind.write(self, h, off, buf)
 
     @handler
     def poll(self, inode, fh, poll_handle, ctx):
         h = self._fh.get(fh)
         ready = select.POLLIN | select.POLLRDNORM
-        if isinstance(h, FileHandle) and h.node.kind == K_EVENTS:
+        if isinstance(h, FileHandle) and h.node.kind is N.EVENTS:
             if h.view.log.size > h.read_end:
                 return ready
             if poll_handle is not None:
-                h.view.log.add_poll_handle(poll_handle)
+                h.view.log.add_poll_handle(fh, poll_handle)
             return 0
         return ready | select.POLLOUT | select.POLLWRNORM
 
@@ -853,112 +402,102 @@ class JailFS(pyfuse3.Operations):
 
     @handler
     def release(self, fh):
-        self._fh.pop(fh, None)
+        h = self._fh.pop(fh, None)
+        if isinstance(h, FileHandle) and h.node.kind is N.EVENTS:
+            h.view.log.forget_poll_handle(fh)
 
     # ============================================================ changes
+    def _relname(self, view, parent, name: str) -> str:
+        return name if parent.pr is view.root else f"{parent.pr.relname(view.root)}.{name}"
+
     @handler
     def mkdir(self, parent_inode, name, mode, ctx):
         view = self.view_of(ctx)
-        self._current_view = view
-        parent = self.node(parent_inode, view)
-        n = name.decode("utf-8", "surrogateescape")
-        where = self._join(view, parent, n)
-        if parent.kind not in (K_ROOT, K_DIR):
-            if parent.kind not in _DIR_KINDS:
-                raise FUSEError(errno.ENOTDIR)
-            raise self.refuse(errno.EPERM, "jails are created only in jail directories",
-                              "mkdir", where)
-        if self.child(view, parent, n) is not None:
-            raise self.refuse(errno.EEXIST, f"{n}: file exists", "mkdir", where)
+        parent = self._dir(parent_inode, view)
+        n = self._name(name)
+        where = N.join(parent.kind.path(view, parent), n)
+        refuse = self.refusals.refuse
+        if not isinstance(parent.kind, N.JailTree):
+            raise refuse(view, errno.EPERM, "jails are created only in jail directories",
+                         "mkdir", where)
+        if parent.kind.child(self, view, parent, n) is not None:
+            raise refuse(view, errno.EEXIST, f"{n}: file exists", "mkdir", where)
         if "." in n:
-            raise self.refuse(errno.EINVAL, f'"{n}": a jail name cannot contain "."',
-                              "mkdir", where)
-        relname = n if parent.pr is view.root else f"{parent.pr.relname(view.root)}.{n}"
-        jid = self.k.jail_set(self.caller(view, ctx.uid), [("name", relname), ("persist", None)],
-                              JAIL_CREATE)
-        pr = self.k.by_jid(jid)
-        return self.attr(view, Node(K_DIR, pr), entry_timeout=self.entry_timeout_in(parent))
-
-    def _join(self, view, parent: Node, n: str) -> str:
-        base = self._path_name(view, parent) if parent.kind != K_ROOT else ""
-        if parent.kind == K_DOTDYING:
-            base = ".dying"
-        elif parent.kind == K_DOTJID:
-            base = ".jid"
-        return f"{base}/{n}" if base else n
+            raise refuse(view, errno.EINVAL, f'"{n}": a jail name cannot contain "."',
+                         "mkdir", where)
+        with self.refusals.kernel_call(view, "jail_set"):
+            jid = self.k.jail_set(Caller(view.root, ctx.uid),
+                                  [("name", self._relname(view, parent, n)), ("persist", None)],
+                                  JAIL_CREATE)
+        return self.attr(view, N.Node(N.JAIL_DIR, self.k.by_jid(jid)),
+                         entry_timeout=parent.kind.entry_timeout)
 
     @handler
     def rmdir(self, parent_inode, name, ctx):
         view = self.view_of(ctx)
-        self._current_view = view
-        parent = self.node(parent_inode, view)
-        n = name.decode("utf-8", "surrogateescape")
-        where = self._join(view, parent, n)
-        if parent.kind not in _DIR_KINDS:
-            raise FUSEError(errno.ENOTDIR)
-        node = self.child(view, parent, n)
+        parent = self._dir(parent_inode, view)
+        n = self._name(name)
+        where = N.join(parent.kind.path(view, parent), n)
+        node = parent.kind.child(self, view, parent, n)
         if node is None:
             raise FUSEError(errno.ENOENT)
-        if node.kind != K_DIR:
-            if node.kind in _DIR_KINDS:
-                raise self.refuse(errno.EPERM, f"{where}: only live jails can be removed",
-                                  "rmdir", where)
+        if node.kind is not N.JAIL_DIR:
+            if node.kind.is_dir:
+                raise self.refusals.refuse(view, errno.EPERM, f"{where}: only live jails can "
+                                           "be removed", "rmdir", where)
             raise FUSEError(errno.ENOTDIR)
-        self.k.jail_remove(self.caller(view, ctx.uid), node.pr.jid)
+        with self.refusals.kernel_call(view, "jail_remove"):
+            self.k.jail_remove(Caller(view.root, ctx.uid), node.pr.jid)
 
     @handler
     def rename(self, parent_old, name_old, parent_new, name_new, flags, ctx):
         view = self.view_of(ctx)
-        self._current_view = view
-        pold = self.node(parent_old, view)
+        pold = self._dir(parent_old, view)
         pnew = self.node(parent_new, view)
-        old = name_old.decode("utf-8", "surrogateescape")
-        new = name_new.decode("utf-8", "surrogateescape")
-        where = self._join(view, pold, old)
-        if pold.kind not in _DIR_KINDS:
-            raise FUSEError(errno.ENOTDIR)
-        src = self.child(view, pold, old)
+        old, new = self._name(name_old), self._name(name_new)
+        where = N.join(pold.kind.path(view, pold), old)
+        refuse = self.refusals.refuse
+        src = pold.kind.child(self, view, pold, old)
         if src is None:
             raise FUSEError(errno.ENOENT)
-        if src.kind != K_DIR:
-            raise self.refuse(errno.EPERM, f"{where}: only jails can be renamed", "rename", where)
+        if src.kind is not N.JAIL_DIR:
+            raise refuse(view, errno.EPERM, f"{where}: only jails can be renamed", "rename",
+                         where)
         if parent_new != parent_old or pnew.pr is not pold.pr:
-            raise self.refuse(errno.EXDEV, f"{where}: a jail cannot move to another parent",
-                              "rename", where)
+            raise refuse(view, errno.EXDEV, f"{where}: a jail cannot move to another parent",
+                         "rename", where)
         if flags & pyfuse3.RENAME_EXCHANGE:
-            raise self.refuse(errno.EINVAL, "jails cannot be exchanged", "rename", where)
+            raise refuse(view, errno.EINVAL, "jails cannot be exchanged", "rename", where)
         if old == new:
             return
-        target = self.child(view, pold, new)
-        if target is not None and target.kind != K_DIR:
-            raise self.refuse(errno.EEXIST, f"{new}: file exists", "rename", where)
+        target = pold.kind.child(self, view, pold, new)
+        if target is not None and target.kind is not N.JAIL_DIR:
+            raise refuse(view, errno.EEXIST, f"{new}: file exists", "rename", where)
         if "." in new:
-            raise self.refuse(errno.EINVAL, f'"{new}": a jail name cannot contain "."',
-                              "rename", where)
+            raise refuse(view, errno.EINVAL, f'"{new}": a jail name cannot contain "."',
+                         "rename", where)
         if target is not None and flags & pyfuse3.RENAME_NOREPLACE:
-            raise self.refuse(errno.EEXIST, f"{new}: jail exists", "rename", where)
-        relname = new if pold.pr is view.root else f"{pold.pr.relname(view.root)}.{new}"
-        self.k.jail_set(self.caller(view, ctx.uid), [("jid", str(src.pr.jid)), ("name", relname)],
-                        JAIL_UPDATE)
+            raise refuse(view, errno.EEXIST, f"{new}: jail exists", "rename", where)
+        with self.refusals.kernel_call(view, "jail_set"):
+            self.k.jail_set(Caller(view.root, ctx.uid),
+                            [("jid", str(src.pr.jid)), ("name", self._relname(view, pold, new))],
+                            JAIL_UPDATE)
 
     def _no_files(self, op, parent_inode, name, ctx):
         view = self.view_of(ctx)
-        self._current_view = view
         parent = self.node(parent_inode, view)
-        n = name.decode("utf-8", "surrogateescape")
-        raise self.refuse(errno.EPERM, f"{op}: jailfs files cannot be created or removed",
-                          op, self._join(view, parent, n))
+        raise self.refusals.refuse(view, errno.EPERM, f"{op}: jailfs files cannot be created "
+                                   "or removed", op,
+                                   N.join(parent.kind.path(view, parent), self._name(name)))
 
     @handler
     def unlink(self, parent_inode, name, ctx):
         view = self.view_of(ctx)
-        parent = self.node(parent_inode, view)
-        if parent.kind not in _DIR_KINDS:
-            raise FUSEError(errno.ENOTDIR)
-        node = self.child(view, parent, name.decode("utf-8", "surrogateescape"))
+        parent = self._dir(parent_inode, view)
+        node = parent.kind.child(self, view, parent, self._name(name))
         if node is None:
             raise FUSEError(errno.ENOENT)
-        if node.kind in _DIR_KINDS:
+        if node.kind.is_dir:
             raise FUSEError(errno.EISDIR)
         self._no_files("unlink", parent_inode, name, ctx)
 
@@ -977,4 +516,3 @@ class JailFS(pyfuse3.Operations):
     @handler
     def link(self, inode, new_parent_inode, new_name, ctx):
         self._no_files("link", new_parent_inode, new_name, ctx)
-

@@ -69,9 +69,12 @@ def lines(directory: str, path: str, mount: str | None, undo: bool) -> list[str]
     return out
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
+def add_parser(subparsers) -> None:
+    """`jailfs env`, as a subcommand of jailfs(8)."""
+    p = subparsers.add_parser("env", help="print the shell lines that give FreeBSD's toolbox (eval them)")
     p.add_argument("-m", "--mount", help="the jailfs mount (default: $JAILFS_MOUNT or the only one)")
     p.add_argument("-u", "--unset", action="store_true", help="print the lines that opt out again")
+    p.set_defaults(func=run)
 
 
 def run(args) -> int:

@@ -194,13 +194,19 @@ def test_read_only_params_refuse_writes(jailfs_mount):
 
 
 def test_create_only_params_refuse_updates(jailfs_mount):
+    """Create-only parameters are 0444 files (issue 12 item 20); jail_set refuses them."""
     m = jailfs_mount.path
     os.mkdir(m / "web")
     old = value(m / "web/path")
-    assert write(m / "web/path", "/elsewhere\n") == errno.EINVAL
+    for name in ("path", "vnet", "ip4", "ip6", "jid", "osrelease", "osreldate"):
+        assert stat.S_IMODE(os.stat(m / "web" / name).st_mode) == 0o444, name
+    assert write(m / "web/path", "/elsewhere\n") == errno.EACCES
     assert value(m / "web/path") == old
-    assert write(m / "web/vnet", "new\n") == errno.EINVAL
-    assert write(m / "web/ip4", "new\n") == errno.EINVAL
+    assert write(m / "web/vnet", "new\n") == errno.EACCES
+    assert write(m / "web/ip4", "new\n") == errno.EACCES
+    code, answer = jailfs_mount.ctl("set web path=/elsewhere")
+    assert code == errno.EINVAL, answer
+    assert value(m / "web/path") == old
     assert any("cannot be changed after creation" in line for line in events(m))
 
 

@@ -115,7 +115,7 @@ def test_jailed_caller_reads_names_relative_and_own_params_read_only(world):
 
 def test_dead_attached_process_is_a_stranger(world):
     k, fs, jailed, hostctx, proc = world
-    fs.callers._starts[proc.pid] = -1            # as if the pid had been reused
+    fs.supervisor.callers._starts[proc.pid] = -1            # as if the pid had been reused
     assert "web" in names(fs, pyfuse3.ROOT_INODE, jailed)
 
 

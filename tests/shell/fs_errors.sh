@@ -12,7 +12,7 @@ expect 1 "" "write error: Invalid argument" -- sh -c 'env echo notanumber > web/
 expect 0 "-1" "" -- cat web/securelevel
 expect 2 "" "Permission denied" -- sh -c 'echo 3 > web/children.cur'
 expect 2 "" "Permission denied" -- sh -c 'echo x > host.hostname'
-expect 1 "" "write error: Invalid argument" -- sh -c 'env echo /tmp > web/path'
+expect 2 "" "Permission denied" -- sh -c 'env echo /tmp > web/path'   # create-only: 0444
 expect 1 "" "Operation not permitted" -- rm web/persist
 expect 1 "" "Operation not permitted" -- touch web/newfile
 expect 1 "" "Operation not permitted" -- mv web/persist web/p2

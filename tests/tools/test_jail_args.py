@@ -3,8 +3,9 @@
 
 import pytest
 
+from jailfs.ctlproto import CtlAnswer
+
 from jailfs.cli import jail as J
-from jailfs.cli.mountfind import CtlAnswer, _parse_answer, find_mount, proc_mounts, MountError
 
 
 class FakeCtl:
@@ -272,26 +273,3 @@ def test_quoted_print():
     assert J.quoted_print("it's") == '"it\'s"'
     assert J.quoted_print('say "x"') == "'say \"x\"'"
     assert J.quoted_print("back\\slash") == "back\\\\slash"
-
-
-# -------------------------------------------------------- mountfind
-
-def test_proc_mounts_parsing(tmp_path):
-    m = tmp_path / "mounts"
-    m.write_text("jailfs /mnt/a\\040b fuse.jailfs rw 0 0\nproc /proc proc rw 0 0\n"
-                 "jailfs /mnt/c fuse.jailfs rw 0 0\n")
-    assert proc_mounts(str(m)) == ["/mnt/a b", "/mnt/c"]
-    with pytest.raises(MountError, match="several jailfs mounts"):
-        find_mount({}, str(m))
-    with pytest.raises(MountError, match="no jailfs mount found"):
-        find_mount({}, "/dev/null")
-    with pytest.raises(MountError, match="not a jailfs mount"):
-        find_mount({"JAILFS_MOUNT": str(tmp_path)}, str(m))
-
-
-def test_parse_answer():
-    assert _parse_answer("ok 3\nname=a\n", None) == CtlAnswer(True, "", "3", ["name=a"])
-    assert _parse_answer("error EPERM prison limit exceeded\n", None) == \
-        CtlAnswer(False, "EPERM", "prison limit exceeded", [])
-    assert _parse_answer("", OSError(1, "x")) == \
-        CtlAnswer(False, "EPERM", "Operation not permitted", [])

@@ -329,6 +329,12 @@ print("SIGINT", n)
 """
 
 
+def _default_signals():
+    """The dispositions these tests rely on, whatever the runner inherited (nohup ignores SIGHUP)."""
+    for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(s, signal.SIG_DFL)
+
+
 def _wait_file(path):
     for _ in range(1000):
         if path.exists():
@@ -341,7 +347,8 @@ def _wait_file(path):
 def test_signals_sent_to_the_invoker_reach_the_command(tmp_path, sig):
     ready = tmp_path / "ready"
     p = subprocess.Popen([sys.executable, "-c", FORWARDER,
-                          "sh", "-c", 'echo > "$0"; exec sleep 30', str(ready)])
+                          "sh", "-c", 'echo > "$0"; exec sleep 30', str(ready)],
+                         preexec_fn=_default_signals)
     try:
         _wait_file(ready)
         p.send_signal(sig)
@@ -355,6 +362,7 @@ def test_the_terminals_signal_reaches_the_command_once(tmp_path):
     ready = tmp_path / "ready"
     pid, fd = os.forkpty()
     if pid == 0:
+        _default_signals()
         os.execv(sys.executable, [sys.executable, "-c", FORWARDER,
                                   sys.executable, "-c", COUNT_INT, str(ready)])
     out = b""

@@ -1,0 +1,7 @@
+"""python -m jailfs: the jailfs command."""
+
+import sys
+
+from jailfs.cli.jailfs import main
+
+sys.exit(main())

@@ -1,0 +1,226 @@
+"""The `.ctl` wire format, both sides, and the client that finds the mount.
+
+This module is the one owner of the protocol (docs/ctl.md).  The server
+(``jailfs.ctl.execute``) builds its answers with :func:`ok_answer` and
+:func:`error_answer`; every tool and test builds requests with :func:`quote`
+/ :func:`request` and reads answers with :func:`parse_answer` (or
+:func:`ctl_answer`, which does a whole transaction).
+
+Request: one line of shell-like words (``shlex`` rules), e.g.
+``get web name host.hostname``.
+
+Answer: a first line, then zero or more further lines::
+
+    ok [VALUE]
+    error ERRNAME MESSAGE
+
+The further lines of ``get`` are ``NAME=VALUE`` with the value shell-quoted
+(:func:`kv_line`, :func:`parse_kv`).
+
+It imports nothing of jailfs, so the tools can use it without the daemon.
+"""
+
+from __future__ import annotations
+
+import errno as _errno
+import os
+import shlex
+from typing import Iterable, NamedTuple
+
+__all__ = [
+    "FSTYPE", "CTL_NAME", "MountError", "CtlAnswer",
+    "quote", "request", "split_request",
+    "ok_answer", "error_answer", "kv_line", "parse_kv", "parse_answer",
+    "find_mount", "proc_mounts", "unescape_mount_field", "ctl_path",
+    "ctl_transact", "ctl_answer", "ctl_request",
+]
+
+FSTYPE = "fuse.jailfs"
+CTL_NAME = ".ctl"
+PROC_MOUNTS = "/proc/mounts"
+
+
+class MountError(Exception):
+    """No usable jailfs mount; ``str(e)`` is a one-line message."""
+
+
+class CtlAnswer(NamedTuple):
+    ok: bool
+    errname: str        # "" when ok, else "EPERM", "ENOENT", ...
+    value: str          # after "ok", or the error MESSAGE
+    extra: list[str]    # further answer lines
+
+    def kv(self) -> dict[str, str]:
+        """The ``NAME=VALUE`` further lines as a dict (see :func:`parse_kv`)."""
+        return parse_kv(self.extra)
+
+
+# ------------------------------------------------------------------ requests
+
+def quote(value: str) -> str:
+    """Quote one word of a request (shlex rules, as the daemon splits)."""
+    return shlex.quote(value)
+
+
+def request(*words: str) -> str:
+    """One request line from its words, each quoted."""
+    return " ".join(quote(w) for w in words)
+
+
+def split_request(text: str) -> list[str]:
+    """The words of a request (raises ValueError on unbalanced quotes)."""
+    return shlex.split(text)
+
+
+# ------------------------------------------------------------------ answers
+
+def ok_answer(value=None, lines: Iterable[str] = ()) -> str:
+    """``ok [VALUE]`` followed by ``lines`` (no final newline)."""
+    head = "ok" if value is None else f"ok {value}"
+    return "\n".join([head, *lines])
+
+
+def error_answer(errname: str, message: str) -> str:
+    """``error ERRNAME MESSAGE`` (the message is the text after ``jail: ``)."""
+    return f"error {errname} {message}"
+
+
+def kv_line(name: str, value: str) -> str:
+    """One ``NAME=VALUE`` answer line, the value shell-quoted."""
+    return f"{name}={shlex.quote(value)}"
+
+
+def parse_kv(lines: Iterable[str]) -> dict[str, str]:
+    """``NAME=VALUE`` lines (values shell-quoted, possibly spanning lines)
+    -> dict, in answer order."""
+    out: dict[str, str] = {}
+    for word in shlex.split("\n".join(lines)):
+        name, eq, value = word.partition("=")
+        if eq:
+            out[name] = value
+    return out
+
+
+def parse_answer(data: str, write_err: OSError | None = None) -> CtlAnswer:
+    """The answer text (and the write's error, if it had one) -> CtlAnswer."""
+    lines = data.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    if not lines:
+        if write_err is not None:
+            en = write_err.errno or _errno.EIO
+            return CtlAnswer(False, _errno.errorcode.get(en, "EIO"), os.strerror(en), [])
+        return CtlAnswer(False, "EIO", "empty answer from .ctl", [])
+    first, extra = lines[0], lines[1:]
+    if first == "ok" or first.startswith("ok "):
+        return CtlAnswer(True, "", first[3:], extra)
+    if first.startswith("error"):
+        name, _, msg = first[len("error"):].strip().partition(" ")
+        return CtlAnswer(False, name, msg, extra)
+    return CtlAnswer(False, "EIO", f"unexpected answer from .ctl: {first}", extra)
+
+
+# ------------------------------------------------------------------ finding the mount
+
+def unescape_mount_field(s: str) -> str:
+    r"""Undo /proc/mounts' ``\ooo`` escapes (space, tab, newline, backslash)."""
+    out = []
+    i = 0
+    while i < len(s):
+        digits = s[i + 1:i + 4]
+        if s[i] == "\\" and len(digits) == 3 and all(c in "01234567" for c in digits):
+            out.append(chr(int(digits, 8)))
+            i += 4
+        else:
+            out.append(s[i])
+            i += 1
+    return "".join(out)
+
+
+def proc_mounts(path: str = PROC_MOUNTS) -> list[str]:
+    """Every jailfs mount point listed in ``/proc/mounts``, in listed order."""
+    found: list[str] = []
+    try:
+        with open(path, encoding="utf-8", errors="surrogateescape") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return found
+    for line in lines:
+        fields = line.split()
+        if len(fields) < 3:
+            continue
+        source, target, fstype = fields[0], fields[1], fields[2]
+        if fstype == FSTYPE or (fstype.startswith("fuse") and source == "jailfs"):
+            mp = unescape_mount_field(target)
+            if mp not in found:
+                found.append(mp)
+    return found
+
+
+def find_mount(env: dict | None = None, mounts_file: str = PROC_MOUNTS) -> str:
+    """The jailfs mount point to use, or raise :class:`MountError`."""
+    env = os.environ if env is None else env
+    chosen = env.get("JAILFS_MOUNT")
+    if chosen:
+        if not os.path.exists(os.path.join(chosen, CTL_NAME)):
+            raise MountError(
+                f"JAILFS_MOUNT={chosen}: not a jailfs mount (no {chosen}/{CTL_NAME})")
+        return chosen
+    found = proc_mounts(mounts_file)
+    if not found:
+        raise MountError(
+            "no jailfs mount found: mount one with `jailfs mount DIR` "
+            "or set JAILFS_MOUNT")
+    if len(found) > 1:
+        raise MountError(
+            "several jailfs mounts (" + ", ".join(found) + "): "
+            "set JAILFS_MOUNT to choose one")
+    return found[0]
+
+
+def ctl_path(mount: str) -> str:
+    return os.path.join(mount, CTL_NAME)
+
+
+# ------------------------------------------------------------------ transactions
+
+def ctl_transact(mount: str, text: str) -> tuple[OSError | None, str]:
+    """One raw transaction: open ``MOUNT/.ctl`` read-write, write the request
+    in one write, read the whole answer.  -> (the write's error or None, text).
+    A refused request fails its write with the errno and still leaves the
+    answer readable."""
+    if not text.endswith("\n"):
+        text += "\n"
+    fd = os.open(ctl_path(mount), os.O_RDWR)
+    try:
+        write_err: OSError | None = None
+        try:
+            os.write(fd, text.encode("utf-8", "surrogateescape"))
+        except OSError as e:
+            write_err = e
+        chunks = []
+        while True:
+            try:
+                b = os.read(fd, 65536)
+            except OSError as e:
+                if not chunks and write_err is None:
+                    write_err = e
+                break
+            if not b:
+                break
+            chunks.append(b)
+    finally:
+        os.close(fd)
+    return write_err, b"".join(chunks).decode("utf-8", "surrogateescape")
+
+
+def ctl_answer(mount: str, text: str) -> CtlAnswer:
+    """One transaction -> :class:`CtlAnswer`."""
+    write_err, data = ctl_transact(mount, text)
+    return parse_answer(data, write_err)
+
+
+def ctl_request(mount: str, text: str) -> tuple[bool, str, list[str]]:
+    """One transaction -> ``(ok, value, extra_lines)``."""
+    a = ctl_answer(mount, text)
+    return a.ok, a.value, a.extra

@@ -1,0 +1,416 @@
+"""Node kinds: one row per kind of file or directory that a view shows.
+
+Each kind says what its node is (which inode slot, when it exists), its mode,
+size and time, how it reads and writes, and, for a directory, its entries.
+The operations in operations.py only find the node and ask its kind, the way
+kernfs asks a cftype row.  A node is (kind, prison, parameter name); nothing is
+stored per inode: every answer is computed from the kernel when asked.
+"""
+
+from __future__ import annotations
+
+import errno
+import stat
+
+import pyfuse3
+from pyfuse3 import FUSEError
+
+from jailfs.kernel import JAIL_UPDATE, PARAMS, Caller
+
+from . import inodes as I
+
+MAX_VALUE_WRITE = 4096          # one page: a parameter value arrives in one write
+PARAM_COOKIE0 = 16              # readdir cookie of parameter i: PARAM_COOKIE0 + i
+CHILD_COOKIE0 = 1 << 20         # readdir cookie of a child jail: CHILD_COOKIE0 + serial
+ROOT_DOTFILES = (".ctl", ".dying", ".events", ".jid", ".refs")
+DOT_COOKIE = {name: 3 + i for i, name in enumerate(ROOT_DOTFILES)}
+
+
+class Node:
+    """What an inode is, as resolved for one view."""
+    __slots__ = ("kind", "pr", "param")
+
+    def __init__(self, kind, pr, param: str | None = None):
+        self.kind, self.pr, self.param = kind, pr, param
+
+    def __repr__(self):
+        return f"Node({type(self.kind).__name__}, {self.pr!r}, {self.param})"
+
+
+def jail_path(view, pr) -> str:
+    """The path of ``pr``'s directory in ``view`` ('' for the view's root)."""
+    return "" if pr is view.root else pr.relname(view.root).replace(".", "/")
+
+
+def join(base: str, name: str) -> str:
+    return f"{base}/{name}" if base else name
+
+
+class Kind:
+    """Defaults: a read-only regular file with nothing in it."""
+    slot: int | None = None
+    is_dir = False
+    ftype = stat.S_IFREG
+    perm = 0o444
+
+    def exists(self, pr, is_root: bool) -> bool:
+        return False
+
+    def ino(self, fs, view, node) -> int:
+        return I.make_ino(view.index, node.pr.serial, self.slot)
+
+    def mode(self, fs, view, node) -> int:
+        return self.ftype | self.perm
+
+    def size(self, fs, view, node) -> int:
+        return 0
+
+    def nlink(self, node) -> int:
+        return 2 if self.is_dir else 1
+
+    def mtime(self, fs, view, node) -> int:
+        return fs.prisons.born(node.pr)
+
+    def path(self, view, node) -> str:
+        return join(jail_path(view, node.pr), node.param or "")
+
+    def read(self, fs, h, off: int, size: int) -> bytes:
+        return b""
+
+    def write(self, fs, h, off: int, buf: bytes) -> int:
+        raise FUSEError(errno.EBADF)
+
+    def child(self, fs, view, node, name: str):
+        raise FUSEError(errno.ENOTDIR)
+
+
+# ----------------------------------------------------------------- files
+class ParamFile(Kind):
+    """A parameter file: ``jls``'s value and a newline; writes are jail_set."""
+
+    def __init__(self, dying: bool):
+        self.dying = dying
+        self.slot0 = I.DYING_PARAM_SLOT0 if dying else I.PARAM_SLOT0
+
+    def exists(self, pr, is_root):
+        return (not is_root and pr.state == "dying") if self.dying else \
+            (is_root or pr.state == "alive")
+
+    def ino(self, fs, view, node):
+        return I.make_ino(view.index, node.pr.serial, self.slot0 + fs.param_index[node.param])
+
+    def mode(self, fs, view, node):
+        row = PARAMS[node.param]
+        if self.dying or row.readonly or row.createonly or node.pr is view.root:
+            return stat.S_IFREG | 0o444
+        return stat.S_IFREG | 0o644
+
+    def path(self, view, node):
+        return join(f".dying/{node.pr.jid}" if self.dying else jail_path(view, node.pr),
+                    node.param)
+
+    def content(self, fs, view, node) -> bytes:
+        return (fs.values(view, node.pr, (node.param,))[node.param] + "\n").encode(
+            "utf-8", "surrogateescape")
+
+    def size(self, fs, view, node):
+        return len(self.content(fs, view, node))
+
+    def read(self, fs, h, off, size):
+        if off == 0 or h.snapshot is None:
+            h.snapshot = self.content(fs, h.view, h.node)
+        return h.snapshot[off:off + size]
+
+    def write(self, fs, h, off, buf):
+        view, node = h.view, h.node
+        name = self.path(view, node)
+        if len(buf) == 0:
+            return 0
+        if len(buf) > MAX_VALUE_WRITE:
+            raise fs.refusals.refuse(view, errno.EINVAL, f"{node.param}: value longer than "
+                                     f"one page ({MAX_VALUE_WRITE} bytes)", "write", name)
+        try:
+            value = buf.decode("utf-8")
+        except UnicodeDecodeError:
+            raise fs.refusals.refuse(view, errno.EINVAL, f"{node.param}: value is not UTF-8 "
+                                     "text", "write", name) from None
+        if value.endswith("\n"):
+            value = value[:-1]
+        pr = node.pr
+        if node.param == "jid":
+            params = [("name", pr.relname(view.root)), ("jid", value)]
+        else:
+            params = [("jid", str(pr.jid)), (node.param, value)]
+        with fs.refusals.kernel_call(view, "jail_set"):
+            fs.k.jail_set(Caller(view.root, h.uid), params, JAIL_UPDATE)
+        h.snapshot = None
+        return len(buf)
+
+
+class RefsFile(ParamFile):
+    """``.refs``: who holds the jail, one holder a line."""
+
+    def __init__(self, dying: bool):
+        super().__init__(dying)
+        self.slot = I.SLOT_DYINGREFS if dying else I.SLOT_REFS
+
+    ino = Kind.ino
+
+    def mode(self, fs, view, node):
+        return stat.S_IFREG | 0o444
+
+    def path(self, view, node):
+        return join(f".dying/{node.pr.jid}" if self.dying else jail_path(view, node.pr), ".refs")
+
+    def content(self, fs, view, node):
+        return fs.k.refs(node.pr).text().encode("utf-8", "surrogateescape")
+
+    def write(self, fs, h, off, buf):
+        raise FUSEError(errno.EBADF)
+
+
+class JidLink(Kind):
+    """``.jid/N``: a symlink to jail N's directory, live or dying."""
+    slot = I.SLOT_JIDLINK
+    ftype = stat.S_IFLNK
+    perm = 0o777
+
+    def exists(self, pr, is_root):
+        return not is_root
+
+    def path(self, view, node):
+        return f".jid/{node.pr.jid}"
+
+    def target(self, view, pr) -> str:
+        if pr.state == "alive":
+            return "../" + jail_path(view, pr)
+        return f"../.dying/{pr.jid}"
+
+    def size(self, fs, view, node):
+        return len(self.target(view, node.pr).encode())
+
+
+class EventsFile(Kind):
+    """``.events``: the view's lifecycle log (see eventlog.py)."""
+    slot = I.SLOT_EVENTS
+
+    def exists(self, pr, is_root):
+        return is_root
+
+    def path(self, view, node):
+        return ".events"
+
+    def size(self, fs, view, node):
+        return view.log.size
+
+    def mtime(self, fs, view, node):
+        return view.log.mtime_ns
+
+    def read(self, fs, h, off, size):
+        # A reader behind the oldest kept line skips the forgotten bytes once,
+        # for good: this open file's offsets are shifted by what was skipped,
+        # so its next read goes on where this one ended (never repeating).
+        log = h.view.log
+        at = off + h.shift
+        if at < log.base:
+            h.shift += log.base - at
+            at = log.base
+        data = log.read(at, size)
+        h.read_end = at + len(data)
+        return data
+
+
+# ----------------------------------------------------------- directories
+class Dir(Kind):
+    is_dir = True
+    ftype = stat.S_IFDIR
+    perm = 0o755
+    params = None               # the kind of its parameter files, if it lists any
+    refs = None                 # the kind of its .refs, if it has one
+    entry_timeout = 0.0         # how long the VFS may keep the names it looks up here
+
+    def child(self, fs, view, node, name):
+        if self.params is not None and name in fs.param_index:
+            return Node(self.params, node.pr, name)
+        if self.refs is not None and name == ".refs":
+            return Node(self.refs, node.pr)
+        return None
+
+    def fixed(self, fs, view, node) -> list:
+        """The entries that are always there: (cookie, name, node)."""
+        out = [(1, ".", node), (2, "..", self.parent(view, node))]
+        if self.refs is not None:
+            out.append((DOT_COOKIE[".refs"], ".refs", Node(self.refs, node.pr)))
+        return out
+
+    def parent(self, view, node):
+        return Node(VIEW_ROOT, view.root)
+
+    def variable(self, fs, view, node) -> list:
+        """The entries that come and go: (cookie, name, prison), in cookie order."""
+        return []
+
+    def listed(self, c, name: str) -> str | None:
+        """The name a snapshot entry is still listed under, or None if it is gone."""
+        return None
+
+
+class JailTree(Dir):
+    """The view's root or a live jail: parameters, .refs and the live children."""
+    params = None
+    entry_timeout = 60.0
+
+    def child(self, fs, view, node, name):
+        found = Dir.child(self, fs, view, node, name)
+        if found is not None:
+            return found
+        c = node.pr.alive_names.get(name) if node.pr.alive_names else None
+        if c is not None and c.state == "alive":
+            return Node(JAIL_DIR, c)
+        return None
+
+    def nlink(self, node):
+        return 2 + (len(node.pr.alive_names) if node.pr.alive_names else 0)
+
+    def variable(self, fs, view, node):
+        pr = node.pr
+        if not pr.children:
+            return []
+        return [(CHILD_COOKIE0 + c.serial, c.short, c) for c in pr.children.values()
+                if c.state == "alive"]
+
+    def listed(self, c, name):
+        return c.short if c.state == "alive" else None     # renamed since the snapshot: new name
+
+
+class ViewRoot(JailTree):
+    """The view's root directory: its prison's files and the view's own dot files."""
+    entry_timeout = 0.0         # what a name here means depends on who asks
+
+    def exists(self, pr, is_root):
+        return False            # only ever ROOT_INODE
+
+    def ino(self, fs, view, node):
+        return pyfuse3.ROOT_INODE
+
+    def path(self, view, node):
+        return ""
+
+    def nlink(self, node):
+        return JailTree.nlink(self, node) + 2
+
+    def child(self, fs, view, node, name):
+        dot = ROOT_DOT_KINDS.get(name)
+        if dot is not None:
+            return Node(dot, node.pr)
+        return JailTree.child(self, fs, view, node, name)
+
+    def fixed(self, fs, view, node):
+        return [(1, ".", node), (2, "..", node)] + [
+            (DOT_COOKIE[n], n, Node(ROOT_DOT_KINDS.get(n) or self.refs, node.pr))
+            for n in ROOT_DOTFILES]
+
+
+class JailDir(JailTree):
+    slot = I.SLOT_DIR
+
+    def exists(self, pr, is_root):
+        return pr.state == "alive" and not is_root
+
+    def parent(self, view, node):
+        pr = node.pr
+        return Node(VIEW_ROOT, view.root) if pr.parent is view.root else Node(JAIL_DIR, pr.parent)
+
+
+class DyingDir(Dir):
+    """``.dying/N``: a dying jail's read-only parameters and its .refs."""
+    slot = I.SLOT_DYINGDIR
+    entry_timeout = 60.0
+
+    def exists(self, pr, is_root):
+        return pr.state == "dying" and not is_root
+
+    def path(self, view, node):
+        return f".dying/{node.pr.jid}"
+
+    def parent(self, view, node):
+        return Node(DOT_DYING, view.root)
+
+
+class JidDir(Dir):
+    """``.dying`` and ``.jid``: one entry per jid below the view's root."""
+
+    def __init__(self, slot: int, name: str):
+        self.slot, self.name = slot, name
+
+    def exists(self, pr, is_root):
+        return is_root
+
+    def path(self, view, node):
+        return self.name
+
+    def child(self, fs, view, node, name):
+        if not (name.isascii() and name.isdigit()) or (len(name) > 1 and name[0] == "0"):
+            return None
+        c = fs.k.by_jid(int(name))
+        if c is None or c.state == "freed" or not c.is_descendant_of(view.root):
+            return None
+        kind = self.entries
+        return Node(kind, c) if kind.exists(c, False) else None
+
+    def listed(self, c, name):
+        if c.state == "freed" or str(c.jid) != name:      # gone, or renumbered
+            return None
+        return name if self.entries.exists(c, False) else None
+
+
+class DotDying(JidDir):
+    def variable(self, fs, view, node):
+        return [(PARAM_COOKIE0 + c.jid, str(c.jid), c) for c in fs.k.dying_below(view.root)]
+
+
+class DotJid(JidDir):
+    def variable(self, fs, view, node):
+        jids, root = fs.k.jids, view.root
+        everything = root is fs.k.prison0
+        return [(PARAM_COOKIE0 + j, str(j), p) for j, p in sorted(jids.items())
+                if p.state != "freed" and (everything or p.is_descendant_of(root))]
+
+
+# ----------------------------------------------------------------- rows
+PARAM = ParamFile(dying=False)
+DYING_PARAM = ParamFile(dying=True)
+REFS = RefsFile(dying=False)
+DYING_REFS = RefsFile(dying=True)
+JID_LINK = JidLink()
+EVENTS = EventsFile()
+VIEW_ROOT = ViewRoot()
+JAIL_DIR = JailDir()
+DYING_DIR = DyingDir()
+DOT_DYING = DotDying(I.SLOT_DOTDYING, ".dying")
+DOT_JID = DotJid(I.SLOT_DOTJID, ".jid")
+
+for _tree in (VIEW_ROOT, JAIL_DIR):
+    _tree.params, _tree.refs = PARAM, REFS
+DYING_DIR.params, DYING_DIR.refs = DYING_PARAM, DYING_REFS
+DOT_DYING.entries = DYING_DIR
+DOT_JID.entries = JID_LINK
+
+# .ctl is added by ctlfile.py (register_ctl)
+ROOT_DOT_KINDS: dict = {".dying": DOT_DYING, ".jid": DOT_JID, ".events": EVENTS}
+SLOT_KINDS: dict = {k.slot: k for k in (JAIL_DIR, DYING_DIR, REFS, DYING_REFS, JID_LINK,
+                                        DOT_DYING, DOT_JID, EVENTS)}
+
+
+def register_root_file(name: str, kind) -> None:
+    ROOT_DOT_KINDS[name] = kind
+    SLOT_KINDS[kind.slot] = kind
+
+
+def kind_of_slot(slot: int, param_names):
+    """(kind, parameter name or None) for an inode slot, or (None, None)."""
+    for kind in (DYING_PARAM, PARAM):
+        if slot >= kind.slot0:
+            i = slot - kind.slot0
+            return (kind, param_names[i]) if i < len(param_names) else (None, None)
+    return SLOT_KINDS.get(slot), None

@@ -1,0 +1,69 @@
+"""Refusal logging: every refused request is one line in the daemon's log, in
+the host's ``.events`` and in the ``.events`` of the view that asked.
+
+The kernel reports its own refusals (a ``refused`` event, which names no
+view); those go to the host at once and wait in ``pending`` until the handler
+that made the call, which knows its view, settles them.  Handlers run to
+completion without awaiting, so ``pending`` only ever holds the current
+request's refusals.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+from contextlib import contextmanager
+
+from pyfuse3 import FUSEError
+
+from jailfs.kernel import JailError
+
+from .eventtext import refusal_text
+
+log = logging.getLogger("jailfs.fs")
+
+
+class Refusals:
+    def __init__(self, host_view):
+        self.host = host_view
+        self.pending: list[str] = []
+
+    def _append(self, text: str, view) -> None:
+        log.warning("%s", text)
+        self.host.log.append(text)
+        if view is not None and view is not self.host:
+            view.log.append(text)
+
+    def kernel_refused(self, detail: dict) -> None:
+        text = refusal_text(detail.get("op", "?"), detail.get("errno", errno.EIO),
+                            detail.get("msg", ""))
+        self._append(text, None)
+        self.pending.append(text)
+
+    def mark(self) -> None:
+        self.pending.clear()
+
+    def record(self, view, op: str, code: int, msg: str, name: str = "") -> None:
+        """A refusal the handler decided (or one the kernel raised without reporting)."""
+        if self.pending:
+            if view is not None and view is not self.host:
+                for text in self.pending:
+                    view.log.append(text)
+            self.pending.clear()
+            return
+        self._append(refusal_text(op, code, msg, name), view)
+
+    def refuse(self, view, code: int, msg: str, op: str, name: str = "") -> FUSEError:
+        self.pending.clear()
+        self.record(view, op, code, msg, name)
+        return FUSEError(code)
+
+    @contextmanager
+    def kernel_call(self, view, op: str):
+        """Run a kernel call for ``view``: a JailError becomes its errno, logged once."""
+        self.mark()
+        try:
+            yield
+        except JailError as e:
+            self.record(view, getattr(e, "op", None) or op, e.errno, str(e))
+            raise FUSEError(e.errno) from None

@@ -1,0 +1,136 @@
+"""Where a daemon keeps its run files (pid, log) and what /proc says is mounted.
+
+A daemon of mount point MNT writes ``state_dir()/<escaped MNT>.pid`` while it
+serves; a background daemon logs to ``<escaped MNT>.log`` beside it.  Both
+are removed when it unmounts cleanly.
+"""
+
+from __future__ import annotations
+
+import os
+
+
+def state_dir() -> str:
+    if os.geteuid() == 0:
+        return "/run/jailfs"
+    if os.environ.get("XDG_RUNTIME_DIR"):
+        return os.path.join(os.environ["XDG_RUNTIME_DIR"], "jailfs")
+    return f"/tmp/jailfs-{os.getuid()}"
+
+
+def _escape(path: str) -> str:
+    return path.replace("%", "%25").replace("/", "%2F")
+
+
+def pid_file(mountpoint: str) -> str:
+    return os.path.join(state_dir(), _escape(mountpoint) + ".pid")
+
+
+def log_file(mountpoint: str) -> str:
+    return os.path.join(state_dir(), _escape(mountpoint) + ".log")
+
+
+def absolute(mountpoint: str) -> str:
+    """The mount point's canonical path, without touching the point itself
+    (stat on a stale FUSE mount fails with ENOTCONN, on a hung one it blocks)."""
+    p = os.path.abspath(mountpoint)
+    head, tail = os.path.split(p)
+    return os.path.join(os.path.realpath(head), tail) if tail else p
+
+
+def unescape_mountinfo(field: str) -> str:
+    out, i = [], 0
+    while i < len(field):
+        if field[i] == "\\" and field[i + 1:i + 4].isdigit():
+            out.append(chr(int(field[i + 1:i + 4], 8)))
+            i += 4
+        else:
+            out.append(field[i])
+            i += 1
+    return "".join(out)
+
+
+def mounts(fstype: str | None = None) -> list[tuple[str, str, str]]:
+    """(source, mount point, fs type) of each mount this process sees, in
+    mount order, optionally only those of ``fstype``."""
+    found = []
+    try:
+        with open("/proc/self/mountinfo", encoding="utf-8", errors="surrogateescape") as f:
+            for line in f:
+                fields = line.split()
+                if len(fields) < 10:
+                    continue
+                sep = fields.index("-", 6)
+                kind = fields[sep + 1]
+                if fstype is None or kind == fstype:
+                    found.append((unescape_mountinfo(fields[sep + 2]),
+                                  unescape_mountinfo(fields[4]), kind))
+    except OSError:
+        pass
+    return found
+
+
+def mounted_fstype(mountpoint: str) -> str | None:
+    """The fs type mounted exactly at ``mountpoint`` (topmost), or None."""
+    found = None
+    for _source, point, kind in mounts():
+        if point == mountpoint:
+            found = kind
+    return found
+
+
+def read_pid(mountpoint: str) -> int | None:
+    """The daemon pid recorded for ``mountpoint`` if that process still runs jailfs."""
+    try:
+        with open(pid_file(mountpoint)) as f:
+            pid = int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            cmd = f.read()
+    except OSError:
+        return None
+    return pid if b"jailfs" in cmd else None
+
+
+def write_pid(mountpoint: str) -> None:
+    os.makedirs(state_dir(), mode=0o755, exist_ok=True)
+    tmp = pid_file(mountpoint) + f".{os.getpid()}.tmp"
+    with open(tmp, "w") as f:
+        f.write(f"{os.getpid()}\n{mountpoint}\n")
+    os.replace(tmp, pid_file(mountpoint))
+
+
+def remove_pid(mountpoint: str) -> None:
+    """Remove the pid file if it is this process's."""
+    try:
+        with open(pid_file(mountpoint)) as f:
+            if int(f.read().split()[0]) != os.getpid():
+                return
+        os.unlink(pid_file(mountpoint))
+    except (OSError, ValueError, IndexError):
+        pass
+
+
+def remove_log(logpath: str) -> None:
+    for p in (logpath, logpath + ".1"):
+        try:
+            os.unlink(p)
+        except OSError:
+            pass
+
+
+def process_state(pid: int) -> str | None:
+    """The state letter of /proc/PID/stat (R, S, D, T, Z...), or None if gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            data = f.read()
+    except OSError:
+        return None
+    end = data.rfind(b")")
+    return data[end + 2:end + 3].decode()
+
+
+def alive(pid: int) -> bool:
+    return process_state(pid) not in (None, "Z")
