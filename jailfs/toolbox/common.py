@@ -6,7 +6,7 @@ import errno
 import os
 import sys
 
-from jailfs.cli.mountfind import CtlAnswer, MountError, ctl_answer, find_mount, quote
+from jailfs.ctlproto import CtlAnswer, MountError, ctl_answer, find_mount, request as ctl_request
 
 
 class Failed(Exception):
@@ -26,7 +26,7 @@ def strerror(errname: str) -> str:
 def request(*words: str) -> CtlAnswer:
     """One `.ctl` transaction; Failed when there is no mount to ask."""
     try:
-        return ctl_answer(find_mount(), " ".join(quote(w) for w in words))
+        return ctl_answer(find_mount(), ctl_request(*words))
     except MountError as e:
         raise Failed(str(e)) from None
     except OSError as e:

@@ -19,7 +19,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from jailfs.cli.mountfind import MountError, find_mount
+from jailfs.ctlproto import MountError, find_mount
 from jailfs.toolbox import TOOLS
 
 LAUNCHER = """#!{python} -I
