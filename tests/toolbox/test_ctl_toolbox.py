@@ -1,0 +1,65 @@
+"""The toolbox's .ctl verbs without a mount: ifdestroy, sysvlist/sysvrm, procs."""
+
+import errno
+import os
+
+from jailfs.ctl import execute
+from jailfs.kernel import Caller, Kernel
+
+
+def ok(k, caller, text):
+    code, answer = execute(k, caller, text)
+    assert code == 0, answer
+    return answer
+
+
+def test_ifdestroy_takes_both_ends_wherever_they_are():
+    k = Kernel()
+    host = Caller(k.prison0)
+    ok(k, host, "create name=v vnet persist")
+    ok(k, host, "ifcreate epair")
+    ok(k, host, "ifvnet epair0b v")
+    assert ok(k, host, "ifdestroy epair0a") == "ok epair0a epair0b"
+    assert ok(k, host, "ifconfig v") == "ok\nlo0"
+    assert execute(k, host, "ifdestroy epair0a")[0] == errno.ENXIO
+    assert execute(k, host, "ifdestroy lo0")[0] == errno.EINVAL
+    assert execute(k, Caller(k.prison0, uid=1), "ifdestroy em0")[0] == errno.EPERM
+
+
+def test_sysv_objects_of_one_jail_from_the_host():
+    k = Kernel()
+    host = Caller(k.prison0)
+    ok(k, host, "create name=web persist sysvmsg=new sysvshm=new")
+    ok(k, host, "create name=web.db persist sysvmsg=inherit")
+    web = ok(k, host, "spawn web").split()[1]
+    db = ok(k, host, "spawn web.db").split()[1]
+    me = ok(k, host, "spawn 0").split()[1]
+    ok(k, host, f"msgget {web} 0x11 create")
+    ok(k, host, f"msgget {db} 0x22 create")
+    ok(k, host, f"shmget {web} 0x33 create")
+    ok(k, host, f"msgget {me} 0x44 create")
+    # the host sees everything, keys of objects made elsewhere as IPC_PRIVATE
+    assert ok(k, host, "sysvlist").splitlines()[1:] == [
+        "msg 0 0 0 0 web", "msg 1 0 0 0 web.db", "msg 2 68 0 0 0", "shm 0 0 0 0 web"]
+    # -J web: what web made and below, keys as web sees them
+    assert ok(k, host, "sysvlist web").splitlines()[1:] == [
+        "msg 0 17 0 0 web", "msg 1 0 0 0 web.db", "sem disabled", "shm 0 51 0 0 web"]
+    web_pr = k.lookup(host, "web")
+    assert ok(k, Caller(web_pr), "sysvlist").splitlines()[1:] == [
+        "msg 0 17 0 0 0", "msg 1 0 0 0 db", "sem disabled", "shm 0 51 0 0 0"]
+    assert execute(k, host, "sysvrm msg 2 web") == (errno.EINVAL, "error EINVAL msgctl: Invalid argument")
+    ok(k, host, "sysvrm msg 1 web")
+    assert ok(k, host, "sysvrm all web") == "ok 2"
+    assert ok(k, host, "sysvlist").splitlines()[1:] == ["msg 2 68 0 0 0"]
+
+
+def test_procs_lists_the_callers_own_and_below():
+    k = Kernel()
+    host = Caller(k.prison0)
+    ok(k, host, "create name=web persist")
+    ok(k, host, f"attach web {os.getpid()}")
+    lines = ok(k, host, "procs").splitlines()[1:]
+    assert f"{os.getpid()} 1" in lines
+    assert "1 0" in lines
+    web = Caller(k.lookup(host, "web"))
+    assert ok(k, web, "procs").splitlines()[1:] == [f"{os.getpid()} 1"]
