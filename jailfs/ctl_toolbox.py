@@ -32,7 +32,6 @@ from jailfs.kernel.sysctl import Oid, Sysctl
 from jailfs.kernel.vnet import CLONERS
 
 _MIBS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-_RESOLVERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def mib(k) -> Sysctl:
@@ -68,12 +67,11 @@ def _sysctl(k, caller, args):
 # ------------------------------------------------------------------- real processes
 
 def _prison_of(k):
-    """Which prison a real pid is in: the filesystem's caller resolver."""
-    resolver = _RESOLVERS.get(k)
-    if resolver is None:
-        from jailfs.fs.callers import CallerResolver
-        resolver = _RESOLVERS[k] = CallerResolver(k)
-    return resolver.prison_of
+    """Which prison a real pid is in, by the filesystem's caller resolver
+    (a fresh one: its index of attached processes must not be older than
+    this request; ctl.execute hands its prison_of to `attach` only)."""
+    from jailfs.fs.callers import CallerResolver
+    return CallerResolver(k).prison_of
 
 
 def _procs(k, caller, args):

@@ -63,3 +63,26 @@ def test_procs_lists_the_callers_own_and_below():
     assert "1 0" in lines
     web = Caller(k.lookup(host, "web"))
     assert ok(k, web, "procs").splitlines()[1:] == [f"{os.getpid()} 1"]
+
+
+def test_procs_follows_a_new_attachment_after_one_ended():
+    """A process attached after another ended (same number of kernel processes)
+    is seen in its jail: the answer never comes from a stale index."""
+    import subprocess
+    k = Kernel()
+    host = Caller(k.prison0)
+    ok(k, host, "create name=web persist")
+    first = subprocess.Popen(["sleep", "30"])
+    second = subprocess.Popen(["sleep", "30"])
+    try:
+        ok(k, host, f"attach web {first.pid}")
+        assert f"{first.pid} 1" in ok(k, host, "procs").splitlines()
+        pid = next(p.pid for p in k.procs.values() if p.real_pid == first.pid)
+        ok(k, host, f"kill {pid}")
+        ok(k, host, f"attach web {second.pid}")
+        lines = ok(k, host, "procs").splitlines()
+        assert f"{second.pid} 1" in lines and f"{first.pid} 0" in lines
+    finally:
+        for p in (first, second):
+            p.kill()
+            p.wait()
