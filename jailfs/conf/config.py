@@ -3,7 +3,8 @@
 The behaviour follows FreeBSD's usr.sbin/jail/config.c:
 
 - every jail starts with its ``name`` (or ``jid`` for an all-digit block
-  name), which cannot be redefined afterwards;
+  name), which cannot be redefined afterwards; a jid block whose
+  parameters do not name it is named after its jid, last;
 - the parameters of wildcard blocks (``*``, ``foo.*`` and the global
   pseudo-jail of top-level statements) are merged per jail in file order:
   those above the jail's own block give defaults, those below override;
@@ -101,6 +102,9 @@ for _n in INTERNAL_PARAMS:
 # Kernel parameters that take a list of values.
 ARRAY_PARAMS = {"ip4.addr", "ip6.addr"}
 
+# How many jails (or bytes, while parsing) between two progress calls.
+PROGRESS_EVERY = 500
+
 
 def equalopts(opt1: str, opt2: str) -> bool:
     """Whether two parameter names are the same, ignoring a ``no`` prefix on
@@ -188,6 +192,36 @@ class CfParam:
         return [s.text for s in self.values]
 
 
+def equal_names(name: str) -> list[str]:
+    """Every name :func:`equalopts` calls equal to ``name``: itself, and
+    itself with ``no`` added to (or removed from) the start of one of its
+    dot-separated components.  Lets a jail find a parameter in its index
+    instead of comparing against every parameter it has."""
+    out = [name]
+    start = 0
+    while True:
+        head, rest = name[:start], name[start:]
+        out.append(head + "no" + rest)
+        if rest.startswith("no"):
+            out.append(head + rest[2:])
+        dot = name.find(".", start)
+        if dot < 0:
+            return out
+        start = dot + 1
+
+
+# The tracked name (and its position in TRACKED, config.c's intparams order)
+# each name equal to a tracked name maps to.
+_TRACKED_ORDER = {n: i for i, n in enumerate(TRACKED)}
+
+
+def tracked_name(name: str) -> str | None:
+    """The first parameter of TRACKED that :func:`equalopts` calls equal to
+    ``name`` (config.c add_param's scan of intparams), or None."""
+    hits = [c for c in equal_names(name) if c in _TRACKED_ORDER]
+    return min(hits, key=_TRACKED_ORDER.__getitem__) if hits else None
+
+
 class CfJail:
     """One jail (or wildcard block) of a configuration."""
 
@@ -199,6 +233,10 @@ class CfJail:
         self.seq = 0
         self.parent: CfJail | None = None          # enclosing block (parse)
         self.warnings: list[str] = []
+        # exact name -> param, and each param's insertion number (the first
+        # equal parameter in list order wins, as config.c's scan finds it)
+        self._by_name: dict[str, CfParam] = {}
+        self._added: dict[int, int] = {}
 
     def __repr__(self):
         return f"CfJail({self.name!r}, {[(p.name, p.strings) for p in self.params]})"
@@ -209,6 +247,39 @@ class CfJail:
         self.warnings.append(text)
         if sink is not None:
             sink.append(text)
+
+    # -- the parameter list and its name index ---------------------------
+    def _append(self, p: CfParam) -> None:
+        self.params.append(p)
+        self._by_name[p.name] = p
+        self._added[id(p)] = len(self._added)
+
+    def _rename(self, p: CfParam, name: str) -> None:
+        if self._by_name.get(p.name) is p:
+            del self._by_name[p.name]
+        p.name = name
+        self._by_name[name] = p
+
+    def _first_equal(self, name: str) -> CfParam | None:
+        hits = [q for q in map(self._by_name.get, equal_names(name))
+                if q is not None]
+        return min(hits, key=lambda q: self._added[id(q)]) if hits else None
+
+    def keep_params(self, keep) -> None:
+        """Keep only the parameters for which ``keep(p)`` is true."""
+        self.params = [p for p in self.params if keep(p)]
+        self._by_name = {p.name: p for p in self.params}
+        self.intparams = {k: v for k, v in self.intparams.items()
+                          if self._by_name.get(v.name) is v}
+
+    def reset_params(self) -> list[CfParam]:
+        """Empty the jail's parameters; return the ones it had."""
+        own = self.params
+        self.params = []
+        self.intparams = {}
+        self._by_name = {}
+        self._added = {}
+        return own
 
     # -- adding parameters (config.c add_param) --------------------------
     def add_param(self, p: CfParam | None = None, *, ipname: str | None = None,
@@ -236,11 +307,7 @@ class CfJail:
         if ipname is not None:
             dp = self.intparams.get(ipname)
         else:
-            dp = None
-            for q in self.params:
-                if not (q.flags & PF_CONV) and equalopts(q.name, name):
-                    dp = q
-                    break
+            dp = self._first_equal(name)
         if dp is not None:
             if (flags ^ dp.flags) & PF_VAR:
                 self.warn(f'variable "${name}" cannot have the same name '
@@ -252,38 +319,34 @@ class CfJail:
                 self.failed = True
                 return
             if dp.name != name:
-                dp.name = name
+                self._rename(dp, name)
             if not (flags & PF_APPEND) or not nss:
                 dp.values = []
             dp.values.extend(nss)
             dp.flags |= flags
             return
         np = CfParam(name, nss, flags)
-        self.params.append(np)
         if ipname is not None:
+            self._append(np)
             self.intparams[ipname] = np
             return
-        for iname, iflags in TRACKED.items():
-            if equalopts(name, iname):
-                if flags & PF_VAR:
-                    self.warn(f'variable "${name}" cannot have the same name '
-                              f'as a parameter.', sink)
-                    self.failed = True
-                    self.params.remove(np)
-                    return
-                self.intparams[iname] = np
-                np.flags |= iflags
-                break
+        iname = tracked_name(name)
+        if iname is not None and flags & PF_VAR:
+            self.warn(f'variable "${name}" cannot have the same name '
+                      f'as a parameter.', sink)
+            self.failed = True
+            return
+        self._append(np)
+        if iname is not None:
+            self.intparams[iname] = np
+            np.flags |= TRACKED[iname]
 
     # -- reading (config.c bool_param/int_param/string_param) -----------
     def param(self, name: str) -> CfParam | None:
         p = self.intparams.get(name)
-        if p is not None and p in self.params:
+        if p is not None and self._by_name.get(p.name) is p:
             return p
-        for q in self.params:
-            if equalopts(q.name, name):
-                return q
-        return None
+        return self._first_equal(name)
 
     def bool(self, name: str) -> bool:
         return bool_param(self.param(name))
@@ -327,22 +390,11 @@ class CfJail:
             vals = p.strings
             if not vals:
                 out.append((p.name, None))
-            elif len(vals) > 1 and _is_array(p.name):
+            elif len(vals) > 1 and p.name in ARRAY_PARAMS:
                 out.append((p.name, ",".join(vals)))
             else:
                 out.append((p.name, vals[-1]))
         return out
-
-
-def _is_array(name: str) -> bool:
-    if name in ARRAY_PARAMS:
-        return True
-    try:
-        from jailfs.kernel import PARAMS  # type: ignore
-        prm = PARAMS.get(name)
-        return prm is not None and getattr(prm, "kind", "") in ("ip4", "ip6")
-    except Exception:
-        return False
 
 
 def bool_param(p: CfParam | None) -> bool:
@@ -379,43 +431,85 @@ def check_bool_int(j: CfJail, sink: list[str] | None = None) -> bool:
 # ---------------------------------------------------------------------------
 # load_config: split out wildcards, merge per jail, resolve variables.
 
-def merge_and_resolve(raw: list[CfJail], sink: list[str]) -> list[CfJail]:
+class WildcardIndex:
+    """The wildcard blocks of a file, found by a jail's name without trying
+    each one (wild_jail_match over every block is quadratic when a file has
+    many ``group.*`` blocks)."""
+
+    def __init__(self, wild: list[CfJail]):
+        self.root: dict = {}
+        for wj in wild:
+            node = self.root
+            for part in wj.name.split("."):
+                node = node.setdefault(part, {})
+            node.setdefault(None, []).append(wj)
+
+    def matching(self, name: str) -> list[CfJail]:
+        """The blocks whose name matches ``name`` (as wild_jail_match
+        decides), in file order."""
+        parts = name.split(".")
+        found: list[CfJail] = []
+        todo = [(self.root, 0)]
+        while todo:
+            node, i = todo.pop()
+            if i == len(parts):
+                found.extend(node.get(None, ()))
+                continue
+            star = node.get("*")
+            if star is not None:
+                if i + 1 < len(parts):          # a final "*" takes the rest
+                    found.extend(star.get(None, ()))
+                todo.append((star, i + 1))
+            child = node.get(parts[i])
+            if child is not None and parts[i] != "*":
+                todo.append((child, i + 1))
+        found.sort(key=lambda wj: wj.seq)
+        return found
+
+
+def merge_and_resolve(raw: list[CfJail], sink: list[str],
+                      progress=None) -> list[CfJail]:
     """Turn the parsed block list into the final jail list (config.c
-    load_config).  Warnings go to ``sink`` in FreeBSD's order."""
+    load_config).  Warnings go to ``sink`` in FreeBSD's order.
+    ``progress("merging", done, total)`` is called now and then."""
     for seq, j in enumerate(raw, 1):
         j.seq = seq
-    wild = [j for j in raw if wild_jail_name(j.name)]
+    wild = WildcardIndex([j for j in raw if wild_jail_name(j.name)])
     jails = [j for j in raw if not wild_jail_name(j.name)]
 
-    for j in jails:
-        own = j.params
-        j.params = []
-        j.intparams = {}
+    for done, j in enumerate(jails):
+        if progress is not None and done % PROGRESS_EVERY == 0:
+            progress("merging", done, len(jails))
+        own = j.reset_params()
         num, rest = _strtol(j.name)
-        if num != 0 and rest == "":
-            j.add_param(ipname="jid", value=j.name, sink=sink)
-        else:
-            j.add_param(ipname="name", value=j.name, sink=sink)
+        numeric = num != 0 and rest == ""
+        j.add_param(ipname="jid" if numeric else "name", value=j.name,
+                    sink=sink)
         did_self = False
-        for wj in wild:
+        for wj in wild.matching(j.name):
             if j.seq < wj.seq and not did_self:
                 for p in own:
                     j.add_param(p, sink=sink)
                 did_self = True
-            if wild_jail_match(j.name, wj.name):
-                for p in wj.params:
-                    j.add_param(p, sink=sink)
+            for p in wj.params:
+                j.add_param(p, sink=sink)
         if not did_self:
             for p in own:
                 j.add_param(p, sink=sink)
+        if numeric and "name" not in j.intparams:
+            # A jid block is also named after its jid unless the file names
+            # it, so that ${name} expands (FreeBSD 15's load_config).
+            j.add_param(ipname="name", value=j.name, sink=sink)
         resolve_vars(j, sink)
-        j.params = [p for p in j.params if not (p.flags & PF_VAR)]
-        j.intparams = {k: v for k, v in j.intparams.items() if v in j.params}
+        j.keep_params(lambda p: not (p.flags & PF_VAR))
+    if progress is not None:
+        progress("merging", len(jails), len(jails))
     return jails
 
 
 def resolve_vars(j: CfJail, sink: list[str]) -> None:
     params = j.params
+    by_name = {q.name: q for q in params}
     pgen = 0
     i = 0
     while i < len(params):
@@ -429,7 +523,7 @@ def resolve_vars(j: CfJail, sink: list[str]) -> None:
                 s = p.values[si]
                 while s.vars:
                     vname, vpos = s.vars[0]
-                    vp = next((q for q in params if q.name == vname), None)
+                    vp = by_name.get(vname)
                     bad = False
                     if vp is None or not vp.values:
                         j.warn(f'{p.name}: variable "{vname}" not found', sink)

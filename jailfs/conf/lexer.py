@@ -20,6 +20,7 @@ FreeBSD, and the parse as a whole then fails.
 from __future__ import annotations
 
 import re
+from collections import deque
 from dataclasses import dataclass
 
 PLEQ = "PLEQ"
@@ -133,11 +134,25 @@ class Lexer:
         self.pos = 0
         self.instr = False      # the previous token was a string piece
         self.errors: list[str] = [] if errors is None else errors
-        self.pending: list[Token] = []
+        self.pending: deque[Token] = deque()
+        # Line numbers are counted from the last position asked about, not
+        # from the start of the file: positions mostly move forward, so
+        # every character is counted about once (linear in the file).
+        self._line_pos = 0
+        self._line = 1
+        self.chars_scanned_for_lines = 0       # characters scanned for line numbers
 
     # -- helpers ---------------------------------------------------------
     def _line_at(self, pos: int) -> int:
-        return self.text.count("\n", 0, pos) + 1
+        last = self._line_pos
+        if pos >= last:
+            self._line += self.text.count("\n", last, pos)
+            self.chars_scanned_for_lines += pos - last
+        else:
+            self._line -= self.text.count("\n", pos, last)
+            self.chars_scanned_for_lines += last - pos
+        self._line_pos = pos
+        return self._line
 
     def _error(self, msg: str, end: int) -> None:
         self.errors.append(f"{self.cfname} line {self._line_at(end)}: {msg}")
@@ -224,7 +239,7 @@ class Lexer:
     # -- main entry ------------------------------------------------------
     def next(self) -> Token:
         if self.pending:
-            return self.pending.pop(0)
+            return self.pending.popleft()
         t = self.text
         n = len(t)
         while True:

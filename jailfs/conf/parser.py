@@ -11,7 +11,7 @@ import glob
 import os
 
 from .config import (CfJail, CfParam, CfString, ConfError, PF_APPEND,
-                     PF_NAMEVAL, PF_VAR)
+                     PF_NAMEVAL, PF_VAR, PROGRESS_EVERY)
 from .lexer import EOF, PLEQ, STR, STR1, VAR, VAR1, Lexer, Token
 
 MAX_INCLUDE_DEPTH = 32
@@ -25,11 +25,12 @@ class _Syntax(Exception):
 class ParseState:
     """What all files of one load share: the jail list and the open block."""
 
-    def __init__(self):
+    def __init__(self, progress=None):
         self.jails: list[CfJail] = []
         self.current: CfJail | None = None
         self.errors: list[str] = []
         self.depth = 0
+        self.progress = progress    # progress("parsing", bytes, size)
 
     def add_jail(self, name: str) -> CfJail:
         j = CfJail(name)
@@ -46,6 +47,9 @@ class _FileParser:
         self.is_stdin = is_stdin
         self.tok = self.lex.next()
         self.quiet = 0      # like bison: no new report until 3 tokens shifted
+        # progress of the top-level file only, every PROGRESS_EVERY jails
+        self.progress = state.progress if state.depth == 0 else None
+        self.jails_seen = 0
 
     def advance(self) -> Token:
         t = self.tok
@@ -83,6 +87,7 @@ class _FileParser:
             try:
                 if t.kind == STR and self._peek_is_brace():
                     self.parse_jail()
+                    self._report()
                     continue
                 p = self.parse_param()
                 if self.tok.kind != ";":
@@ -94,6 +99,11 @@ class _FileParser:
                 if not self.recover():
                     return False
 
+    def _report(self) -> None:
+        self.jails_seen += 1
+        if self.progress is not None and self.jails_seen % PROGRESS_EVERY == 0:
+            self.progress("parsing", self.lex.pos, len(self.lex.text))
+
     def _peek_is_brace(self) -> bool:
         # A STR directly followed by '{' opens a jail block.  (A name glued
         # from pieces, like web.* unquoted, is accepted too.)  Peeking needs
@@ -104,7 +114,7 @@ class _FileParser:
             seen.append(nxt)
             if nxt.kind != STR1:
                 break
-        self.lex.pending[:0] = seen
+        self.lex.pending.extendleft(reversed(seen))
         return nxt.kind == "{"
 
     def recover(self) -> bool:
@@ -214,10 +224,14 @@ class _Abort(Exception):
 def parse_text(state: ParseState, text: str, cfname: str,
                is_stdin: bool = False) -> None:
     fp = _FileParser(state, text, cfname, is_stdin)
+    if fp.progress is not None:
+        fp.progress("parsing", 0, len(text))
     try:
         fp.parse_conf(in_block=False)
     except _Abort:
         pass
+    if fp.progress is not None:
+        fp.progress("parsing", len(text), len(text))
     if state.errors:
         raise ConfError(list(state.errors))
 

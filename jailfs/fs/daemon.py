@@ -159,22 +159,28 @@ def build(conf: str | None = None, state: str | None = None):
     fresh = k is None
     if fresh:
         k = Kernel()
-    fs = JailFS(k)
     if conf and fresh:              # before the filesystem listens: refusals are the cause
-        from jailfs.conf import apply_conf
+        from jailfs.conf import Progress, plan_file
+        from jailfs.kernel import JAIL_CREATE, Caller, JailError
+        host = Caller(k.prison0, 0)
         try:
-            result = apply_conf(k, conf)
+            plan = plan_file(conf, Progress(sys.stderr, conf, log=log.info))
+            for c in plan.creations():
+                try:
+                    c.created(k.jail_set(host, c.params, JAIL_CREATE))
+                except JailError as e:
+                    c.refused(str(e))
         except OSError as e:
             raise MountFailed(f"{conf}: {e.strerror or e}")
-        except Exception as e:   # noqa: BLE001 - JailError or a parse error: one line
+        except Exception as e:   # noqa: BLE001 - a parse error: one line
             msg = str(e)
             raise MountFailed(msg if msg.startswith(conf) else f"{conf}: {msg}")
-        if result.errors:           # a half-applied file is refused, not mounted
+        if plan.errors:             # a half-applied file is refused, not mounted
             raise MountFailed("\n".join(f"{conf}: {err.removeprefix('jail: ')}"
-                                         for err in result.errors))
+                                         for err in plan.errors))
     elif conf:
         log.info("%s: not applied: the jails come from the saved state %s", conf, state)
-    return k, fs
+    return k, JailFS(k)
 
 
 def serve(opts: MountOptions, ready=None) -> int:

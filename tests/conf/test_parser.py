@@ -44,9 +44,10 @@ def test_nested_blocks_are_hierarchical():
     assert js["a.b.c"].kernel["name"] == ["a.b.c"]
 
 
-def test_numeric_block_is_a_jid():
+def test_numeric_block_is_a_jid_and_named_after_it():
     js, _ = jails("12 { persist; }")
-    assert js["12"].kernel == {"jid": ["12"], "persist": []}
+    assert list(js["12"].kernel.items()) == [
+        ("jid", ["12"]), ("persist", []), ("name", ["12"])]
 
 
 def test_zero_block_is_a_name():
