@@ -66,5 +66,16 @@ same "the host's went" "$(gone ph && echo gone)" gone
 same "the jail's stayed" "$(alive pa3 && echo alive)" alive
 check "pkill: nothing left to match" 1 "" "" -- pkill -j b sleep.txt
 check "pkill -l: nothing" 1 "" "No matching processes belonging to you were found$NL" -- pkill -l -j b sleep.txt
+
+# daemon(8) -p, as pgrep-j_test.sh starts its sleeps: jail(8) returns, the
+# non-persistent jail lives on with the daemon, pgrep -j finds the command
+check "jail -c command=daemon -p returns at once" 0 "" "" -- timeout 10 jail -c path=/ name=d command=daemon -p "$TMP/d.pid" "$SLEEP" 60
+wait_for 10 test -s "$TMP/d.pid"; MYPIDS="$MYPIDS $(cat "$TMP/d.pid")"
+check "the pidfile names the command, in jail d" 0 "$(cat "$TMP/d.pid")$NL" "" -- pgrep -f -x -j d "$SLEEP 60"
+check "the supervisor passes SIGTERM on and removes the pidfile" 0 "" "" -- kill "$(cat "$TMP/d.pid")"
+wait_for 10 sh -c '! test -e "$0"' "$TMP/d.pid"
+same "pidfile removed" "$(test -e "$TMP/d.pid" || echo removed)" removed
+wait_for 10 sh -c '! jls -j d' 
+same "the jail went with its last process" "$(jls -j d 2>&1 >/dev/null)" 'jls: jail "d" not found'
 jail -r a >/dev/null; jail -r b >/dev/null
 finish
