@@ -1,13 +1,13 @@
 """The `.ctl` requests FreeBSD's jail toolbox needs (docs/ctl.md, "toolbox").
 
-Registered into ctl.py's verb table by its one import line. Each request is
-answered from the caller's own view, as FreeBSD's syscalls answer from
-``td_ucred``:
+Registered into the verb table (jailfs.ctl_common.verb) by ctl.py's one
+import line. Each request is answered from the caller's own view, as
+FreeBSD's syscalls answer from ``td_ucred``:
 
     sysctl get NAME        one leaf, or every leaf below a node
     sysctl all             every leaf (sysctl -a)
     sysctl set NAME VALUE  a write, with sysctl_root's privilege rule
-    procs                  real processes the caller can see, with their jid
+    proclist               real processes the caller can see, with their jid
     sysvlist [JAIL]        SysV objects the caller (or JAIL) sees
     sysvrm msg|sem|shm ID [JAIL] / sysvrm all [JAIL]
     ifdestroy IFNAME       ifconfig IFNAME destroy
@@ -25,7 +25,9 @@ import re
 import shlex
 import weakref
 
-from jailfs.ctl import _USAGE, _VERBS, _need_root, _ok, _visible
+from jailfs.ctl_common import ok as _ok
+from jailfs.ctl_common import verb
+from jailfs.ctl_common import visible as _visible
 from jailfs.kernel import Caller, JailError
 from jailfs.kernel.ipc import FACILITIES
 from jailfs.kernel.sysctl import Oid, Sysctl
@@ -50,6 +52,7 @@ def _leaf_line(caller: Caller, m: Sysctl, oid: Oid) -> str:
     return " ".join([oid.name, oid.kind, oid.fmt, oid.access, shlex.quote(text)])
 
 
+@verb("sysctl", "sysctl get NAME | sysctl all | sysctl set NAME VALUE")
 def _sysctl(k, caller, args):
     m = mib(k)
     what, rest = args[0], args[1:]
@@ -66,27 +69,23 @@ def _sysctl(k, caller, args):
 
 # ------------------------------------------------------------------- real processes
 
-def _prison_of(k):
-    """Which prison a real pid is in, by the filesystem's caller resolver
-    (a fresh one: its index of attached processes must not be older than
-    this request; ctl.execute hands its prison_of to `attach` only)."""
-    from jailfs.fs.callers import CallerResolver
-    return CallerResolver(k).prison_of
-
-
-def _procs(k, caller, args):
+@verb("proclist", "proclist", real=True)
+def _proclist(k, caller, args, real):
     """`PID JID` for every live Linux process in the caller's prison or below
     (jid 0 for the host's own): what FreeBSD's kern.proc sysctl shows a
-    jailed caller, and ki_jid for each."""
+    jailed caller, and ki_jid for each. A process the daemon cannot place
+    is left out."""
     if args:
         raise ValueError(args)
-    prison_of = _prison_of(k)
     lines = []
     for name in sorted(os.listdir("/proc"), key=lambda n: (len(n), n)):
         if not name.isdigit():
             continue
-        pr = prison_of(int(name))
-        if pr is caller.prison or _visible(caller, pr):
+        try:
+            pr = real.prison_of(int(name))
+        except Exception:       # noqa: BLE001 - gone meanwhile, or not placeable: left out
+            continue
+        if pr is not None and (pr is caller.prison or _visible(caller, pr)):
             lines.append(f"{name} {pr.jid}")
     return _ok(lines=lines)
 
@@ -125,6 +124,7 @@ def _mine(viewer: _Viewer, named: bool, obj) -> bool:
     return not named or obj.creator is viewer.prison or obj.creator.is_descendant_of(viewer.prison)
 
 
+@verb("sysvlist", "sysvlist [JAIL]")
 def _sysvlist(k, caller, args):
     """`FACILITY ID KEY UID NATTCH JAIL` per object, as ipcs(1) reads
     kern.ipc.msqids/sema/shmsegs in the viewer's prison; a facility the
@@ -148,6 +148,7 @@ def _sysvlist(k, caller, args):
     return _ok(lines=lines)
 
 
+@verb("sysvrm", "sysvrm msg|sem|shm ID [JAIL] | sysvrm all [JAIL]")
 def _sysvrm(k, caller, args):
     """IPC_RMID as the caller (or, from above, on JAIL's objects)."""
     which, rest = args[0], args[1:]
@@ -178,6 +179,7 @@ def _sysvrm(k, caller, args):
 
 # ------------------------------------------------------------------- interfaces
 
+@verb("ifdestroy", "ifdestroy IFNAME")
 def _ifdestroy(k, caller, args):
     """ifconfig IF destroy: a cloned interface of the caller's stack (an
     epair's both ends go, wherever the other end is)."""
@@ -200,11 +202,3 @@ def _ifdestroy(k, caller, args):
                         (i.home is not iface.home)]
     return _ok(" ".join(names))
 
-
-VERBS = {"sysctl": _sysctl, "procs": _procs, "sysvlist": _sysvlist, "sysvrm": _sysvrm,
-         "ifdestroy": _ifdestroy}
-USAGE = {"sysctl": "sysctl get NAME | sysctl all | sysctl set NAME VALUE", "procs": "procs",
-         "sysvlist": "sysvlist [JAIL]", "sysvrm": "sysvrm msg|sem|shm ID [JAIL] | sysvrm all [JAIL]",
-         "ifdestroy": "ifdestroy IFNAME"}
-_VERBS.update(VERBS)
-_USAGE.update(USAGE)

@@ -31,8 +31,9 @@ __all__ = [
     "FSTYPE", "CTL_NAME", "MountError", "CtlAnswer",
     "quote", "request", "split_request",
     "ok_answer", "error_answer", "kv_line", "parse_kv", "parse_answer",
+    "record_line", "parse_records",
     "find_mount", "proc_mounts", "unescape_mount_field", "ctl_path",
-    "ctl_transact", "ctl_answer", "ctl_request",
+    "ctl_transact", "ctl_answer",
 ]
 
 FSTYPE = "fuse.jailfs"
@@ -220,7 +221,21 @@ def ctl_answer(mount: str, text: str) -> CtlAnswer:
     return parse_answer(data, write_err)
 
 
-def ctl_request(mount: str, text: str) -> tuple[bool, str, list[str]]:
-    """One transaction -> ``(ok, value, extra_lines)``."""
-    a = ctl_answer(mount, text)
-    return a.ok, a.value, a.extra
+# ------------------------------------------------------------------ bulk records
+
+def record_line(jid: int, pairs: Iterable[tuple[str, str]]) -> str:
+    """One jail of a bulk ``list -p`` answer: ``JID NAME=VALUE ...``."""
+    return " ".join([str(jid), *(kv_line(n, v) for n, v in pairs)])
+
+
+def parse_records(lines: Iterable[str]) -> list[tuple[int, dict[str, str]]]:
+    """The jails of a bulk answer -> ``[(jid, {name: value}), ...]``.  A bare
+    number word starts a jail (a value never stands alone: it follows ``=``)."""
+    out: list[tuple[int, dict[str, str]]] = []
+    for word in shlex.split("\n".join(lines)):
+        name, eq, value = word.partition("=")
+        if not eq:
+            out.append((int(word), {}))
+        elif out:
+            out[-1][1][name] = value
+    return out

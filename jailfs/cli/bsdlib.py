@@ -1,6 +1,13 @@
-"""Small routines the FreeBSD work-alikes share: BSD getopt(3), and quoting as jail.c and jls.c quote."""
+"""The bits of FreeBSD's libc the work-alikes share: getopt(3), strtol(3),
+strerror(3) by errno name, and the quoting jail.c and jls.c use."""
 
+from __future__ import annotations
+
+import errno
+import os
 import sys
+
+_C_SPACE = " \t\n\v\f\r"
 
 
 def bsd_getopt(prog: str, args: list[str], optstring: str):
@@ -42,6 +49,40 @@ def bsd_getopt(prog: str, args: list[str], optstring: str):
             j += 1
         i += 1
     return opts, args[i:]
+
+
+def strtol(s: str) -> tuple[int, str]:
+    """strtol(s, &ep, 10) -> (value, the text at ep), without C's clamping.
+    No digits: (0, s), as ep is left at s."""
+    i = 0
+    while i < len(s) and s[i] in _C_SPACE:
+        i += 1
+    j = i + 1 if s[i:i + 1] in ("+", "-") else i
+    k = j
+    while k < len(s) and s[k] in "0123456789":
+        k += 1
+    if k == j:
+        return 0, s
+    return int(s[i:k]), s[k:]
+
+
+def strtoul_int(s: str) -> int | None:
+    """``(int)strtoul(s, &ep, 10)`` when it consumes all of ``s`` (jail_getid's
+    and jls -j's test for a jid), else None."""
+    value, rest = strtol(s)
+    if rest or not s:
+        return None
+    if abs(value) >= 1 << 64:
+        value = (1 << 64) - 1           # ERANGE: ULONG_MAX, whatever the sign
+    value %= 1 << 64                    # "-1" is ULONG_MAX
+    value &= 0xFFFFFFFF                 # into a C int
+    return value - (1 << 32) if value >= 1 << 31 else value
+
+
+def strerror_name(errname: str) -> str:
+    """strerror() of an errno given by name (``"EPERM"``); the name itself if unknown."""
+    num = getattr(errno, errname, None)
+    return os.strerror(num) if isinstance(num, int) else errname
 
 
 def quote_char(value: str) -> str:

@@ -31,7 +31,11 @@ EXIT_CODES = """exit status:
 # Subcommands that live in other modules: each module has
 # ``add_parser(subparsers)``, which adds its parser and sets ``func`` (called
 # with the parsed arguments, returns the exit status).  One line per module.
-SUBCOMMAND_MODULES: list[str] = [
+SUBCOMMAND_MODULES = [
+    "jailfs.ops.export",
+    "jailfs.ops.tree",
+    "jailfs.ops.graph",
+    "jailfs.ops.status",
     "jailfs.toolbox.env",
 ]
 
@@ -68,7 +72,7 @@ def _umount(args) -> int:
 
 
 def _sim(args) -> int:
-    from jailfs.cli.mountfind import MountError, ctl_answer, find_mount
+    from jailfs.ctlproto import MountError, ctl_answer, find_mount
     if not args.words:
         print("usage: jailfs sim [-m MOUNT] WORD...  (jailfs sim --help lists the verbs)",
               file=sys.stderr)
@@ -93,7 +97,7 @@ def _sim(args) -> int:
 
 
 def _sim_verbs() -> str:
-    from jailfs.ctl import _USAGE      # the .ctl language's own table: one source
+    from jailfs.ctl import USAGE as _USAGE     # the .ctl language's own table: one source
     lines = ["requests (docs/ctl.md):"]
     lines += [f"  {usage}" for usage in _USAGE.values()]
     return "\n".join(lines) + "\n\n" + EXIT_CODES

@@ -25,11 +25,10 @@ from __future__ import annotations
 import errno as _errno
 import os
 import pwd
-import re
 import sys
 
-from . import injail
-from .bsdlib import bsd_getopt
+from jailfs.cli import injail
+from jailfs.cli.bsdlib import bsd_getopt, strerror_name, strtoul_int
 from jailfs.ctlproto import MountError, ctl_answer, find_mount, quote
 from jailfs.ops.version import exit_if_version
 
@@ -45,23 +44,6 @@ class Fatal(Exception):
 
 class Usage(Exception):
     pass
-
-
-def _strtoul_int(s: str) -> int | None:
-    """jail_getid's test: strtoul() consuming all of a non-empty string."""
-    m = re.fullmatch(r"[ \t\n\v\f\r]*([+-]?)([0-9]+)", s)
-    if not s or not m:
-        return None
-    v = min(int(m.group(2)), (1 << 64) - 1)
-    if m.group(1) == "-":
-        v = (-v) % (1 << 64)
-    v &= 0xFFFFFFFF
-    return v - (1 << 32) if v >= 1 << 31 else v
-
-
-def _strerror(errname: str) -> str:
-    num = getattr(_errno, errname, None)
-    return os.strerror(num) if isinstance(num, int) else errname
 
 
 def get_user_info(username: str | None):
@@ -101,7 +83,7 @@ def _set_credentials(pw, change_uid: bool) -> None:
 
 def resolve(mount: str, name: str) -> tuple[int, str]:
     """jail_getid(): the jid (and path) of ``name``; 0 is the host."""
-    n = _strtoul_int(name)
+    n = strtoul_int(name)
     if n == 0:
         return 0, "/"
     if n is not None and n < 0:
@@ -109,7 +91,7 @@ def resolve(mount: str, name: str) -> tuple[int, str]:
     key = str(n) if n is not None else name
     a = ctl_answer(mount, f"get {quote(key)} jid path")
     if not a.ok:
-        raise Fatal(a.value or f"jail_get: {_strerror(a.errname)}")
+        raise Fatal(a.value or f"jail_get: {strerror_name(a.errname)}")
     try:
         values = a.kv()
     except ValueError:
@@ -125,7 +107,7 @@ def attach(mount: str, jid: int) -> None:
     """jail_attach(jid) for this process (the keeper), through .ctl."""
     a = ctl_answer(mount, f"attach {jid} {os.getpid()}")
     if not a.ok:
-        raise Fatal(f"jail_attach({jid}): {_strerror(a.errname)}")
+        raise Fatal(f"jail_attach({jid}): {strerror_name(a.errname)}")
 
 
 def run(argv: list[str]) -> int:

@@ -22,13 +22,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .bsdlib import quote_char
+from jailfs.cli.bsdlib import quote_char
+from jailfs.cli.libjail import no_form, strip_no
 
 __all__ = [
     "PRINT_DEFAULT", "PRINT_HEADER", "PRINT_NAMEVAL", "PRINT_QUOTED",
     "PRINT_SKIP", "PRINT_VERBOSE", "PRINT_JAIL_NAME",
     "JP_USER", "JP_OPT",
-    "JParam", "Out", "noname", "nononame", "sort_key",
+    "JParam", "Out", "sort_key",
     "emit_header", "emit_jail", "render",
     "DEFAULT_PARAMS", "NAME_PARAMS", "VERBOSE_PARAMS",
 ]
@@ -78,20 +79,6 @@ class JParam:
 def sort_key(name: str) -> tuple:
     """jls.c's sort of the ``all`` set: undotted names first, then byte order."""
     return ("." in name, name.encode("utf-8", "surrogateescape"))
-
-
-def noname(name: str) -> str:
-    """``persist`` -> ``nopersist``; ``allow.mount`` -> ``allow.nomount``."""
-    head, dot, last = name.rpartition(".")
-    return f"{head}{dot}no{last}"
-
-
-def nononame(name: str) -> str | None:
-    """``nopersist`` -> ``persist``; None when the last component lacks ``no``."""
-    head, dot, last = name.rpartition(".")
-    if not last.startswith("no"):
-        return None
-    return f"{head}{dot}{last[2:]}"
 
 
 # ----------------------------------------------------------------- the emitter
@@ -460,10 +447,10 @@ def emit_jail(out: Out, pflags: int, params: list[JParam], values: list) -> None
                     else:
                         if p.nobool:
                             out.field(p.name, None, "true", quote=False)
-                            nname = nononame(p.name) or p.name
+                            nname = strip_no(p.name) or p.name
                         else:
                             out.field(p.name, None, "false", quote=False)
-                            nname = noname(p.name)
+                            nname = no_form(p.name)
                         out.text(nname)
                     continue
                 out.text(p.name + "=")

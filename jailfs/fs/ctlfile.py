@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import errno
 import logging
-import stat
 
 from pyfuse3 import FUSEError
 
@@ -13,6 +12,7 @@ from jailfs import ctl
 from jailfs.kernel import Caller
 
 from . import inodes as I
+from .ctlguard import authorise
 from .nodes import Kind, register_root_file
 
 log = logging.getLogger("jailfs.fs")
@@ -40,6 +40,8 @@ class CtlFile(Kind):
             h.answer = b"error EINVAL request too long\n"
             h.answer_base = off
             raise fs.refusals.refuse(view, errno.EINVAL, "request too long", ".ctl")
+        h.answer_base = off
+        authorise(fs, h)
         text = buf.decode("utf-8", "surrogateescape")
         code, answer = self.execute(fs, view, Caller(view.root, h.uid), text)
         if answer and not answer.endswith("\n"):

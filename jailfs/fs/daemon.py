@@ -68,7 +68,8 @@ def services(k, fs, opts: MountOptions) -> list[Service]:
     found: list[Service] = []
     if opts.state:
         from jailfs.state import StateKeeper
-        found.append(StateKeeper(k, opts.state))
+        found.append(StateKeeper(k, fs, opts.state))
+    found.append(fs.supervisor.service())     # a cgroup per jail (or the logged fallback)
     return found
 
 

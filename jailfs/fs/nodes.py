@@ -18,6 +18,7 @@ from pyfuse3 import FUSEError
 from jailfs.kernel import JAIL_UPDATE, PARAMS, Caller
 
 from . import inodes as I
+from .ctlguard import authorise
 
 MAX_VALUE_WRITE = 4096          # one page: a parameter value arrives in one write
 PARAM_COOKIE0 = 16              # readdir cookie of parameter i: PARAM_COOKIE0 + i
@@ -40,6 +41,20 @@ class Node:
 def jail_path(view, pr) -> str:
     """The path of ``pr``'s directory in ``view`` ('' for the view's root)."""
     return "" if pr is view.root else pr.relname(view.root).replace(".", "/")
+
+
+def dirent_ok(name: str) -> bool:
+    """Whether ``name`` can stand in a directory listing."""
+    return name not in ("", ".", "..") and "/" not in name and "\0" not in name
+
+
+def path_ok(view, pr) -> bool:
+    """Whether every name from the view's root down to ``pr`` can be listed."""
+    while pr is not view.root and pr.parent is not None:
+        if not dirent_ok(pr.short):
+            return False
+        pr = pr.parent
+    return True
 
 
 def join(base: str, name: str) -> str:
@@ -123,19 +138,16 @@ class ParamFile(Kind):
 
     def write(self, fs, h, off, buf):
         view, node = h.view, h.node
-        name = self.path(view, node)
+        param = node.param
         if len(buf) == 0:
             return 0
-        if len(buf) > MAX_VALUE_WRITE:
-            raise fs.refusals.refuse(view, errno.EINVAL, f"{node.param}: value longer than "
-                                     f"one page ({MAX_VALUE_WRITE} bytes)", "write", name)
-        try:
-            value = buf.decode("utf-8")
-        except UnicodeDecodeError:
-            raise fs.refusals.refuse(view, errno.EINVAL, f"{node.param}: value is not UTF-8 "
-                                     "text", "write", name) from None
-        if value.endswith("\n"):
-            value = value[:-1]
+        if buf == b"\n" and h.value_tail:
+            # The newline of the value the last write sent (Python's unbuffered
+            # print writes them apart): the value is already set.
+            h.value_tail = False
+            return 1
+        value = self.parse(fs, view, node, buf)
+        authorise(fs, h)
         pr = node.pr
         if node.param == "jid":
             params = [("name", pr.relname(view.root)), ("jid", value)]
@@ -144,7 +156,38 @@ class ParamFile(Kind):
         with fs.refusals.kernel_call(view, "jail_set"):
             fs.k.jail_set(Caller(view.root, h.uid), params, JAIL_UPDATE)
         h.snapshot = None
+        h.value_tail = not buf.endswith(b"\n")
         return len(buf)
+
+    def parse(self, fs, view, node, buf: bytes) -> str:
+        """The value one write carries, or a refusal (EINVAL, nothing changed).
+
+        A value is text without NUL (FreeBSD's strings end at the first NUL),
+        at most one page, with one trailing newline dropped.  A newline alone
+        is the empty value: for a string it clears it (libjail imports "" as
+        the empty string), for a boolean it is refused, since "" is no boolean
+        (jail(8) sets a boolean only by name or by a value it can read)."""
+        param = node.param
+
+        def refuse(msg):
+            return fs.refusals.refuse(view, errno.EINVAL, f"{param}: {msg}", "write",
+                                      self.path(view, node))
+        if len(buf) > MAX_VALUE_WRITE:
+            raise refuse(f"value longer than one page ({MAX_VALUE_WRITE} bytes)")
+        if b"\0" in buf:
+            raise refuse("value contains a NUL byte")
+        try:
+            value = buf.decode("utf-8")
+        except UnicodeDecodeError:
+            raise refuse("value is not UTF-8 text") from None
+        if value.endswith("\n"):
+            value = value[:-1]
+        row = PARAMS.get(param)
+        if value == "" and row is not None and row.kind == "bool":
+            raise refuse('unknown boolean value ""')
+        if param == "name" and not all(dirent_ok(part) for part in value.split(".")):
+            raise refuse(f'"{value}": a jail name cannot contain "/" or be "." or ".."')
+        return value
 
 
 class RefsFile(ParamFile):
@@ -163,7 +206,7 @@ class RefsFile(ParamFile):
         return join(f".dying/{node.pr.jid}" if self.dying else jail_path(view, node.pr), ".refs")
 
     def content(self, fs, view, node):
-        return fs.k.refs(node.pr).text().encode("utf-8", "surrogateescape")
+        return fs.supervisor.refs_text(node.pr).encode("utf-8", "surrogateescape")
 
     def write(self, fs, h, off, buf):
         raise FUSEError(errno.EBADF)
@@ -250,7 +293,7 @@ class Dir(Kind):
         """The entries that come and go: (cookie, name, prison), in cookie order."""
         return []
 
-    def listed(self, c, name: str) -> str | None:
+    def listed(self, view, c, name: str) -> str | None:
         """The name a snapshot entry is still listed under, or None if it is gone."""
         return None
 
@@ -279,8 +322,10 @@ class JailTree(Dir):
         return [(CHILD_COOKIE0 + c.serial, c.short, c) for c in pr.children.values()
                 if c.state == "alive"]
 
-    def listed(self, c, name):
-        return c.short if c.state == "alive" else None     # renamed since the snapshot: new name
+    def listed(self, view, c, name):
+        # a renamed child is listed under its new name; a name that cannot be a
+        # directory entry (only .ctl could make one) is never listed
+        return c.short if c.state == "alive" and dirent_ok(c.short) else None
 
 
 class ViewRoot(JailTree):
@@ -353,13 +398,16 @@ class JidDir(Dir):
         if not (name.isascii() and name.isdigit()) or (len(name) > 1 and name[0] == "0"):
             return None
         c = fs.k.by_jid(int(name))
-        if c is None or c.state == "freed" or not c.is_descendant_of(view.root):
+        if c is None or c.state == "freed" or not c.is_descendant_of(view.root) \
+                or not path_ok(view, c):
             return None
         kind = self.entries
         return Node(kind, c) if kind.exists(c, False) else None
 
-    def listed(self, c, name):
+    def listed(self, view, c, name):
         if c.state == "freed" or str(c.jid) != name:      # gone, or renumbered
+            return None
+        if not path_ok(view, c):
             return None
         return name if self.entries.exists(c, False) else None
 

@@ -32,7 +32,7 @@ import pyfuse3
 import trio
 from pyfuse3 import FUSEError
 
-from jailfs.kernel import JAIL_CREATE, JAIL_UPDATE, Caller, JailError
+from jailfs.kernel import JAIL_CREATE, JAIL_MAX, JAIL_UPDATE, Caller, JailError
 
 from . import inodes as I
 from . import nodes as N
@@ -49,7 +49,7 @@ ROOT = pyfuse3.ROOT_INODE
 
 class FileHandle:
     __slots__ = ("view", "node", "uid", "pid", "writable", "snapshot", "answer",
-                 "answer_base", "read_end", "shift")
+                 "answer_base", "read_end", "shift", "value_tail")
 
     def __init__(self, view, node, uid, pid, writable):
         self.view, self.node, self.uid, self.pid, self.writable = view, node, uid, pid, writable
@@ -58,6 +58,7 @@ class FileHandle:
         self.answer_base = 0
         self.read_end = 0           # .events: log offset where the last read ended
         self.shift = 0              # .events: log bytes skipped as forgotten
+        self.value_tail = False     # parameter files: the last write sent no newline
 
 
 class DirHandle:
@@ -217,14 +218,30 @@ class JailFS(pyfuse3.Operations):
         return node
 
     @staticmethod
-    def _name(name: bytes) -> str:
-        return name.decode("utf-8", "surrogateescape")
+    def _name(name: bytes) -> str | None:
+        """A directory entry's name as text; None when it is not UTF-8 (no such
+        name can exist here)."""
+        try:
+            return name.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+
+    def _new_name(self, view, parent, name: bytes, op: str) -> str:
+        """The name a new jail would get; not UTF-8 is EINVAL, as for a value."""
+        n = self._name(name)
+        if n is None:
+            raise self.refusals.refuse(view, errno.EINVAL, "a jail name must be UTF-8 text", op,
+                                       N.join(parent.kind.path(view, parent),
+                                              name.decode("utf-8", "backslashreplace")))
+        return n
 
     @handler
     def lookup(self, parent_inode, name, ctx):
         view = self.view_of(ctx)
         parent = self._dir(parent_inode, view)
         n = self._name(name)
+        if n is None:
+            raise FUSEError(errno.ENOENT)
         if n == ".":
             node = parent
         elif n == "..":
@@ -339,7 +356,7 @@ class JailFS(pyfuse3.Operations):
             h.cookies = [e[0] for e in h.entries]
         ckind = N.JAIL_DIR if isinstance(kind, N.JailTree) else getattr(kind, "entries", None)
         for cookie, name, c in h.entries[bisect.bisect_right(h.cookies, start_id):]:
-            name = kind.listed(c, name)
+            name = kind.listed(view, c, name)
             if name is None:
                 continue
             a = self.attr(view, N.Node(ckind, c), entry_timeout=timeout)
@@ -414,7 +431,7 @@ class JailFS(pyfuse3.Operations):
     def mkdir(self, parent_inode, name, mode, ctx):
         view = self.view_of(ctx)
         parent = self._dir(parent_inode, view)
-        n = self._name(name)
+        n = self._new_name(view, parent, name, "mkdir")
         where = N.join(parent.kind.path(view, parent), n)
         refuse = self.refusals.refuse
         if not isinstance(parent.kind, N.JailTree):
@@ -424,6 +441,10 @@ class JailFS(pyfuse3.Operations):
             raise refuse(view, errno.EEXIST, f"{n}: file exists", "mkdir", where)
         if "." in n:
             raise refuse(view, errno.EINVAL, f'"{n}": a jail name cannot contain "."',
+                         "mkdir", where)
+        if n.isascii() and n.isdigit() and int(n) > JAIL_MAX:
+            # a numeric name is the jid, and FreeBSD's jids stop at JAIL_MAX
+            raise refuse(view, errno.EINVAL, f"jid {n} is above JAIL_MAX ({JAIL_MAX})",
                          "mkdir", where)
         with self.refusals.kernel_call(view, "jail_set"):
             jid = self.k.jail_set(Caller(view.root, ctx.uid),
@@ -437,6 +458,8 @@ class JailFS(pyfuse3.Operations):
         view = self.view_of(ctx)
         parent = self._dir(parent_inode, view)
         n = self._name(name)
+        if n is None:
+            raise FUSEError(errno.ENOENT)
         where = N.join(parent.kind.path(view, parent), n)
         node = parent.kind.child(self, view, parent, n)
         if node is None:
@@ -454,12 +477,13 @@ class JailFS(pyfuse3.Operations):
         view = self.view_of(ctx)
         pold = self._dir(parent_old, view)
         pnew = self.node(parent_new, view)
-        old, new = self._name(name_old), self._name(name_new)
-        where = N.join(pold.kind.path(view, pold), old)
-        refuse = self.refusals.refuse
-        src = pold.kind.child(self, view, pold, old)
+        old = self._name(name_old)
+        src = None if old is None else pold.kind.child(self, view, pold, old)
         if src is None:
             raise FUSEError(errno.ENOENT)
+        new = self._new_name(view, pold, name_new, "rename")
+        where = N.join(pold.kind.path(view, pold), old)
+        refuse = self.refusals.refuse
         if src.kind is not N.JAIL_DIR:
             raise refuse(view, errno.EPERM, f"{where}: only jails can be renamed", "rename",
                          where)
@@ -468,6 +492,9 @@ class JailFS(pyfuse3.Operations):
                          "rename", where)
         if flags & pyfuse3.RENAME_EXCHANGE:
             raise refuse(view, errno.EINVAL, "jails cannot be exchanged", "rename", where)
+        if flags & ~pyfuse3.RENAME_NOREPLACE:        # RENAME_WHITEOUT and anything newer
+            raise refuse(view, errno.EINVAL, f"rename flags {flags:#x} are not supported",
+                         "rename", where)
         if old == new:
             return
         target = pold.kind.child(self, view, pold, new)
@@ -488,13 +515,15 @@ class JailFS(pyfuse3.Operations):
         parent = self.node(parent_inode, view)
         raise self.refusals.refuse(view, errno.EPERM, f"{op}: jailfs files cannot be created "
                                    "or removed", op,
-                                   N.join(parent.kind.path(view, parent), self._name(name)))
+                                   N.join(parent.kind.path(view, parent),
+                                          name.decode("utf-8", "backslashreplace")))
 
     @handler
     def unlink(self, parent_inode, name, ctx):
         view = self.view_of(ctx)
         parent = self._dir(parent_inode, view)
-        node = parent.kind.child(self, view, parent, self._name(name))
+        n = self._name(name)
+        node = None if n is None else parent.kind.child(self, view, parent, n)
         if node is None:
             raise FUSEError(errno.ENOENT)
         if node.kind.is_dir:

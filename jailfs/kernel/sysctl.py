@@ -21,7 +21,6 @@ import struct
 from errno import EINVAL, ENOENT, ENOTDIR, EPERM
 from typing import Any, Callable, NamedTuple
 
-from . import kernel as _kernel_module
 from .errors import JailError
 from .params import ALLOW_BITS, JAIL_DEFAULT_ALLOW, META_MAXBUFSIZE, PARAMS, PR_VNET
 from .prison import Caller
@@ -63,7 +62,7 @@ class Sysctl:
 
     def __init__(self, kernel) -> None:
         self.k = kernel
-        self.meta_hard = self.meta_soft = META_MAXBUFSIZE
+        self.meta_soft = META_MAXBUFSIZE          # the kernel keeps the hard limit
         self.default_allow = {flag: bool(bit & JAIL_DEFAULT_ALLOW) for flag, bit in ALLOW_BITS.items()}
         self.default_enforce_statfs = 2
         self.jail_max_af_ips = 255
@@ -123,7 +122,7 @@ class Sysctl:
             Oid("security.jail.children.cur", "int", "I", "rd", "Current number of child jails",
                 lambda c: own(c).childcount),
             Oid("security.jail.meta_maxbufsize", "uint", "IU", "rw",
-                "Maximum buffer size of each meta and env", lambda c: self.meta_hard,
+                "Maximum buffer size of each meta and env", lambda c: self.k.meta_maxbufsize,
                 self._set_meta_maxbufsize),
             Oid("security.jail.env", "string", "A", "rd", "Meta information provided by parent jail",
                 lambda c: (own(c).extra or {}).get("env", "")),
@@ -174,16 +173,13 @@ class Sysctl:
         return write
 
     def _set_meta_maxbufsize(self, caller: Caller, value: int) -> None:
-        """kern_jailmeta.c: the hard limit is what jail_set checks; the soft one
-        (what security.jail.param.meta announces) only grows while jails exist,
-        so meta set under a larger limit stays readable."""
-        if value < 1:
-            raise JailError(EINVAL, "", "sysctl")
-        self.meta_hard = value
+        """kern_jailmeta.c: the hard limit is what jail_set checks (the
+        kernel's setting); the soft one (what security.jail.param.meta
+        announces) only grows while jails exist, so meta set under a larger
+        limit stays readable."""
+        self.k.set_meta_maxbufsize(caller, value)
         if value >= self.meta_soft or not self.k.jids:
             self.meta_soft = value
-        # The kernel checks meta/env against this module-level limit.
-        _kernel_module.META_MAXBUFSIZE = value
 
     # ------------------------------------------------------------ lookups
     def find(self, name: str) -> list[Oid]:

@@ -60,7 +60,7 @@ def _read(pid: int, jid: int) -> Proc | None:
 def visible() -> list[Proc]:
     """Every live process the caller's jail can see, pid order."""
     out = []
-    for line in must("procs").extra:
+    for line in must("proclist").extra:
         pid, jid = (int(w) for w in line.split())
         proc = _read(pid, jid)
         if proc is not None:

@@ -192,7 +192,7 @@ def limits(rule: str, unexpanded: str, hflag: bool, nflag: bool) -> bool:
     subject, _, pid = rule.partition(":")
     pid = pid.split(":", 1)[0]
     answer = request("rctl", "::")
-    where = request("procs")
+    where = request("proclist")
     jid = next((line.split()[1] for line in where.extra if line.split()[0] == pid), None) \
         if where.ok else None
     if subject != "process" or not pid.isdigit() or not answer.ok or jid is None:

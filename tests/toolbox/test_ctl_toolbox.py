@@ -53,36 +53,25 @@ def test_sysv_objects_of_one_jail_from_the_host():
     assert ok(k, host, "sysvlist").splitlines()[1:] == ["msg 2 68 0 0 0"]
 
 
-def test_procs_lists_the_callers_own_and_below():
+def test_proclist_lists_the_callers_own_and_below():
+    """Each real pid with the jid the daemon's prison_of gives it; a jailed
+    caller sees its own and below, never the host's; an unplaceable pid is left out."""
     k = Kernel()
     host = Caller(k.prison0)
     ok(k, host, "create name=web persist")
-    ok(k, host, f"attach web {os.getpid()}")
-    lines = ok(k, host, "procs").splitlines()[1:]
-    assert f"{os.getpid()} 1" in lines
-    assert "1 0" in lines
-    web = Caller(k.lookup(host, "web"))
-    assert ok(k, web, "procs").splitlines()[1:] == [f"{os.getpid()} 1"]
+    web = k.lookup(host, "web")
+    where = {os.getpid(): web, 1: None}
 
+    def prison_of(pid):
+        return where.get(pid, k.prison0)
 
-def test_procs_follows_a_new_attachment_after_one_ended():
-    """A process attached after another ended (same number of kernel processes)
-    is seen in its jail: the answer never comes from a stale index."""
-    import subprocess
-    k = Kernel()
-    host = Caller(k.prison0)
-    ok(k, host, "create name=web persist")
-    first = subprocess.Popen(["sleep", "30"])
-    second = subprocess.Popen(["sleep", "30"])
-    try:
-        ok(k, host, f"attach web {first.pid}")
-        assert f"{first.pid} 1" in ok(k, host, "procs").splitlines()
-        pid = next(p.pid for p in k.procs.values() if p.real_pid == first.pid)
-        ok(k, host, f"kill {pid}")
-        ok(k, host, f"attach web {second.pid}")
-        lines = ok(k, host, "procs").splitlines()
-        assert f"{second.pid} 1" in lines and f"{first.pid} 0" in lines
-    finally:
-        for p in (first, second):
-            p.kill()
-            p.wait()
+    def lines(caller):
+        code, answer = execute(k, caller, "proclist", prison_of=prison_of)
+        assert code == 0, answer
+        return answer.splitlines()[1:]
+    assert f"{os.getpid()} 1" in lines(host)
+    assert f"{os.getppid()} 0" in lines(host)
+    assert not any(line.startswith("1 ") for line in lines(host))
+    assert lines(Caller(web)) == [f"{os.getpid()} 1"]
+    assert execute(k, host, "proclist")[0] == errno.EOPNOTSUPP     # no daemon: no real processes
+

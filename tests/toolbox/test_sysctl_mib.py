@@ -6,15 +6,12 @@ import pytest
 
 from jailfs.ctl import execute
 from jailfs.kernel import JAIL_CREATE, Caller, JailError, Kernel
-from jailfs.kernel import kernel as kernel_module
 from jailfs.kernel.sysctl import Sysctl
 
 
 @pytest.fixture
 def k():
-    saved = kernel_module.META_MAXBUFSIZE
-    yield Kernel(hostname="host.example")
-    kernel_module.META_MAXBUFSIZE = saved
+    return Kernel(hostname="host.example")
 
 
 def make(k, *params):

@@ -1,4 +1,5 @@
-"""jexec(8) without a mount: a fake .ctl answers, exec and chdir are recorded.
+"""jexec(8) without a mount: the loopback .ctl (the real ctl.execute on a real
+Kernel) answers, exec and chdir are recorded.
 
 The keeper (injail.spawn) is replaced by one that runs its two halves in this
 very process: the keeper's attach, then the command's set-up and exec.  The
@@ -17,7 +18,7 @@ import pytest
 
 from jailfs.cli import injail
 from jailfs.cli import jexec as J
-from jailfs.cli.mountfind import CtlAnswer
+from jailfs.kernel import Caller
 
 
 class Exec(Exception):
@@ -34,49 +35,24 @@ class Ended:
         return self.status
 
 
-def fake_spawn(attach, command, report, setsid=False):
-    """The keeper and the command in this process: errors are reported, exit 1."""
-    try:
-        attach()
-        command()
-    except J.Fatal as e:
-        report(e)
-    return Ended(1 << 8)
-
-
-class FakeCtl:
-    def __init__(self, jails=None, dying=(), attach_error=None):
-        self.jails = dict(jails or {})           # name -> (jid, path)
-        self.dying = set(dying)
-        self.attach_error = attach_error
-        self.requests = []
-
-    def __call__(self, mount, text):
-        import shlex
-        self.requests.append(text)
-        w = shlex.split(text)
-        if w[0] == "get":
-            key = w[1]
-            for name, (jid, path) in self.jails.items():
-                if key in (name, str(jid)):
-                    if name in self.dying:
-                        what = f"jail {key}" if key.isdigit() else f'jail "{key}"'
-                        return CtlAnswer(False, "ENOENT", f"{what} is dying", [])
-                    return CtlAnswer(True, "", str(jid),
-                                     [f"jid={jid}", f"path={shlex.quote(path)}"])
-            what = f"jail {key}" if key.isdigit() else f'jail "{key}"'
-            return CtlAnswer(False, "ENOENT", f"{what} not found", [])
-        if w[0] == "attach":
-            if self.attach_error:
-                return CtlAnswer(False, self.attach_error, "jail_attach: x", [])
-            return CtlAnswer(True, "", "", [])
-        return CtlAnswer(False, "EINVAL", "bad request", [])
+def fake_spawn(loop):
+    """The keeper and the command in this process: errors are reported, exit 1.
+    When it is done, this process leaves the jail, as a keeper does by ending."""
+    def spawn(attach, command, report, setsid=False):
+        try:
+            attach()
+            command()
+        except J.Fatal as e:
+            report(e)
+        finally:
+            for proc in [p for p in loop.k.procs.values() if p.real_pid == os.getpid()]:
+                loop.k.kill(proc)
+        return Ended(1 << 8)
+    return spawn
 
 
 @pytest.fixture
-def env(monkeypatch, tmp_path):
-    monkeypatch.setenv("JAILFS_MOUNT", str(tmp_path))
-    (tmp_path / ".ctl").write_text("")
+def env(loop, monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(J.os, "environ", dict(os.environ))
     calls = []
@@ -93,11 +69,18 @@ def env(monkeypatch, tmp_path):
     monkeypatch.setattr(J.os, "execlp", fake_execlp)
     jaildir = tmp_path / "jails" / "www"
     jaildir.mkdir(parents=True)
-    ctl = FakeCtl({"www": (3, str(jaildir)), "sim": (4, "/no/such/dir"), "old": (5, "/")},
-                  dying={"old"})
-    monkeypatch.setattr(J, "ctl_answer", ctl)
-    monkeypatch.setattr(J.injail, "spawn", fake_spawn)
-    return ctl, calls, jaildir
+    loop.create("name=www", "jid=3", f"path={jaildir}", "persist")
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    loop.create("name=sim", "jid=4", f"path={gone}", "persist")
+    gone.rmdir()                        # the jail's path no longer exists here
+    loop.create("name=old", "jid=5", "ip4.addr=192.0.2.10", "persist")
+    p = loop.k.spawn(5)                 # a TIME_WAIT socket keeps "old" dying after its removal
+    loop.k.close(p, loop.k.tcp_connect(p, "192.0.2.10:1234", "198.51.100.1:80"))
+    assert loop.answer("remove old").ok
+    loop.requests.clear()
+    monkeypatch.setattr(J.injail, "spawn", fake_spawn(loop))
+    return loop, calls, jaildir
 
 
 def run(capsys, *argv):
@@ -152,7 +135,7 @@ def test_zero_is_invalid(env, capsys):
 
 def test_attach_refused(env, capsys):
     ctl, _, _ = env
-    ctl.attach_error = "EPERM"
+    ctl.caller = Caller(ctl.k.prison0, uid=1001)      # jail_attach needs root
     assert run(capsys, "www", "true") == (
         1, "", "jexec: jail_attach(3): Operation not permitted\n")
 
