@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import getopt
 import os
 import sys
 
@@ -11,6 +12,18 @@ from jailfs.ctlproto import CtlAnswer, MountError, ctl_answer, find_mount, reque
 
 class Failed(Exception):
     """The command cannot go on; ``str(e)`` follows ``PROG: `` on stderr."""
+
+
+class Usage(Exception):
+    """Bad usage: run() prints the tool's usage text and exits 1."""
+
+
+def getopts(argv: list[str], spec: str) -> tuple[list[tuple[str, str]], list[str]]:
+    """getopt(3) as FreeBSD's tools call it: options first, Usage on a bad one."""
+    try:
+        return getopt.getopt(argv, spec)
+    except getopt.GetoptError:
+        raise Usage() from None
 
 
 def warnx(prog: str, message: str) -> None:
@@ -41,12 +54,16 @@ def must(*words: str) -> CtlAnswer:
     return answer
 
 
-def run(prog: str, body, argv) -> int:
-    """main() of a tool: body(argv) -> exit status; Failed is `PROG: MESSAGE`, exit 1."""
+def run(prog: str, body, argv, usage: str = "") -> int:
+    """main() of a tool: body(argv) -> exit status; Failed is `PROG: MESSAGE`,
+    Usage prints ``usage``; both exit 1."""
     try:
         return body(list(sys.argv[1:] if argv is None else argv))
     except Failed as e:
         warnx(prog, str(e))
+        return 1
+    except Usage:
+        print(usage, file=sys.stderr)
         return 1
     except BrokenPipeError:
         return 1

@@ -11,10 +11,11 @@ passes SIGTERM on to the command.
 
 from __future__ import annotations
 
-import getopt
 import os
 import signal
 import sys
+
+from jailfs.toolbox.common import Usage, getopts, run
 
 USAGE = ("usage: daemon [-cfHrS] [-p child_pidfile] [-P supervisor_pidfile]\n"
          "              [-u user] [-o output_file] [-t title]\n"
@@ -44,14 +45,9 @@ def _detach(keep_cwd: bool, quiet: bool) -> None:
 
 
 def daemon(argv: list[str]) -> int:
-    try:
-        pairs, command = getopt.getopt(argv, "cfp:P:")
-    except getopt.GetoptError:
-        print(USAGE, file=sys.stderr)
-        return 1
+    pairs, command = getopts(argv, "cfp:P:")
     if not command:
-        print(USAGE, file=sys.stderr)
-        return 1
+        raise Usage()
     opts = dict(pairs)
     child_file, own_file = opts.get("-p"), opts.get("-P")
     _detach("-c" in opts, "-f" in opts)
@@ -89,4 +85,4 @@ def daemon(argv: list[str]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    return daemon(list(sys.argv[1:] if argv is None else argv))
+    return run("daemon", daemon, argv, USAGE)

@@ -13,7 +13,6 @@ that directory and prints ``PATH`` with it first and ``JAILFS_MOUNT``;
 
 from __future__ import annotations
 
-import argparse
 import os
 import shlex
 import sys

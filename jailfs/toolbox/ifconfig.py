@@ -14,9 +14,8 @@ X does not exist``, ``SIOCIFCREATE2 (X): File exists``, ``SIOCSIFVNET: ...``.
 from __future__ import annotations
 
 import re
-import sys
 
-from jailfs.toolbox.common import Failed, must, request, run, strerror
+from jailfs.toolbox.common import Failed, Usage, must, request, run, strerror
 
 PROG = "ifconfig"
 USAGE = """\
@@ -80,8 +79,7 @@ def ifconfig(argv: list[str]) -> int:
         print(" ".join(_interfaces()))
         return 0
     if argv[0].startswith("-"):
-        print(USAGE, file=sys.stderr)
-        return 1
+        raise Usage()
     ifname, rest = argv[0], argv[1:]
     if rest[:1] in (["create"], ["plumb"]):
         made = _ioctl(f"SIOCIFCREATE2 ({ifname})", "ifcreate", ifname).split()
@@ -108,4 +106,4 @@ def ifconfig(argv: list[str]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    return run(PROG, ifconfig, argv)
+    return run(PROG, ifconfig, argv, USAGE)

@@ -99,33 +99,31 @@ def group_from_uid(uid: int) -> str:
         return str(uid)
 
 
+# The columns each option adds, per facility, as ipcs.c prints them:
+# (option, header format, headers, row format, row values). What the model
+# does not keep (byte counts, sizes, pids, times) prints as zero or no-entry.
+_NO_TIMES = ("no-entry", "no-entry", "no-entry")
+_COLUMNS = {
+    "msg": [(OUTSTANDING, " %20s %20s", ("CBYTES", "QNUM"), " %12d %12d", lambda o: (0, 0)),
+            (BIGGEST, " %20s", ("QBYTES",), " %20d", lambda o: (2048,)),
+            (PID, " %12s %12s", ("LSPID", "LRPID"), " %12d %12d", lambda o: (0, 0)),
+            (TIME, " %-8s %-8s %-8s", ("STIME", "RTIME", "CTIME"), " %s %s %s", lambda o: _NO_TIMES)],
+    "shm": [(OUTSTANDING, " %12s", ("NATTCH",), " %12d", lambda o: (o.nattch,)),
+            (BIGGEST, " %12s", ("SEGSZ",), " %12d", lambda o: (0,)),
+            (PID, " %12s %12s", ("CPID", "LPID"), " %12d %12d", lambda o: (0, 0)),
+            (TIME, " %-8s %-8s %-8s", ("ATIME", "DTIME", "CTIME"), " %s %s %s", lambda o: _NO_TIMES)],
+    "sem": [(BIGGEST, " %12s", ("NSEMS",), " %12d", lambda o: (0,)),
+            (TIME, " %-8s %-8s", ("OTIME", "CTIME"), " %s %s", lambda o: _NO_TIMES[:2])],
+}
+
+
 def header(facility: str, option: int, jail_column: bool) -> str:
     text = "T %12s %12s %-11s %-8s %-8s" % ("ID", "KEY", "MODE", "OWNER", "GROUP")
     if option & CREATOR:
         text += " %-8s %-8s" % ("CREATOR", "CGROUP")
-    if facility == "msg":
-        if option & OUTSTANDING:
-            text += " %20s %20s" % ("CBYTES", "QNUM")
-        if option & BIGGEST:
-            text += " %20s" % "QBYTES"
-        if option & PID:
-            text += " %12s %12s" % ("LSPID", "LRPID")
-        if option & TIME:
-            text += " %-8s %-8s %-8s" % ("STIME", "RTIME", "CTIME")
-    elif facility == "shm":
-        if option & OUTSTANDING:
-            text += " %12s" % "NATTCH"
-        if option & BIGGEST:
-            text += " %12s" % "SEGSZ"
-        if option & PID:
-            text += " %12s %12s" % ("CPID", "LPID")
-        if option & TIME:
-            text += " %-8s %-8s %-8s" % ("ATIME", "DTIME", "CTIME")
-    else:
-        if option & BIGGEST:
-            text += " %12s" % "NSEMS"
-        if option & TIME:
-            text += " %-8s %-8s" % ("OTIME", "CTIME")
+    for bit, fmt, names, _, _ in _COLUMNS[facility]:
+        if option & bit:
+            text += fmt % names
     return text + (" JAIL" if jail_column else "")
 
 
@@ -135,29 +133,9 @@ def row(o: SysvObject, option: int, jail_column: bool) -> str:
                                           fmt_perm(MODE), owner, group)
     if option & CREATOR:
         text += " %-8s %-8s" % (owner, group)
-    if o.facility == "msg":
-        if option & OUTSTANDING:
-            text += " %12d %12d" % (0, 0)
-        if option & BIGGEST:
-            text += " %20d" % 2048
-        if option & PID:
-            text += " %12d %12d" % (0, 0)
-        if option & TIME:
-            text += " no-entry no-entry no-entry"
-    elif o.facility == "shm":
-        if option & OUTSTANDING:
-            text += " %12d" % o.nattch
-        if option & BIGGEST:
-            text += " %12d" % 0
-        if option & PID:
-            text += " %12d %12d" % (0, 0)
-        if option & TIME:
-            text += " no-entry no-entry no-entry"
-    else:
-        if option & BIGGEST:
-            text += " %12d" % 0
-        if option & TIME:
-            text += " no-entry no-entry"
+    for bit, _, _, fmt, values in _COLUMNS[o.facility]:
+        if option & bit:
+            text += fmt % values(o)
     return text + (f" {o.jail}" if jail_column else "")
 
 

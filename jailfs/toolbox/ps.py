@@ -13,13 +13,11 @@ process in a jail.
 
 from __future__ import annotations
 
-import getopt
 import os
 import pwd
-import sys
 from typing import Callable, NamedTuple
 
-from jailfs.toolbox.common import Failed, must, run
+from jailfs.toolbox.common import Failed, Usage, getopts, must, run
 from jailfs.toolbox.procs import Proc, jail_id, visible
 
 PROG = "ps"
@@ -133,14 +131,9 @@ def _uid(word: str) -> int | None:
 
 
 def ps(argv: list[str]) -> int:
-    try:
-        pairs, rest = getopt.getopt(argv, "aAxXwJ:p:U:o:")
-    except getopt.GetoptError:
-        print(USAGE, file=sys.stderr)
-        return 1
+    pairs, rest = getopts(argv, "aAxXwJ:p:U:o:")
     if rest:
-        print(USAGE, file=sys.stderr)
-        return 1
+        raise Usage()
     everybody = no_tty = False
     jails: set[int] = set()
     pids: set[int] = set()
@@ -191,4 +184,4 @@ def ps(argv: list[str]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    return run(PROG, ps, argv)
+    return run(PROG, ps, argv, USAGE)

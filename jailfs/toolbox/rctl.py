@@ -13,13 +13,11 @@ the kernel's per-container lists.
 
 from __future__ import annotations
 
-import getopt
 import grp
 import pwd
 import shlex
-import sys
 
-from jailfs.toolbox.common import Failed, request, run, strerror, warnx
+from jailfs.toolbox.common import Failed, Usage, getopts, request, run, strerror, warnx
 
 PROG = "rctl"
 USAGE = "usage: rctl [ -h ] [-a rule | -l filter | -r filter | -u filter | filter]"
@@ -155,11 +153,7 @@ def one(flag: str, rule: str, unexpanded: str, hflag: bool, nflag: bool) -> bool
 
 
 def rctl(argv: list[str]) -> int:
-    try:
-        pairs, args = getopt.getopt(argv, "ahlnru")
-    except getopt.GetoptError:
-        print(USAGE, file=sys.stderr)
-        return 1
+    pairs, args = getopts(argv, "ahlnru")
     flags = {f[1] for f, _ in pairs}
     chosen = flags & set("alru")
     if len(chosen) > 1:
@@ -168,8 +162,7 @@ def rctl(argv: list[str]) -> int:
     hflag, nflag = "h" in flags, "n" in flags
     if not args:
         if flag:
-            print(USAGE, file=sys.stderr)
-            return 1
+            raise Usage()
         one("", "::", "::", hflag, nflag)
         return 0
     failed = 0
@@ -222,4 +215,4 @@ def jail_and_ancestors(jid: str) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    return run(PROG, rctl, argv)
+    return run(PROG, rctl, argv, USAGE)

@@ -11,12 +11,11 @@ for a name the kernel does not know (exit status: the number of failures).
 
 from __future__ import annotations
 
-import getopt
 import shlex
 import sys
 from typing import NamedTuple
 
-from jailfs.toolbox.common import Failed, request, run, strerror, warnx
+from jailfs.toolbox.common import Failed, Usage, getopts, request, run, strerror, warnx
 
 PROG = "sysctl"
 USAGE = ("usage: sysctl [-bdehiNnoqTtWx] [ -B <bufsize> ] [-f filename] name[=value] ...\n"
@@ -172,11 +171,7 @@ def write(leaf: Leaf, arg: str, value: str, opts: Options) -> int:
 
 
 def sysctl(argv: list[str]) -> int:
-    try:
-        pairs, args = getopt.getopt(argv, "AabdehiNnoqwXx")
-    except getopt.GetoptError:
-        print(USAGE, file=sys.stderr)
-        return 1
+    pairs, args = getopts(argv, "AabdehiNnoqwXx")
     flags = {f[1] for f, _ in pairs}
     if "A" in flags:
         flags |= {"a", "o"}
@@ -184,8 +179,7 @@ def sysctl(argv: list[str]) -> int:
         flags |= {"a", "x"}
     opts = Options(**{f: True for f in flags if f in Options._fields})
     if opts.N and opts.n:
-        print(USAGE, file=sys.stderr)
-        return 1
+        raise Usage()
     if "a" in flags and not args:
         answer = request("sysctl", "all")
         if not answer.ok:
@@ -194,10 +188,9 @@ def sysctl(argv: list[str]) -> int:
             emit(shown(Leaf.parse(line), opts), opts)
         return 0
     if not args:
-        print(USAGE, file=sys.stderr)
-        return 1
+        raise Usage()
     return sum(parse(arg, opts) for arg in args)
 
 
 def main(argv: list[str] | None = None) -> int:
-    return run(PROG, sysctl, argv)
+    return run(PROG, sysctl, argv, USAGE)
