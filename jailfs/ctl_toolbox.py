@@ -12,9 +12,9 @@ FreeBSD's syscalls answer from ``td_ucred``:
     sysvrm msg|sem|shm ID [JAIL] / sysvrm all [JAIL]
     ifdestroy IFNAME       ifconfig IFNAME destroy
 
-A leaf line is ``NAME KIND FORMAT ACCESS VALUE`` (VALUE shell-quoted; a
-struct's bytes in hex), so the tool prints it as sysctl(8) would without
-knowing the MIB.
+A leaf line is ``NAME KIND FORMAT ACCESS VALUE DESCRIPTION`` (VALUE and
+DESCRIPTION shell-quoted; a struct's bytes in hex), so the tool prints it
+as sysctl(8) would without knowing the MIB.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def mib(k) -> Sysctl:
 def _leaf_line(caller: Caller, m: Sysctl, oid: Oid) -> str:
     value = m.read(caller, oid)
     text = value.hex() if isinstance(value, bytes) else str(value)
-    return " ".join([oid.name, oid.kind, oid.fmt, oid.access, shlex.quote(text)])
+    return " ".join([oid.name, oid.kind, oid.fmt, oid.access, shlex.quote(text), shlex.quote(oid.descr)])
 
 
 @verb("sysctl", "sysctl get NAME | sysctl all | sysctl set NAME VALUE")

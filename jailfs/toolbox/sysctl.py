@@ -32,15 +32,16 @@ class Leaf(NamedTuple):
     fmt: str
     access: str
     value: str
+    descr: str
 
     @classmethod
     def parse(cls, line: str) -> "Leaf":
-        name, kind, fmt, access, value = shlex.split(line)
-        return cls(name, kind, fmt, access, value)
+        return cls(*shlex.split(line))
 
 
 class Options(NamedTuple):
     b: bool = False
+    d: bool = False
     e: bool = False
     i: bool = False
     N: bool = False
@@ -66,6 +67,8 @@ def shown(leaf: Leaf, opts: Options) -> str | bytes | None:
     """What show_var prints for one leaf (None: nothing, as for a struct without -o)."""
     if opts.N:
         return leaf.name
+    if opts.d:
+        return ("" if opts.n else leaf.name + ("=" if opts.e else ": ")) + leaf.descr
     if opts.b:
         if leaf.kind == "string":
             return leaf.value.encode() + b"\0"
@@ -125,7 +128,7 @@ def parse(arg: str, opts: Options) -> int:
         if not opts.q:
             warnx(PROG, f"unknown oid '{name}'")
         return 1
-    if value is None:
+    if value is None or opts.d:
         for leaf in leaves:
             emit(shown(leaf, opts), opts)
         return 0

@@ -9,6 +9,8 @@ check "host is not jailed" 0 "security.jail.jailed: 0$NL" "" -- sysctl security.
 check "-n" 0 "1$NL" "" -- sysctl -n kern.features.vimage
 check "-qn (jail_basic_test's vimage probe)" 0 "1$NL" "" -- sysctl -qn kern.features.vimage
 check "-e" 0 "kern.ostype=FreeBSD$NL" "" -- sysctl -e kern.ostype
+check "-d" 0 "security.jail.jailed: Process in jail?$NL" "" -- sysctl -d security.jail.jailed
+check "-d with a value only describes" 0 "Hostname$NL" "" -- sysctl -dn kern.hostname=x
 check "unknown oid" 1 "" "sysctl: unknown oid 'no.such'$NL" -- sysctl no.such
 check "-q unknown oid" 1 "" "" -- sysctl -q no.such
 check "-i unknown oid" 0 "" "" -- sysctl -i no.such

@@ -104,9 +104,9 @@ def test_legacy_knobs(k):
 def test_ctl_sysctl_lines(k):
     host = Caller(k.prison0)
     code, answer = execute(k, host, "sysctl get kern.hostname")
-    assert (code, answer) == (0, "ok\nkern.hostname string A rw host.example")
+    assert (code, answer) == (0, "ok\nkern.hostname string A rw host.example Hostname")
     code, answer = execute(k, host, "sysctl set kern.domainname 'a b'")
-    assert (code, answer) == (0, "ok\nkern.domainname string A rw 'a b'")
+    assert (code, answer) == (0, "ok\nkern.domainname string A rw 'a b' 'Name of the current YP/NIS domain'")
     assert execute(k, host, "sysctl get no.such") == (errno.ENOENT, "error ENOENT unknown oid 'no.such'")
     code, answer = execute(k, host, "sysctl all")
-    assert code == 0 and "security.jail.param.ip4.addr struct S,in_addr,a rw 0400000000000000" in answer
+    assert code == 0 and "security.jail.param.ip4.addr struct S,in_addr,a rw 0400000000000000 " in answer
