@@ -1,7 +1,9 @@
-"""The toolbox's .ctl verbs without a mount: ifdestroy, sysvlist/sysvrm, procs."""
+"""The toolbox's .ctl verbs without a mount: ifdestroy, sysvlist/sysvrm, proclist, extra words."""
 
 import errno
 import os
+
+import pytest
 
 from jailfs.ctl import execute
 from jailfs.kernel import Caller, Kernel
@@ -75,3 +77,23 @@ def test_proclist_lists_the_callers_own_and_below():
     assert lines(Caller(web)) == [f"{os.getpid()} 1"]
     assert execute(k, host, "proclist")[0] == errno.EOPNOTSUPP     # no daemon: no real processes
 
+
+
+@pytest.mark.parametrize("request_text", ["sysctl get kern.ostype x", "sysctl all x",
+                                          "sysctl set kern.hostname h x", "sysctl bogus",
+                                          "proclist x", "sysvlist web x", "sysvrm msg 0 web x",
+                                          "sysvrm all web x", "sysvrm bogus 0", "ifdestroy lo1 x"])
+def test_extra_words_are_refused_and_change_nothing(request_text):
+    """As every .ctl verb (tests/test_ctl.py's EXTRA_WORDS): more words than
+    the form is EINVAL with the usage line, before anything is done."""
+    from jailfs.ctl_common import USAGE
+    k = Kernel(hostname="h0")
+    host = Caller(k.prison0)
+    ok(k, host, "create name=web persist sysvmsg=new")
+    pid = ok(k, host, "spawn web").split()[1]
+    ok(k, host, f"msgget {pid} 5 create")
+    ok(k, host, "ifcreate lo")
+    before = (k.prison0.hostname, ok(k, host, "sysvlist"), ok(k, host, "ifconfig ."))
+    code, answer = execute(k, host, request_text, prison_of=lambda p: k.prison0)
+    assert (code, answer) == (errno.EINVAL, f"error EINVAL usage: {USAGE[request_text.split()[0]]}")
+    assert (k.prison0.hostname, ok(k, host, "sysvlist"), ok(k, host, "ifconfig .")) == before
