@@ -42,7 +42,7 @@ def start(cmd: list[str], mp: str, probe: str | None = ".ctl",
 
 
 def jailfs_cmd(mp: str, *args: str) -> list[str]:
-    return [sys.executable, "-m", "jailfs.cli.jailfs", "mount", mp, *args]
+    return [sys.executable, "-m", "jailfs", "mount", mp, *args]
 
 
 def stop(proc: subprocess.Popen, mp: str) -> None:

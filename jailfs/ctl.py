@@ -216,20 +216,19 @@ for _method in ("fork", "exit", "reap", "kill"):
     _proc_verb(_method)
 
 
-@verb("open", "open PID [PATH]")
-def _open(k, caller, args):
-    need_root(caller, "open")
-    if len(args) > 2:
-        raise ValueError(args)
-    return ok(k.open_file(sim_proc(k, caller, args[0], "open"), *args[1:2]))
+def _descriptor_verb(name: str, usage: str, method: str):
+    """A verb that gives process PID a new descriptor: ``NAME PID [WHAT]``."""
+    @verb(name, usage)
+    def run(k, caller, args):
+        need_root(caller, name)
+        if len(args) > 2:
+            raise ValueError(args)
+        return ok(getattr(k, method)(sim_proc(k, caller, args[0], name), *args[1:2]))
+    return run
 
 
-@verb("socket", "socket PID [udp|tcp|unix]")
-def _socket(k, caller, args):
-    need_root(caller, "socket")
-    if len(args) > 2:
-        raise ValueError(args)
-    return ok(k.socket(sim_proc(k, caller, args[0], "socket"), *args[1:2]))
+_descriptor_verb("open", "open PID [PATH]", "open_file")
+_descriptor_verb("socket", "socket PID [udp|tcp|unix]", "socket")
 
 
 @verb("connect", "connect PID LADDR:PORT RADDR:PORT")

@@ -44,6 +44,20 @@ def attach(k, caller, args, real):
     return ok()
 
 
+# Hooks (kernel, prison, real pid) -> the lines an ``enter`` answer carries
+# after "ok": the daemon's confinement (jailfs/host/jailhouse.py).
+enter_hooks: list = []
+
+
+@verb("enter", "enter JAIL PID", real=True)
+def enter(k, caller, args, real):
+    """``attach``, for a process about to enter the jail's namespaces (the
+    keeper): the answer's lines tell it how (``enter_hooks``)."""
+    attach(k, caller, args, real)
+    pr = k.by_jid(jid_of(k, caller, args[0], "jail_attach"))
+    return ok(None, [line for hook in enter_hooks for line in hook(k, pr, int(args[1]))])
+
+
 @verb("procs", "procs JAIL", real=True)
 def procs(k, caller, args, real):
     """The real processes in exactly JAIL (not its children's), as jail(8)'s
@@ -65,8 +79,12 @@ def scan(pr, prison_of) -> list[tuple[int, str]]:
             continue
         pid = int(name)
         try:
-            if prison_of(pid) is not pr:
-                continue
+            where = prison_of(pid)
+        except Exception:       # noqa: BLE001 - a process it cannot place (refused) is not listed
+            continue
+        if where is not pr:
+            continue
+        try:
             with open(f"/proc/{pid}/comm", encoding="utf-8", errors="replace") as f:
                 found.append((pid, f.read().rstrip("\n")))
         except OSError:

@@ -7,7 +7,7 @@ FreeBSD's syscalls answer from ``td_ucred``:
     sysctl get NAME        one leaf, or every leaf below a node
     sysctl all             every leaf (sysctl -a)
     sysctl set NAME VALUE  a write, with sysctl_root's privilege rule
-    proclist               real processes the caller can see, with their jid
+    proclist               real processes the caller can see: pid, jid, pid per namespace
     sysvlist [JAIL]        SysV objects the caller (or JAIL) sees
     sysvrm msg|sem|shm ID [JAIL] / sysvrm all [JAIL]
     ifdestroy IFNAME       ifconfig IFNAME destroy
@@ -69,12 +69,26 @@ def _sysctl(k, caller, args):
 
 # ------------------------------------------------------------------- real processes
 
+def _nspids(pid: str) -> str:
+    """The pid in each pid namespace from the daemon's inward (NSpid of
+    /proc/PID/status), comma-joined; just PID where the kernel has no NSpid."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("NSpid:"):
+                    return ",".join(line.split()[1:])
+    except OSError:
+        pass
+    return pid
+
+
 @verb("proclist", "proclist", real=True)
 def _proclist(k, caller, args, real):
-    """`PID JID` for every live Linux process in the caller's prison or below
-    (jid 0 for the host's own): what FreeBSD's kern.proc sysctl shows a
-    jailed caller, and ki_jid for each. A process the daemon cannot place
-    is left out."""
+    """`PID JID NSPIDS` for every live Linux process in the caller's prison or
+    below (jid 0 for the host's own): what FreeBSD's kern.proc sysctl shows a
+    jailed caller, and ki_jid for each. NSPIDS lets a tool in a jail's pid
+    namespace name each process as its own /proc does. A process the daemon
+    cannot place is left out."""
     if args:
         raise ValueError(args)
     lines = []
@@ -86,7 +100,7 @@ def _proclist(k, caller, args, real):
         except Exception:       # noqa: BLE001 - gone meanwhile, or not placeable: left out
             continue
         if pr is not None and (pr is caller.prison or _visible(caller, pr)):
-            lines.append(f"{name} {pr.jid}")
+            lines.append(f"{name} {pr.jid} {_nspids(name)}")
     return _ok(lines=lines)
 
 

@@ -20,10 +20,11 @@ nothing is half-loaded, the mount does not happen.  Saves are atomic: a
 temporary file beside FILE, fsync, rename, fsync of the directory.
 
 Real processes cannot be restored: a real process attached to a jail was
-watched by the daemon that died.  At restore each simulated process that
-stood for a real one is killed (as when the daemon sees it exit), so a jail
-that only they kept alive becomes dying or is freed; the real processes
-themselves are not touched.
+watched (and confined) by the daemon that died, and the cgroups sentinel
+ends the jailed processes of a dead daemon (jailfs/host/cgroups.py).  At
+restore each simulated process that stood for a real one is killed (as when
+the daemon sees it exit), so a jail that only they kept alive becomes dying
+or is freed; restore itself signals no real process.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ import os
 import pickle
 import sys
 import types
+
+from jailfs.fs.daemon import MountFailed, Service
 
 log = logging.getLogger("jailfs.state")
 
@@ -51,18 +54,16 @@ class StateError(Exception):
 
 # ------------------------------------------------------------ pickling
 def _rebuild_function(code: bytes, module: str, name: str, defaults, cells):
-    fn = types.FunctionType(marshal.loads(code), sys.modules[module].__dict__, name, defaults,
-                            tuple(types.CellType(c) for c in cells) if cells is not None else None)
-    return fn
+    return types.FunctionType(marshal.loads(code), sys.modules[module].__dict__, name, defaults,
+                              tuple(types.CellType(c) for c in cells) if cells is not None else None)
 
 
 class _KernelPickler(pickle.Pickler):
     """Pickles the closures the kernel keeps (the clock's timers are lambdas)
     by their code, the kernel's own listeners, and no outside listener."""
 
-    def __init__(self, file, kernel):
+    def __init__(self, file):
         super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
-        self.kernel = kernel
 
     def reducer_override(self, obj):
         if isinstance(obj, types.FunctionType) and "<locals>" in obj.__qualname__:
@@ -84,7 +85,7 @@ def dumps(k) -> bytes:
     k.signal_real = None
     try:
         buf = io.BytesIO()
-        _KernelPickler(buf, k).dump(k)
+        _KernelPickler(buf).dump(k)
     finally:
         k._subscribers, k.signal_real = subscribers, signal_real
     payload = buf.getvalue()
@@ -195,7 +196,7 @@ def save(path: str, data: bytes) -> None:
 MUTATING = ("write", "mkdir", "rmdir", "rename", "setattr")
 
 
-class StateKeeper:
+class StateKeeper(Service):
     """The daemon service that keeps ``path`` up to date: a change (a kernel
     event or a request that may change something, .ctl included) is saved
     DEBOUNCE seconds later; the last state is saved at exit."""
@@ -218,7 +219,10 @@ class StateKeeper:
                 finally:
                     self.changed()
             setattr(self.fs, name, marking)
-        self.save_now()                  # the file exists (and is valid) from the start
+        try:
+            self.save_now()              # the file exists (and is valid) from the start
+        except OSError as e:
+            raise MountFailed(f"{self.path}: cannot save the state: {e.strerror}") from None
 
     def changed(self) -> None:
         self.dirty = True
@@ -233,14 +237,26 @@ class StateKeeper:
                 await self._wake.wait()
             await trio.sleep(DEBOUNCE)
             self.dirty = False
-            data = dumps(self.k)                     # on the trio thread: a consistent state
-            try:
-                await trio.to_thread.run_sync(save, self.path, data)
-            except OSError as e:
-                log.error("%s: cannot save the state: %s", self.path, e.strerror)
+            data = self._dump()                      # on the trio thread: a consistent state
+            if data is not None:
+                try:
+                    await trio.to_thread.run_sync(save, self.path, data)
+                except OSError as e:
+                    log.error("%s: cannot save the state: %s", self.path, e.strerror)
+
+    def _dump(self) -> bytes | None:
+        """The state's bytes; None (and an error logged) when something in the
+        kernel cannot be saved: the mount goes on serving."""
+        try:
+            return dumps(self.k)
+        except Exception:   # noqa: BLE001 - a save must never stop the daemon
+            log.exception("%s: cannot save the state", self.path)
+            return None
 
     def save_now(self) -> None:
-        save(self.path, dumps(self.k))
+        data = self._dump()
+        if data is not None:
+            save(self.path, data)
         self.dirty = False
 
     def stop(self) -> None:

@@ -43,7 +43,7 @@ def require_fuse() -> None:
 
 
 def jailfs_cmd(*args: str) -> list[str]:
-    return [sys.executable, "-m", "jailfs.cli.jailfs", *args]
+    return [sys.executable, "-m", "jailfs", *args]
 
 
 def daemon_env() -> dict:

@@ -713,7 +713,7 @@ EXTRA_WORDS = ["remove web x", "list -d x", "spawn web x", "fork 1 x", "exit 1 x
                "msgget 1 5 create x", "semget 1 5 x", "shmget 1 5 excl x", "ipcrm shm 1 2 x", "ipcs 1 x", "shmat 1 2 x",
                "shmdt 1 2 x", "sethostname 1 h x", "setdomainname 1 d x", "sethostuuid 1 u x", "rctl -a jail:web:maxproc:deny=1 x",
                "rctl -r jail:web x", "rctl -u jail:web x", "ifconfig web x", "ifcreate lo x",
-               "ifvnet lo0 web x", "ifreclaim lo0 web x", "attach web 1 x", "procs web x",
+               "ifvnet lo0 web x", "ifreclaim lo0 web x", "attach web 1 x", "enter web 1 x", "procs web x",
                "params x", "jailed x"]
 
 
@@ -731,10 +731,12 @@ def test_extra_words_are_refused_and_change_nothing(w, request_text):
 
 
 def test_every_verb_has_an_extra_words_case():
+    """Every verb of ctl.py and ctl_real.py (other modules test their own)."""
     from jailfs.ctl_common import VERBS
     covered = {r.split()[0] for r in EXTRA_WORDS}
     open_ended = {"create", "update", "createupdate", "set", "get"}   # PARAM ... forms
-    assert set(VERBS) - open_ended - covered == set()
+    mine = {name for name, fn in VERBS.items() if fn.__module__ in ("jailfs.ctl", "jailfs.ctl_real")}
+    assert mine - open_ended - covered == set()
 
 
 def test_kill_of_a_stand_in_kills_the_real_process(w, sleeper):
@@ -793,3 +795,15 @@ def test_advance_refuses_absurd_values(w, value):
     name, _ = w.err(f"advance {value}")
     assert name == "EINVAL" and w.k.clock.now == 0
     assert w.ok("advance 1000000000") == "1000000000"
+
+
+def test_procs_leaves_out_processes_the_daemon_cannot_place(w, sleeper):
+    """The daemon's prison_of refuses (raises) for a process whose jail it
+    cannot establish; procs lists what it can place and nothing else."""
+    w.ok("create name=web persist")
+
+    def prison_of(pid):
+        if pid == sleeper:
+            return w.k.lookup(w.host, "web")
+        raise PermissionError(pid)
+    assert w.ok("procs web", prison_of=prison_of) == ("1", [f"{sleeper} sleep"])

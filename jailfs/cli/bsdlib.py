@@ -1,13 +1,40 @@
 """The bits of FreeBSD's libc the work-alikes share: getopt(3), strtol(3),
-strerror(3) by errno name, and the quoting jail.c and jls.c use."""
+strerror(3) by errno name, the login class PATH, and the quoting jail.c and
+jls.c use."""
 
 from __future__ import annotations
 
 import errno
 import os
 import sys
+from typing import Callable
+
+from jailfs.ops.version import exit_if_version
 
 _C_SPACE = " \t\n\v\f\r"
+# The default login class's path (login.conf(5), FreeBSD's /etc/login.conf),
+# which setusercontext(3) with LOGIN_SETPATH puts in PATH.
+LOGIN_CLASS_PATH = "/sbin:/bin:/usr/sbin:/usr/bin:/usr/local/sbin:/usr/local/bin:~/bin"
+
+
+class Fatal(Exception):
+    """``PROG: MESSAGE`` on stderr and exit 1; ``Fatal(None)``: the usage."""
+
+
+def command_main(prog: str, run: Callable[[list[str]], int], argv: list[str] | None,
+                 usage: str) -> int:
+    """A work-alike's main(): --version, run(argv), errors as ``PROG: MESSAGE``
+    (or the usage line), and quiet when the reader of stdout has gone."""
+    argv = sys.argv[1:] if argv is None else argv
+    exit_if_version(prog, argv)
+    try:
+        return run(argv)
+    except Fatal as e:
+        sys.stdout.flush()
+        sys.stderr.write(f"{usage}\n" if e.args and e.args[0] is None else f"{prog}: {e}\n")
+        return 1
+    except BrokenPipeError:
+        return 1
 
 
 def bsd_getopt(prog: str, args: list[str], optstring: str):
@@ -93,3 +120,11 @@ def quote_char(value: str) -> str:
     if '"' in value:
         return "'"
     return '"' if " " in value or "\t" in value else ""
+
+
+def login_path(home: str) -> str:
+    """PATH as setusercontext(3) sets it for the default login class: a
+    leading ``~`` of an element is the user's home directory (login_class.c
+    substvar), without doubling the slash of a home of ``/``."""
+    return ":".join(home.rstrip("/") + p[1:] if p.startswith("~") else p
+                    for p in LOGIN_CLASS_PATH.split(":"))

@@ -39,6 +39,16 @@ from jailfs.ops.version import exit_if_version
 
 CONF_FILE = "/etc/jail.conf"
 OPTSTRING = "cCde:f:hiJ:lmn:p:qrRs:u:U:v"
+ARG = object()          # the option's argument
+# Options that set parameters of a command-line jail (jail.c main).
+COMMAND_LINE_PARAMS = {
+    "-h": [("ip_hostname", None)],
+    "-l": [("exec.clean", None)],
+    "-n": [("name", ARG)],
+    "-s": [("securelevel", ARG)],
+    "-u": [("exec.jail_user", ARG), ("exec.system_jail_user", None)],
+    "-U": [("exec.jail_user", ARG), ("exec.system_jail_user", "false")],
+}
 
 DEPRECATED_DYING = ("the 'allow.dying' parameter and '-d' flag are "
                     "deprecated and have no effect.")
@@ -392,22 +402,18 @@ class Jail8(State, Commands):
                 self.separator = a
             elif o == "-f":
                 cfname = a
-            elif o == "-h":
-                cl.add_param(ipname="ip_hostname")
+            elif o in COMMAND_LINE_PARAMS:
+                # these describe a command-line jail: no jail.conf
+                for pname, value in COMMAND_LINE_PARAMS[o]:
+                    cl.add_param(ipname=pname, value=a if value is ARG else value)
                 self.docf = False
             elif o == "-i":
                 self.iflag = True
                 self.verbose = -1
             elif o == "-J":
                 jidfile = a
-            elif o == "-l":
-                cl.add_param(ipname="exec.clean")
-                self.docf = False
             elif o == "-m":
                 op |= JF_SET
-            elif o == "-n":
-                cl.add_param(ipname="name", value=a)
-                self.docf = False
             elif o == "-p":
                 pass            # commands run one at a time anyway
             elif o == "-q":
@@ -417,17 +423,6 @@ class Jail8(State, Commands):
             elif o == "-R":
                 op |= JF_STOP
                 rflag = True
-            elif o == "-s":
-                cl.add_param(ipname="securelevel", value=a)
-                self.docf = False
-            elif o == "-u":
-                cl.add_param(ipname="exec.jail_user", value=a)
-                cl.add_param(ipname="exec.system_jail_user")
-                self.docf = False
-            elif o == "-U":
-                cl.add_param(ipname="exec.jail_user", value=a)
-                cl.add_param(ipname="exec.system_jail_user", value="false")
-                self.docf = False
             elif o == "-v":
                 self.verbose = 1
 

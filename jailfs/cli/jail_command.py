@@ -15,24 +15,14 @@ import select
 import signal
 import time
 
+from jailfs.cli import injail as injail_mod
+from jailfs.cli.bsdlib import login_path
 from jailfs.cli.injail import spawn as spawn_keeper, undo_locale_coercion
 from jailfs.cli.jailp import Fatal, Job
 
 DEFAULT_STOP_TIMEOUT = 10
 # Shell metacharacters: a command holding one runs under /bin/sh -c.
 SHELL_META = "!\"$&'()*;<>?[\\]`{|}~"
-# login.conf's default class path (setusercontext(3) with LOGIN_SETPATH);
-# ~ is the user's home directory.
-LOGIN_CLASS_PATH = "/sbin:/bin:/usr/sbin:/usr/bin:/usr/local/sbin:/usr/local/bin:~/bin"
-
-
-def login_path(home: str) -> str:
-    """The default login class's PATH, with ``~`` expanded as login_getpath
-    does (each element beginning with ``~`` gets the home directory)."""
-    return ":".join(home.rstrip("/") + p[1:] if p.startswith("~") else p
-                    for p in LOGIN_CLASS_PATH.split(":"))
-
-
 class Commands:
     """The command.c half of jail(8); mixed into :class:`jailfs.cli.jail.Jail8`."""
 
@@ -91,11 +81,13 @@ class Commands:
             return False
         return True
 
-    def _attach(self, j: Job) -> None:
-        """In the keeper: attach it to the jail."""
-        a = self.ctl(f"attach {j.jid} {os.getpid()}")
+    def _attach(self, j: Job) -> list[str]:
+        """In the keeper: attach it to the jail (the answer's lines tell it
+        how to enter: injail.spawn)."""
+        a = self.ctl(f"enter {j.jid} {os.getpid()}")
         if not a.ok:
             raise Fatal(f"jail_attach: {a.value}")
+        return a.extra
 
     def _command(self, j: Job, argv, injail, clean, username, consfd) -> None:
         """In the command's process: directory, user, environment, exec."""
@@ -103,7 +95,7 @@ class Commands:
         env = dict(os.environ)
         undo_locale_coercion(env)
         path = cj.string("path")
-        if injail and path:
+        if injail and path and not injail_mod.confined:     # confined: already at its /
             try:
                 os.chdir(path)
             except OSError as e:
@@ -116,7 +108,7 @@ class Commands:
                             else f"unknown uid {os.getuid()}")
             if clean:
                 term = os.environ.get("TERM")
-                env = {"PATH": login_path(pw.pw_dir)}
+                env = {}
                 if term is not None:
                     env["TERM"] = term
             if username and pw.pw_uid != os.getuid():
@@ -126,6 +118,8 @@ class Commands:
                     os.setuid(pw.pw_uid)
                 except OSError as e:
                     raise Fatal(f"setgid {pw.pw_gid}: {e.strerror}")
+            # setusercontext(3): LOGIN_SETPATH in both of command.c's flag sets
+            env["PATH"] = login_path(pw.pw_dir)
             env["USER"] = pw.pw_name
             env["HOME"] = pw.pw_dir
             env["SHELL"] = pw.pw_shell or "/bin/sh"

@@ -28,18 +28,14 @@ import pwd
 import sys
 
 from jailfs.cli import injail
-from jailfs.cli.bsdlib import bsd_getopt, strerror_name, strtoul_int
+from jailfs.cli.bsdlib import (Fatal, bsd_getopt, command_main, login_path, strerror_name,
+                               strtoul_int)
 from jailfs.ctlproto import MountError, ctl_answer, find_mount, quote
-from jailfs.ops.version import exit_if_version
 
 PROG = "jexec"
 USAGE = ("usage: jexec [-l] [-d working-directory] [-u username | -U username] "
          "jail [command ...]")
 PATH_BSHELL = "/bin/sh"
-
-
-class Fatal(Exception):
-    """``jexec: MESSAGE`` on stderr, exit 1."""
 
 
 class Usage(Exception):
@@ -103,11 +99,13 @@ def resolve(mount: str, name: str) -> tuple[int, str]:
     return jid, values.get("path", "/")
 
 
-def attach(mount: str, jid: int) -> None:
-    """jail_attach(jid) for this process (the keeper), through .ctl."""
-    a = ctl_answer(mount, f"attach {jid} {os.getpid()}")
+def attach(mount: str, jid: int) -> list[str]:
+    """jail_attach(jid) for this process (the keeper), through .ctl; the
+    answer's lines tell the keeper how to enter (injail.spawn)."""
+    a = ctl_answer(mount, f"enter {jid} {os.getpid()}")
     if not a.ok:
         raise Fatal(f"jail_attach({jid}): {strerror_name(a.errname)}")
+    return a.extra
 
 
 def run(argv: list[str]) -> int:
@@ -158,7 +156,7 @@ def command(argv: list[str], jpath: str, workdir: str | None, clean: bool,
     """In the jail (the keeper's child): directory, user, environment, exec."""
     injail.undo_locale_coercion(os.environ)
     # The jail's root: its path when that exists here (no chroot), else /.
-    root = jpath if jpath and os.path.isdir(jpath) else "/"
+    root = "/" if injail.confined else jpath if jpath and os.path.isdir(jpath) else "/"
     target = workdir if workdir is not None else root
     try:
         os.chdir(target)
@@ -171,10 +169,11 @@ def command(argv: list[str], jpath: str, workdir: str | None, clean: bool,
         if clean:
             term = os.environ.get("TERM")
             os.environ.clear()
-            os.environ["PATH"] = "/bin:/usr/bin"
             if term is not None:
                 os.environ["TERM"] = term
         _set_credentials(pw, username is not None)
+        # setusercontext(3), LOGIN_SETPATH in both of jexec.c's flag sets
+        os.environ["PATH"] = login_path(pw.pw_dir)
         os.environ["USER"] = pw.pw_name
         os.environ["HOME"] = pw.pw_dir
         os.environ["SHELL"] = pw.pw_shell or PATH_BSHELL
@@ -203,16 +202,7 @@ def report(e: BaseException) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    exit_if_version(PROG, argv)
-    try:
-        return run(argv)
-    except Fatal as e:
-        if e.args and e.args[0] is None:
-            sys.stderr.write(USAGE + "\n")
-        else:
-            sys.stderr.write(f"{PROG}: {e}\n")
-        return 1
+    return command_main(PROG, run, argv, USAGE)
 
 
 if __name__ == "__main__":

@@ -15,18 +15,13 @@ from __future__ import annotations
 import sys
 
 from jailfs.cli import jlsformat as F
-from jailfs.cli.bsdlib import bsd_getopt, strtoul_int
+from jailfs.cli.bsdlib import Fatal, bsd_getopt, command_main, strtoul_int
 from jailfs.cli.libjail import ParamError, ParamTable, strip_no
 from jailfs.ctlproto import MountError, ctl_answer, find_mount, parse_records, quote
-from jailfs.ops.version import exit_if_version
 
 PROG = "jls"
 USAGE = "usage: jls [-dhNnqv] [-j jail] [param ...]"
 JAIL_DYING = 0x8
-
-
-class Fatal(Exception):
-    """Print ``jls: MESSAGE`` on stderr and exit 1."""
 
 
 # ----------------------------------------------------------------- arguments
@@ -311,16 +306,7 @@ def write(text: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    exit_if_version(PROG, argv)
-    try:
-        return run(argv)
-    except Fatal as e:
-        sys.stdout.flush()
-        sys.stderr.write(f"{PROG}: {e}\n")
-        return 1
-    except BrokenPipeError:
-        return 1
+    return command_main(PROG, run, argv, USAGE)
 
 
 if __name__ == "__main__":

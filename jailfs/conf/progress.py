@@ -14,6 +14,9 @@ from __future__ import annotations
 import time
 from typing import Callable, TextIO
 
+# progress(stage, done, total): stage "parsing" counts bytes, the others jails
+ProgressFn = Callable[[str, int, int], None]
+
 LARGE = 1000                    # jails; parsing counts bytes: LARGE * 64
 BYTES_PER_JAIL = 64
 _DONE = {"parsing": "parsed", "merging": "merged", "creating": "created",

@@ -38,6 +38,8 @@ import subprocess
 import sys
 import time
 
+from jailfs.ops.runfiles import unescape_mount_field
+
 log = logging.getLogger("jailfs.cgroups")
 
 HOST = "host"           # jail_of(): in no jail of this daemon
@@ -80,10 +82,6 @@ def _pids_in(path: str) -> list[int]:
         return []
 
 
-def _unescape(field: str) -> str:
-    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field)
-
-
 def probe() -> tuple[tuple[str, str] | None, dict[str, tuple[str, str]]]:
     """The v2 mount and this process's v2 cgroup (or None), and for each
     mounted v1 controller its mount point and this process's cgroup there."""
@@ -93,7 +91,7 @@ def probe() -> tuple[tuple[str, str] | None, dict[str, tuple[str, str]]]:
             fields = line.split()
             if len(fields) < 4:
                 continue
-            where, fstype, opts = _unescape(fields[1]), fields[2], fields[3].split(",")
+            where, fstype, opts = unescape_mount_field(fields[1]), fields[2], fields[3].split(",")
             if fstype == "cgroup2" and mounts_v2 is None:
                 mounts_v2 = where
             elif fstype == "cgroup":

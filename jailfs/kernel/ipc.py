@@ -65,7 +65,7 @@ class Ipc(KernelModule):
     def __init__(self, kernel):
         super().__init__(kernel)
         self.tables: tuple[dict[int, IpcObject], ...] = ({}, {}, {})
-        self._next_id = [0, 0, 0]
+        self._seq: tuple[dict[int, int], ...] = ({}, {}, {})   # slot -> sequence number
         self.limits = list(DEFAULT_LIMITS)
         self.attached: dict[int, list[IpcObject]] = {}     # pid -> attached segments
 
@@ -163,8 +163,13 @@ class Ipc(KernelModule):
         return ident
 
     def _new_id(self, facility: int) -> int:
-        self._next_id[facility] += 1
-        return self._next_id[facility] - 1
+        """IXSEQ_TO_IPCID: the lowest free slot, with its 15-bit sequence number (one
+        more each time the slot is used) above bit 16: the first ids are 65536, 65537."""
+        used = {ident & 0xFFFF for ident in self.tables[facility]}
+        slot = next(i for i in range(len(used) + 1) if i not in used)
+        seq = (self._seq[facility].get(slot, 0) + 1) & 0x7FFF
+        self._seq[facility][slot] = seq
+        return (seq << 16) | slot
 
     def msgget(self, proc, key, create=False, excl=False):
         return self.get(MSG, proc, key, create, excl)

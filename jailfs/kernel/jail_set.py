@@ -86,7 +86,7 @@ class JailSet:
                 continue
             row, negated = resolve_name(name)
             if row is None:
-                raise JailError(EINVAL, f"unknown parameter: {name}")
+                raise JailError(ENOENT, f"unknown parameter: {name}")   # libjail
             parsed.append((name, row, row.parse(text, negated), negated))
         names = [p[0] for p in parsed]
         opts: dict = {}
@@ -143,7 +143,7 @@ class JailSet:
                 raise JailError(EINVAL)
         if opts.get("host") == SYS_DISABLE or opts.get("vnet") == SYS_DISABLE:
             raise JailError(EINVAL)
-        if (flags & (JAIL_CREATE | JAIL_UPDATE | JAIL_ATTACH)) == JAIL_CREATE \
+        if (flags & (JAIL_CREATE | JAIL_ATTACH)) == JAIL_CREATE \
                 and not opts.get("persist"):                               # 9
             raise JailError(EINVAL, "new jail must persist or attach")
         self._value_checks(opts, ("vnet", "ip4", "ip6"), update)          # 10

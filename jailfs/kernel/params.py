@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
-from errno import EINVAL, ENAMETOOLONG
+from errno import EINVAL, ENAMETOOLONG, ENOENT
 from typing import Any, Callable
 
 from .errors import JailError
@@ -200,7 +200,7 @@ class Param:
         if self.kind == "jailsys":
             return SYS_DISABLE if negated else _parse_jailsys(self.name, text)
         if negated:
-            raise JailError(EINVAL, f"unknown parameter: {no_form(self.name)}")
+            raise JailError(ENOENT, f"unknown parameter: {no_form(self.name)}")
         text = "" if text is None else text
         if self.kind in _INT_TYPES:
             return _parse_int(self.name, self.kind, text)
@@ -297,8 +297,9 @@ _ROWS = [
     Param("persist", "bool", lambda pr, me: bool(pr.flags & PR_PERSIST)),
     Param("dying", "bool", lambda pr, me: pr.state != "alive", readonly=True),
     Param("cpuset.id", "int", lambda pr, me: pr.cpuset_id, readonly=True),
+    # kern_jail_set refuses len >= OSRELEASELEN (the NUL counted): 30 bytes at most.
     Param("osrelease", "string", lambda pr, me: pr.osrelease, maxlen=OSRELEASELEN,
-          createonly=True,
+          createonly=True, limit=OSRELEASELEN - 1,
           toolong=f"osrelease string must be 1-{OSRELEASELEN - 1} bytes long"),
     Param("osreldate", "int", lambda pr, me: pr.osreldate, createonly=True),
 ] + [Param("allow." + flag, "bool", _allow(bit)) for flag, bit in ALLOW_BITS.items()]

@@ -29,6 +29,7 @@ RESOURCES = ("cputime", "datasize", "stacksize", "coredumpsize", "memoryuse", "m
              "maxproc", "openfiles", "vmemoryuse", "pseudoterminals", "swapuse", "nthr",
              "msgqqueued", "msgqsize", "nmsgq", "nsem", "nsemop", "nshm", "shmsize",
              "wallclock", "pcpu", "readbps", "writebps", "readiops", "writeiops")
+IN_MILLIONS = frozenset({"cputime", "wallclock", "pcpu"})     # kern_racct.c racct_types
 NOT_DENIABLE = frozenset({"cputime", "wallclock", "readbps", "writebps", "readiops", "writeiops"})
 # memoryuse and pcpu are not racct-deniable but rctl enforces them another way: deny accepted.
 DECAYING = frozenset({"pcpu", "readbps", "writebps", "readiops", "writeiops"})
@@ -117,8 +118,8 @@ def parse(text: str, k=None) -> Rule:
         amount = int(amount_s)
         if amount < 0 or amount >= 1 << 63:
             raise JailError(ERANGE, "", "rctl")
-        # kern_rctl.c rctl_string_to_rule: seconds are kept in microseconds.
-        if resource in ("cputime", "wallclock") and amount > ((1 << 63) - 1) // 1000000:
+        # kern_rctl.c rctl_string_to_rule: RACCT_IS_IN_MILLIONS amounts are kept x 1000000.
+        if resource in IN_MILLIONS and amount > ((1 << 63) - 1) // 1000000:
             raise JailError(ERANGE, "", "rctl")
     per = _word(per_s, SUBJECTS) if per_s else None
     return Rule(subject, sid, resource, action, amount, per)
@@ -141,7 +142,7 @@ class Rctl(KernelModule):
     def __init__(self, kernel) -> None:
         super().__init__(kernel)
         self.usage_provider: Callable[[Prison, str], int | None] | None = None
-        self._rules: list[Rule] = []
+        self._rules: list[Rule] = []          # newest first (rctl's LIST_INSERT_HEAD)
         self._exceeded: set[tuple[Rule, int]] = set()   # (rule, pid): already logged/signalled
         self.log: list[str] = []                        # console lines and devctl notifications
         self.signals: list[tuple[int, str]] = []        # (pid, signal) sent by a rule
@@ -174,7 +175,7 @@ class Rctl(KernelModule):
         # No duplicates; a deny rule also replaces one differing only in amount.
         same = rule._replace(amount=None) if rule.action == "deny" else rule
         self._remove(same)
-        self._rules.append(rule)
+        self._rules.insert(0, rule)
         if rule.subject == "jail":
             self.racct_names[rule.sid] = self.racct_names.get(rule.sid, 0) + 1
         self.k.emit("rctl", None, added=[rule.text()])

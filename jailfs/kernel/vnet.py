@@ -10,7 +10,7 @@ the stack they were created in (their home), interfaces created inside are destr
 from __future__ import annotations
 
 import re
-from errno import EBUSY, EEXIST, EINVAL, ENOENT, ENXIO, EPERM
+from errno import EEXIST, EINVAL, ENOENT, ENXIO, EPERM
 
 from .errors import JailError
 from .modules import KernelModule
@@ -159,8 +159,6 @@ class Vnet(KernelModule):
             raise JailError(EEXIST, f"jail {pr.name} shares the interface's stack", "ifvnet")
         if dst.find(ifname) is not None:
             raise JailError(EEXIST, f"interface {ifname} exists in jail {pr.name}", "ifvnet")
-        if pr.state != ALIVE:
-            raise JailError(EBUSY, f"jail {pr.name} is dying", "ifvnet")
         st.ifaces.remove(i)
         dst.ifaces.append(i)
         return i.name

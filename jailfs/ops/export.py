@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 import sys
 
+from jailfs.ctlproto import parse_kv, request
 from jailfs.ops import Failed
 from jailfs.ops.mountview import add_mount_option, jails, mount_of, params
 
@@ -59,39 +60,32 @@ def _scratch():
     return request
 
 
-def _values(lines: list[str]) -> dict[str, str]:
-    import shlex
-    return dict(shlex.split(line)[0].split("=", 1) for line in lines)
-
-
 def export(mount: str) -> str:
-    import shlex
     from jailfs.kernel import PARAMS
     kinds = {p.name: p.kind for p in PARAMS.values()}
     writable = {p.name for p in PARAMS.values() if not p.readonly}
     scratch = _scratch()
-    out = [f"# jailfs export of {mount}: the live jails and their non-default parameters"]
+    out = [f"// jailfs export of {mount}: the live jails and their non-default parameters"]
     live_jails = [(j, params(mount, j.name)) for j in jails(mount, with_refs=False) if not j.dying]
     # in creation order (cpuset ids are handed out in it), so that a mount with
     # --conf creates them in the same order and hands out the same cpuset ids
     live_jails.sort(key=lambda jp: int(jp[1].get("cpuset.id", 0)))
     previous = None
     for jail, live in live_jails:
-        scratch(f"create name={shlex.quote(jail.name)} jid={jail.jid} persist")
-        defaults = _values(scratch(f"get {shlex.quote(jail.name)}"))
+        scratch(request("create", f"name={jail.name}", f"jid={jail.jid}", "persist"))
+        defaults = parse_kv(scratch(request("get", jail.name)))
         changed = {n: v for n, v in live.items()
                    if n in writable and n not in ALWAYS and n != "name" and defaults.get(n) != v}
         if changed:
-            scratch(" ".join([f"set {shlex.quote(jail.name)}"] +
-                             [shlex.quote(f"{n}={v}") for n, v in changed.items()]))
-        out.append(f"{jail.name} {{")
+            scratch(request("set", jail.name, *(f"{n}={v}" for n, v in changed.items())))
+        out.append(f"{conf_value(jail.name)} {{")
         if not jail.name.isdigit():           # a numeric block name is the jid already
-            out.append(f"\tjid = {jail.jid};")
-        out.append("\tpersist;")
+            out.append(f"    jid = {jail.jid};")
+        out.append("    persist;")
         if previous is not None and previous != jail.parent_name:
-            out.append(f"\tdepend = {conf_value(previous)};")     # the creation order
+            out.append(f"    depend = {conf_value(previous)};")     # the creation order
         previous = jail.name
-        out += [f"\t{conf_line(n, v, kinds.get(n, 'string'))}" for n, v in changed.items()]
+        out += [f"    {conf_line(n, v, kinds.get(n, 'string'))}" for n, v in changed.items()]
         out.append("}")
     return "\n".join(out) + "\n"
 

@@ -4,10 +4,9 @@ status) read: the mount only, through its files and ``.ctl``."""
 from __future__ import annotations
 
 import os
-import shlex
 from dataclasses import dataclass, field
 
-from jailfs.cli.mountfind import MountError, ctl_answer, find_mount
+from jailfs.ctlproto import MountError, ctl_answer, find_mount, parse_kv, request
 from jailfs.ops import Failed
 
 
@@ -82,12 +81,7 @@ def read_refs(mount: str, jid: int) -> list[str]:
 
 def params(mount: str, jail: str) -> dict[str, str]:
     """NAME -> value (as jls -n prints it) of a jail, live or dying."""
-    _, lines = ctl(mount, f"get -d {shlex.quote(jail)}")
-    out = {}
-    for line in lines:
-        name, _, value = shlex.split(line)[0].partition("=")
-        out[name] = value
-    return out
+    return parse_kv(ctl(mount, request("get", "-d", jail))[1])
 
 
 def find_jail(mount: str, word: str) -> Jail:

@@ -1,9 +1,10 @@
 """The processes a caller may see, as FreeBSD's kern.proc sysctl gives them.
 
 Which processes and in which jail each is come from the daemon (`.ctl
-procs`: only the caller's own jail and those below it, each with its jid,
-0 for the host's own); what each one is (command, arguments, ids, start)
-is read from /proc.
+proclist`: only the caller's own jail and those below it, each with its
+jid, 0 for the host's own, and its pid in every pid namespace); what each
+one is (command, arguments, ids, start) is read from this process's /proc,
+under the pid this process's namespace gives it.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import os
 from typing import NamedTuple
 
-from jailfs.toolbox.common import must
+from jailfs.toolbox.common import Failed, must
 
 PF_KTHREAD = 0x00200000
 
@@ -57,11 +58,38 @@ def _read(pid: int, jid: int) -> Proc | None:
                 kthread=bool(int(fields[6]) & PF_KTHREAD), jid=jid)
 
 
+def own_nspids() -> list[str]:
+    """This process's pids, from its /proc's pid namespace inward."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("NSpid:"):
+                return line.split()[1:]
+    return [str(os.getpid())]
+
+
+def as_seen_here(lines: list[str]) -> list[tuple[int, int]]:
+    """The daemon's `PID JID NSPIDS` lines -> (pid as this process's /proc
+    names it, jid). A tool in a jail's pid namespace finds its own entry (the
+    one whose NSpid chain ends with its own), which says how many namespaces
+    lie between the daemon and it; processes outside its namespace are left out."""
+    entries = []
+    for line in lines:
+        _pid, jid, chain = line.split()
+        entries.append((int(jid), chain.split(",")))
+    mine = own_nspids()
+    # A process in a deeper namespace may end with the same pids; the caller's
+    # own namespace is the shallowest the daemon lists to it.
+    depths = [len(chain) - len(mine) for _jid, chain in entries if chain[-len(mine):] == mine]
+    if not depths:
+        raise Failed("this process is not among those the daemon lists")
+    depth = min(depths)
+    return [(int(chain[depth]), jid) for jid, chain in entries if len(chain) > depth]
+
+
 def visible() -> list[Proc]:
     """Every live process the caller's jail can see, pid order."""
     out = []
-    for line in must("proclist").extra:
-        pid, jid = (int(w) for w in line.split())
+    for pid, jid in as_seen_here(must("proclist").extra):
         proc = _read(pid, jid)
         if proc is not None:
             out.append(proc)

@@ -6,9 +6,8 @@ As usr.bin/rctl/rctl.c: subject abbreviations (u: g: p: l: c: class: j:)
 and user and group names are resolved here, amounts with k/m/g/t/p/e
 suffixes are expanded here, several rules or filters may follow one flag,
 the exit status counts the ones that failed, and the listing shows user ids
-as names unless -n, amounts humanized with -h. Rules are listed newest
-first within each subject (process, loginclass, user, jail), the order of
-the kernel's per-container lists.
+as names unless -n, amounts humanized with -h. Rules are listed by subject
+(process, loginclass, user, jail), each newest first as the kernel keeps them.
 """
 
 from __future__ import annotations
@@ -18,6 +17,7 @@ import pwd
 import shlex
 
 from jailfs.toolbox.common import Failed, Usage, getopts, request, run, strerror, warnx
+from jailfs.toolbox.procs import as_seen_here
 
 PROG = "rctl"
 USAGE = "usage: rctl [ -h ] [-a rule | -l filter | -r filter | -u filter | filter]"
@@ -116,17 +116,17 @@ def humanize_amount(rule: str) -> str:
     return f"{head}={humanize_number(int(amount))}{slash}{per}"
 
 
-def newest_first(rules: list[str]) -> list[str]:
-    """The kernel answers in the order rules were added; rctl_get_rules walks
-    processes, login classes, users and jails, each list newest first."""
+def by_subject(rules: list[str]) -> list[str]:
+    """The kernel answers newest first; rctl_get_rules walks processes, login
+    classes, users and jails in turn, so group them (each group keeps its order)."""
     def subject_rank(rule: str) -> int:
         subject = rule.split(":", 1)[0]
         return _SUBJECT_ORDER.index(subject) if subject in _SUBJECT_ORDER else len(_SUBJECT_ORDER)
-    return sorted(reversed(rules), key=subject_rank)
+    return sorted(rules, key=subject_rank)
 
 
 def print_rules(rules: list[str], hflag: bool, nflag: bool) -> None:
-    for rule in newest_first(rules):
+    for rule in by_subject(rules):
         if not nflag:
             rule = humanize_ids(rule)
         if hflag:
@@ -186,7 +186,7 @@ def limits(rule: str, unexpanded: str, hflag: bool, nflag: bool) -> bool:
     pid = pid.split(":", 1)[0]
     answer = request("rctl", "::")
     where = request("proclist")
-    jid = next((line.split()[1] for line in where.extra if line.split()[0] == pid), None) \
+    jid = next((str(j) for p, j in as_seen_here(where.extra) if str(p) == pid), None) \
         if where.ok else None
     if subject != "process" or not pid.isdigit() or not answer.ok or jid is None:
         errname = answer.errname if not answer.ok else "ESRCH" if subject == "process" else "EINVAL"

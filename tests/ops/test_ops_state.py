@@ -169,3 +169,28 @@ def test_export_then_conf_reproduces_jls_n(mount_factory, tmp_path):
                            env={**daemon_env(), "JAILFS_MOUNT": str(fresh.path)})
     assert before.returncode == 0 and after.returncode == 0
     assert after.stdout == before.stdout and before.stdout.count("\n") == 4
+
+
+def test_real_processes_are_not_restored(mount_factory, tmp_path):
+    """A real process attached to a jail cannot be watched by the next daemon:
+    its model process is killed at restore.  (The real process itself is the
+    cgroups sentinel's business: it ends the jailed processes of a dead daemon.)"""
+    state = tmp_path / "state"
+    m = mount_factory("--state", str(state))
+    real = subprocess.Popen(["sleep", "300"])
+    try:
+        sim(m, "create name=web persist")
+        sim(m, "create name=keep persist")
+        sim(m, f"attach web {real.pid}")
+        start = time.time()
+        sim(m, "set web nopersist")                  # only the real process keeps it
+        wait_saved(state, start)
+        m.proc.kill()
+        m.proc.wait()
+        os.unlink(runfiles.pid_file(str(m.path)))
+        again = mount_factory("--state", str(state))
+        assert sim(again, "list -d") == "ok\n2 keep\n"    # web went with its process
+        assert "1 real process(es) cannot be restored" in again.log_text()
+    finally:
+        real.kill()
+        real.wait()

@@ -17,3 +17,8 @@ wait_for() {
         sleep 0.05
     done
 }
+
+# hostpid JID NSPID: the host's pid of the process a jail's pid namespace calls
+# NSPID (jails have their own pid namespace: what a jailed process writes down
+# as its pid is not the host's)
+hostpid() { jailfs sim proclist | awk -v j="$1" -v n="$2" '$2 == j && $3 ~ ("," n "$") {print $1}'; }

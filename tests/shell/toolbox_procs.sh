@@ -8,14 +8,17 @@ ln -s "$(command -v sleep)" "$SLEEP"
 jail -c name=a persist
 jail -c name=b persist
 JA=$(jls -j a jid); JB=$(jls -j b jid)
-# started NAME JAIL|host: a sleep in the jail (or on the host), its pid in $TMP/NAME
+# started NAME JAIL|host: a sleep in the jail (or on the host), its host pid in
+# $TMP/NAME (and for a jail, the pid it has there in $TMP/NAME.ns)
 started() {
     if [ "$2" = host ]; then
         sh -c 'echo $$ > "$0"; exec "$1" 60' "$TMP/$1" "$SLEEP" & MYPIDS="$MYPIDS $!"
+        wait_for 10 test -s "$TMP/$1"
     else
-        jexec "$2" sh -c 'echo $$ > "$0"; exec "$1" 60' "$TMP/$1" "$SLEEP" & MYPIDS="$MYPIDS $!"
+        jexec "$2" sh -c 'echo $$ > "$0"; exec "$1" 60' "$TMP/$1.ns" "$SLEEP" & MYPIDS="$MYPIDS $!"
+        wait_for 10 test -s "$TMP/$1.ns"
+        hostpid "$(jls -j "$2" jid)" "$(cat "$TMP/$1.ns")" > "$TMP/$1"
     fi
-    wait_for 10 test -s "$TMP/$1"
     MYPIDS="$MYPIDS $(cat "$TMP/$1")"
 }
 pids() { for _n in "$@"; do cat "$TMP/$_n"; done | sort -n; }
@@ -38,7 +41,7 @@ check "usage" 2 "" "usage: pgrep [-LSfilnoqvx] [-d delim] [-F pidfile] [-G gid] 
              [-P ppid] [-U uid] [-c class] [-g pgrp] [-j jail]
              [-s sid] [-t tty] [-u euid] pattern ...$NL" -- pgrep
 check "-n and -o" 3 "" "pgrep: Options -n and -o are mutually exclusive$NL" -- pgrep -n -o x
-check "inside a jail: only its own" 0 "$(pids pa)$NL" "" -- jexec a pgrep -f -x "$SLEEP 60"
+check "inside a jail: only its own, by the jail's pids" 0 "$(cat "$TMP/pa.ns")$NL" "" -- jexec a pgrep -f -x "$SLEEP 60"
 check "inside a jail: no host processes" 1 "" "" -- jexec a pgrep -j none sleep.txt
 
 # ps -J and -o jid
@@ -70,12 +73,13 @@ check "pkill -l: nothing" 1 "" "No matching processes belonging to you were foun
 # daemon(8) -p, as pgrep-j_test.sh starts its sleeps: jail(8) returns, the
 # non-persistent jail lives on with the daemon, pgrep -j finds the command
 check "jail -c command=daemon -p returns at once" 0 "" "" -- timeout 10 jail -c path=/ name=d command=daemon -p "$TMP/d.pid" "$SLEEP" 60
-wait_for 10 test -s "$TMP/d.pid"; MYPIDS="$MYPIDS $(cat "$TMP/d.pid")"
-check "the pidfile names the command, in jail d" 0 "$(cat "$TMP/d.pid")$NL" "" -- pgrep -f -x -j d "$SLEEP 60"
-check "the supervisor passes SIGTERM on and removes the pidfile" 0 "" "" -- kill "$(cat "$TMP/d.pid")"
+wait_for 10 test -s "$TMP/d.pid"
+JD=$(jls -j d jid); DP=$(hostpid "$JD" "$(cat "$TMP/d.pid")"); MYPIDS="$MYPIDS $DP"
+check "the pidfile names the command (by the jail's pid), in jail d" 0 "$DP$NL" "" -- pgrep -f -x -j d "$SLEEP 60"
+check "the supervisor passes SIGTERM on and removes the pidfile" 0 "" "" -- jexec d sh -c 'kill "$(cat "$0")"' "$TMP/d.pid"
 wait_for 10 sh -c '! test -e "$0"' "$TMP/d.pid"
 same "pidfile removed" "$(test -e "$TMP/d.pid" || echo removed)" removed
-wait_for 10 sh -c '! jls -j d' 
+wait_for 10 sh -c '! jls -j d'
 same "the jail went with its last process" "$(jls -j d 2>&1 >/dev/null)" 'jls: jail "d" not found'
 jail -r a >/dev/null; jail -r b >/dev/null
 finish

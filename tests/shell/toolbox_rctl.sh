@@ -32,8 +32,9 @@ check "listing in a jail fails but exits 0, as rctl.c" 0 "" "rctl: failed to sho
 sleep 30 & SP=$!; MYPIDS="$MYPIDS $SP"
 jexec web sh -c 'echo $$ > "$0"; exec sleep 30' "$TMP/pid" & MYPIDS="$MYPIDS $!"
 wait_for 10 test -s "$TMP/pid"
+WP=$(hostpid "$(jls -j web jid)" "$(cat "$TMP/pid")"); MYPIDS="$MYPIDS $WP"
 check "-l of a process in web" 0 "user:root:openfiles:log=100
-jail:web:maxproc:deny=20$NL" "" -- rctl -l "process:$(cat "$TMP/pid")"
+jail:web:maxproc:deny=20$NL" "" -- rctl -l "process:$WP"
 check "-l of a host process" 0 "user:root:openfiles:log=100$NL" "" -- rctl -l "process:$SP"
 check "-r the rest" 0 "" "" -- rctl -r : 
 check "empty" 0 "" "" -- rctl

@@ -41,18 +41,19 @@ def test_sysv_objects_of_one_jail_from_the_host():
     ok(k, host, f"shmget {web} 0x33 create")
     ok(k, host, f"msgget {me} 0x44 create")
     # the host sees everything, keys of objects made elsewhere as IPC_PRIVATE
+    # ids as IXSEQ_TO_IPCID(index, seq): 65536 is the first slot's first use
     assert ok(k, host, "sysvlist").splitlines()[1:] == [
-        "msg 0 0 0 0 web", "msg 1 0 0 0 web.db", "msg 2 68 0 0 0", "shm 0 0 0 0 web"]
+        "msg 65536 0 0 0 web", "msg 65537 0 0 0 web.db", "msg 65538 68 0 0 0", "shm 65536 0 0 0 web"]
     # -J web: what web made and below, keys as web sees them
     assert ok(k, host, "sysvlist web").splitlines()[1:] == [
-        "msg 0 17 0 0 web", "msg 1 0 0 0 web.db", "sem disabled", "shm 0 51 0 0 web"]
+        "msg 65536 17 0 0 web", "msg 65537 0 0 0 web.db", "sem disabled", "shm 65536 51 0 0 web"]
     web_pr = k.lookup(host, "web")
     assert ok(k, Caller(web_pr), "sysvlist").splitlines()[1:] == [
-        "msg 0 17 0 0 0", "msg 1 0 0 0 db", "sem disabled", "shm 0 51 0 0 0"]
-    assert execute(k, host, "sysvrm msg 2 web") == (errno.EINVAL, "error EINVAL msgctl: Invalid argument")
-    ok(k, host, "sysvrm msg 1 web")
+        "msg 65536 17 0 0 0", "msg 65537 0 0 0 db", "sem disabled", "shm 65536 51 0 0 0"]
+    assert execute(k, host, "sysvrm msg 65538 web") == (errno.EINVAL, "error EINVAL msgctl: Invalid argument")
+    ok(k, host, "sysvrm msg 65537 web")
     assert ok(k, host, "sysvrm all web") == "ok 2"
-    assert ok(k, host, "sysvlist").splitlines()[1:] == ["msg 2 68 0 0 0"]
+    assert ok(k, host, "sysvlist").splitlines()[1:] == ["msg 65538 68 0 0 0"]
 
 
 def test_proclist_lists_the_callers_own_and_below():
@@ -71,10 +72,11 @@ def test_proclist_lists_the_callers_own_and_below():
         code, answer = execute(k, caller, "proclist", prison_of=prison_of)
         assert code == 0, answer
         return answer.splitlines()[1:]
-    assert f"{os.getpid()} 1" in lines(host)
-    assert f"{os.getppid()} 0" in lines(host)
+    me = f"{os.getpid()} 1 {os.getpid()}"                    # this test runs in one pid namespace
+    assert me in lines(host)
+    assert f"{os.getppid()} 0 {os.getppid()}" in lines(host)
     assert not any(line.startswith("1 ") for line in lines(host))
-    assert lines(Caller(web)) == [f"{os.getpid()} 1"]
+    assert lines(Caller(web)) == [me]
     assert execute(k, host, "proclist")[0] == errno.EOPNOTSUPP     # no daemon: no real processes
 
 

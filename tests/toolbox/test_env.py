@@ -34,6 +34,6 @@ def test_launchers_off_the_virtualenvs_bin(tmp_path, monkeypatch):
 
 
 def test_jailfs_env_command():
-    run = subprocess.run([sys.executable, "-m", "jailfs.cli.jailfs", "env", "-u"], capture_output=True,
+    run = subprocess.run([sys.executable, "-m", "jailfs", "env", "-u"], capture_output=True,
                          text=True, env={**os.environ, "PATH": f"{env.bin_dir()}:/bin"})
     assert (run.returncode, run.stdout) == (0, "PATH=/bin; export PATH\nunset JAILFS_MOUNT\n")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from jailfs.toolbox.rctl import Malformed, expand_rule, humanize_number, newest_first
+from jailfs.toolbox.rctl import Malformed, by_subject, expand_rule, humanize_number
 
 
 @pytest.mark.parametrize("num, text", [(0, "0"), (100, "100"), (9999, "9999"), (10000, "9.8K"),
@@ -28,8 +28,20 @@ def test_expand_rule():
         assert str(e.value) == message
 
 
-def test_listing_newest_first_by_subject():
-    added = ["jail:a:maxproc:deny=1", "user:0:maxproc:deny=2", "jail:b:maxproc:deny=3",
-             "process:7:openfiles:deny=4"]
-    assert newest_first(added) == ["process:7:openfiles:deny=4", "user:0:maxproc:deny=2",
-                                   "jail:b:maxproc:deny=3", "jail:a:maxproc:deny=1"]
+def test_listing_by_subject_keeping_the_kernels_newest_first():
+    from_kernel = ["process:7:openfiles:deny=4", "jail:b:maxproc:deny=3", "user:0:maxproc:deny=2",
+                   "jail:a:maxproc:deny=1"]
+    assert by_subject(from_kernel) == ["process:7:openfiles:deny=4", "user:0:maxproc:deny=2",
+                                       "jail:b:maxproc:deny=3", "jail:a:maxproc:deny=1"]
+
+
+def test_pids_as_a_tool_in_a_jails_pid_namespace_names_them(monkeypatch):
+    """The daemon lists pids from its namespace inward; a tool whose /proc is
+    a jail's own (NSpid 3) finds itself (host 900) and names every process
+    by the jail's pids, leaving out those outside the jail's namespace."""
+    from jailfs.toolbox import procs
+    lines = ["1 0 1", "900 5 900,3", "901 5 901,1", "950 6 950,7,3"]   # 950 ends with 3 too, deeper
+    monkeypatch.setattr(procs, "own_nspids", lambda: ["3"])
+    assert procs.as_seen_here(lines) == [(3, 5), (1, 5), (7, 6)]
+    monkeypatch.setattr(procs, "own_nspids", lambda: ["1"])        # the host: one namespace
+    assert procs.as_seen_here(["1 0 1", "900 5 900,3"]) == [(1, 0), (900, 5)]

@@ -111,14 +111,14 @@ def test_runs_command_in_jail_root(env, capsys):
     kind, file, args, cwd, _ = calls[-1]
     assert (kind, file, args) == ("execvp", "echo", ["echo", "hi"])
     assert cwd == str(jaildir)
-    assert ctl.requests == ["get www jid path", f"attach 3 {os.getpid()}"]
+    assert ctl.requests == ["get www jid path", f"enter 3 {os.getpid()}"]
 
 
 def test_jid_and_simulated_path(env, capsys):
     ctl, calls, _ = env
     assert run(capsys, "4", "true")[0] == "exec"
     assert calls[-1][3] == "/"            # path does not exist here: /
-    assert ctl.requests[-1] == f"attach 4 {os.getpid()}"
+    assert ctl.requests[-1] == f"enter 4 {os.getpid()}"
 
 
 def test_not_found_and_dying(env, capsys):
@@ -130,7 +130,7 @@ def test_not_found_and_dying(env, capsys):
 def test_zero_is_invalid(env, capsys):
     ctl, _, _ = env
     assert run(capsys, "0", "true") == (1, "", "jexec: jail_attach(0): Invalid argument\n")
-    assert not any(r.startswith("attach") for r in ctl.requests)
+    assert not any(r.startswith(("attach", "enter")) for r in ctl.requests)
 
 
 def test_attach_refused(env, capsys):
@@ -166,7 +166,10 @@ def test_clean_environment(env, capsys):
     os.environ.update({"TERM": "xterm", "SECRET": "x", "PATH": "/weird"})
     assert run(capsys, "-l", "www", "env")[0] == "exec"
     _, _, _, cwd, environ = calls[-1]
-    assert environ == {"PATH": "/bin:/usr/bin", "TERM": "xterm", "USER": me.pw_name,
+    # PATH: login.conf's default class (setusercontext(3), LOGIN_SETPATH), ~ = home
+    login_class_path = ("/sbin:/bin:/usr/sbin:/usr/bin:/usr/local/sbin:/usr/local/bin:"
+                        + me.pw_dir.rstrip("/") + "/bin")
+    assert environ == {"PATH": login_class_path, "TERM": "xterm", "USER": me.pw_name,
                        "HOME": me.pw_dir, "SHELL": me.pw_shell or "/bin/sh"}
     assert cwd == os.path.realpath(me.pw_dir)
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import shlex
 import sys
 from pathlib import Path
 
@@ -72,14 +71,14 @@ def _umount(args) -> int:
 
 
 def _sim(args) -> int:
-    from jailfs.ctlproto import MountError, ctl_answer, find_mount
+    from jailfs.ctlproto import MountError, ctl_answer, find_mount, request
     if not args.words:
         print("usage: jailfs sim [-m MOUNT] WORD...  (jailfs sim --help lists the verbs)",
               file=sys.stderr)
         return 2
     try:
         mount = args.mount or find_mount()
-        answer = ctl_answer(mount, shlex.join(args.words))
+        answer = ctl_answer(mount, request(*args.words))
     except MountError as e:
         raise Failed(str(e))
     except OSError as e:
