@@ -27,6 +27,9 @@ USAGE = ("usage: ps [--libxo] [-aCcdefHhjlmrSTuvwXxZ] [-O fmt | -o fmt]\n"
          "          [-p pid[,pid...]] [-t tty[,tty...]] [-U user[,user...]]\n"
          "       ps [--libxo] -L")
 TICKS = os.sysconf("SC_CLK_TCK")
+# ps.c sizes process-id columns for kern.pid_max (FreeBSD's default 99999).
+PID_WIDTH = 5
+PID_COLUMNS = {"pid", "ppid", "pgid", "sid"}
 
 
 class Column(NamedTuple):
@@ -168,7 +171,8 @@ def ps(argv: list[str]) -> int:
                      for line in must("list").extra} if any(k == "jail" for k, _ in fmt) else {}}
     rows = [[COLUMNS[key].value(p, ctx) for key, _ in fmt] for p in selected]
     headers = [header for _, header in fmt]
-    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
+    widths = [max([len(h), PID_WIDTH if key in PID_COLUMNS else 0] + [len(r[i]) for r in rows])
+              for i, (h, (key, _)) in enumerate(zip(headers, fmt))]
     for cells in ([headers] if any(headers) else []) + rows:
         out = []
         for i, (key, _) in enumerate(fmt):

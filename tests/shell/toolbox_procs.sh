@@ -50,6 +50,8 @@ check "ps -J a -o jid,comm" 0 "JID COMMAND$NL$(printf '%3d' "$JA") sleep.txt$NL"
 check "ps -o pid=,jid=" 0 "$(pids pb) $JB$NL" "" -- sh -c "ps -J b -o pid=,jid=,comm= | awk '\$3 == \"sleep.txt\" {print \$1, \$2}'"
 check "ps STAT marks a jailed process" 0 "J$NL" "" -- sh -c "ps -p $(pids pa) -o state= | tr -dc J; echo"
 check "ps -J nope" 1 "" "ps: Invalid jail id: nope$NL" -- ps -J nope
+check "ps in a jail: the jail's pids, PID as wide as pid_max" 0 "  PID JID COMMAND
+$(printf '%5d %3d' "$(cat "$TMP/pa.ns")" "$JA") $SLEEP 60$NL" "" -- jexec a ps -p "$(cat "$TMP/pa.ns")" -o pid,jid,command
 
 # pkill -j (pkill-j_test.sh): only the jail's, then any, then none
 check "pkill -j jid" 0 "" "" -- pkill -f -j "$JA" "$SLEEP"
