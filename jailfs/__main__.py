@@ -2,6 +2,6 @@
 
 import sys
 
-from jailfs.cli.jailfs import main
+from jailfs.ops.command import main
 
 sys.exit(main())

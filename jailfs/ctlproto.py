@@ -17,7 +17,8 @@ Answer: a first line, then zero or more further lines::
 The further lines of ``get`` are ``NAME=VALUE`` with the value shell-quoted
 (:func:`kv_line`, :func:`parse_kv`).
 
-It imports nothing of jailfs, so the tools can use it without the daemon.
+It imports nothing of jailfs but the run-file conventions (jailfs.ops.runfiles),
+so the tools can use it without the daemon's code.
 """
 
 from __future__ import annotations
@@ -27,17 +28,19 @@ import os
 import shlex
 from typing import Iterable, NamedTuple
 
+from jailfs.ops import runfiles
+
 __all__ = [
     "FSTYPE", "CTL_NAME", "MountError", "CtlAnswer",
     "quote", "request", "split_request",
     "ok_answer", "error_answer", "kv_line", "parse_kv", "parse_answer",
-    "find_mount", "proc_mounts", "unescape_mount_field", "ctl_path",
-    "ctl_transact", "ctl_answer", "ctl_request",
+    "record_line", "parse_records",
+    "find_mount", "jailfs_mounts", "default_mount", "ctl_path",
+    "ctl_transact", "ctl_answer",
 ]
 
 FSTYPE = "fuse.jailfs"
 CTL_NAME = ".ctl"
-PROC_MOUNTS = "/proc/mounts"
 
 
 class MountError(Exception):
@@ -121,44 +124,40 @@ def parse_answer(data: str, write_err: OSError | None = None) -> CtlAnswer:
 
 
 # ------------------------------------------------------------------ finding the mount
+#
+# The rule (README "Which mount the tools use"):
+#   1. $JAILFS_MOUNT when set (it must hold a .ctl);
+#   2. else the jailfs mounts this process can see (its mount namespace):
+#      exactly one -- as inside a jail, where only the jail's own view is
+#      mounted -- is the one;
+#   3. several: the default, which is the one whose daemon has served longest
+#      (its run file, jailfs.ops.runfiles.pid_file, is the oldest): the
+#      host's boot-time mount stays the default when test mounts come and go;
+#   4. several and none recorded by a daemon of ours: refuse, listing them.
 
-def unescape_mount_field(s: str) -> str:
-    r"""Undo /proc/mounts' ``\ooo`` escapes (space, tab, newline, backslash)."""
-    out = []
-    i = 0
-    while i < len(s):
-        digits = s[i + 1:i + 4]
-        if s[i] == "\\" and len(digits) == 3 and all(c in "01234567" for c in digits):
-            out.append(chr(int(digits, 8)))
-            i += 4
-        else:
-            out.append(s[i])
-            i += 1
-    return "".join(out)
-
-
-def proc_mounts(path: str = PROC_MOUNTS) -> list[str]:
-    """Every jailfs mount point listed in ``/proc/mounts``, in listed order."""
+def jailfs_mounts() -> list[str]:
+    """Every jailfs mount point this process sees, in mount order."""
     found: list[str] = []
-    try:
-        with open(path, encoding="utf-8", errors="surrogateescape") as f:
-            lines = f.read().splitlines()
-    except OSError:
-        return found
-    for line in lines:
-        fields = line.split()
-        if len(fields) < 3:
-            continue
-        source, target, fstype = fields[0], fields[1], fields[2]
-        if fstype == FSTYPE or (fstype.startswith("fuse") and source == "jailfs"):
-            mp = unescape_mount_field(target)
-            if mp not in found:
-                found.append(mp)
+    for source, point, kind in runfiles.mounts():
+        if (kind == FSTYPE or (kind.startswith("fuse") and source == "jailfs")) \
+                and point not in found:
+            found.append(point)
     return found
 
 
-def find_mount(env: dict | None = None, mounts_file: str = PROC_MOUNTS) -> str:
-    """The jailfs mount point to use, or raise :class:`MountError`."""
+def default_mount(found: list[str]) -> str | None:
+    """Of the mounts ``found``, the one whose daemon has served longest."""
+    served = []
+    for point in found:
+        try:
+            served.append((os.stat(runfiles.pid_file(point)).st_mtime_ns, point))
+        except OSError:
+            continue            # not served by a daemon that records itself here
+    return min(served)[1] if served else None
+
+
+def find_mount(env: dict | None = None) -> str:
+    """The jailfs mount point to use (see the rule above), or raise :class:`MountError`."""
     env = os.environ if env is None else env
     chosen = env.get("JAILFS_MOUNT")
     if chosen:
@@ -166,16 +165,19 @@ def find_mount(env: dict | None = None, mounts_file: str = PROC_MOUNTS) -> str:
             raise MountError(
                 f"JAILFS_MOUNT={chosen}: not a jailfs mount (no {chosen}/{CTL_NAME})")
         return chosen
-    found = proc_mounts(mounts_file)
+    found = jailfs_mounts()
+    if len(found) == 1:
+        return found[0]
     if not found:
         raise MountError(
             "no jailfs mount found: mount one with `jailfs mount DIR` "
             "or set JAILFS_MOUNT")
-    if len(found) > 1:
+    default = default_mount(found)
+    if default is None:
         raise MountError(
             "several jailfs mounts (" + ", ".join(found) + "): "
             "set JAILFS_MOUNT to choose one")
-    return found[0]
+    return default
 
 
 def ctl_path(mount: str) -> str:
@@ -220,7 +222,21 @@ def ctl_answer(mount: str, text: str) -> CtlAnswer:
     return parse_answer(data, write_err)
 
 
-def ctl_request(mount: str, text: str) -> tuple[bool, str, list[str]]:
-    """One transaction -> ``(ok, value, extra_lines)``."""
-    a = ctl_answer(mount, text)
-    return a.ok, a.value, a.extra
+# ------------------------------------------------------------------ bulk records
+
+def record_line(jid: int, pairs: Iterable[tuple[str, str]]) -> str:
+    """One jail of a bulk ``list -p`` answer: ``JID NAME=VALUE ...``."""
+    return " ".join([str(jid), *(kv_line(n, v) for n, v in pairs)])
+
+
+def parse_records(lines: Iterable[str]) -> list[tuple[int, dict[str, str]]]:
+    """The jails of a bulk answer -> ``[(jid, {name: value}), ...]``.  A bare
+    number word starts a jail (a value never stands alone: it follows ``=``)."""
+    out: list[tuple[int, dict[str, str]]] = []
+    for word in shlex.split("\n".join(lines)):
+        name, eq, value = word.partition("=")
+        if not eq:
+            out.append((int(word), {}))
+        elif out:
+            out[-1][1][name] = value
+    return out

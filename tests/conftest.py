@@ -43,7 +43,7 @@ def require_fuse() -> None:
 
 
 def jailfs_cmd(*args: str) -> list[str]:
-    return [sys.executable, "-m", "jailfs.cli.jailfs", *args]
+    return [sys.executable, "-m", "jailfs", *args]
 
 
 def daemon_env() -> dict:
@@ -156,3 +156,11 @@ def mount_factory(tmp_path):
 @pytest.fixture
 def jailfs_mount(mount_factory) -> Mount:
     return mount_factory()
+
+
+@pytest.fixture
+def loop(monkeypatch, tmp_path):
+    """The tools' loopback: ``.ctl`` answered by the real ctl.execute on a
+    real Kernel, no mount (tests/tools/loopback.py)."""
+    from tests.tools.loopback import install
+    return install(monkeypatch, tmp_path)

@@ -12,10 +12,12 @@ import errno
 import os
 import shlex
 import subprocess
+import time
 
 import pytest
 
 from jailfs.ctl import execute
+from jailfs.fs.callers import CallerResolver
 from jailfs.kernel import Caller, Kernel
 
 
@@ -24,8 +26,11 @@ class World:
         self.k = Kernel()
         self.host = Caller(self.k.prison0, uid=0)
         self.user = Caller(self.k.prison0, uid=1001)
+        self.resolver = CallerResolver(self.k)
 
     def run(self, text, caller=None, **kw):
+        # which prison a real process is in: the daemon's resolver by default
+        kw.setdefault("prison_of", self.resolver.prison_of)
         code, answer = execute(self.k, caller or self.host, text, **kw)
         self.k.check_invariants()
         return code, answer
@@ -68,7 +73,7 @@ def test_empty_and_unknown_requests(w):
 def test_usage_errors_name_the_form(w):
     assert w.err("remove") == ("EINVAL", "usage: remove JAIL")
     assert w.err("remove a b") == ("EINVAL", "usage: remove JAIL")
-    assert w.err("list -x") == ("EINVAL", "usage: list [-d]")
+    assert w.err("list -x") == ("EINVAL", "usage: list [-d] [-p] [PARAM ...]")
     assert w.err("fork") == ("EINVAL", "usage: fork PID")
     assert w.err("fork x") == ("EINVAL", "usage: fork PID")
     assert w.err("close 1") == ("EINVAL", "usage: close PID FD")
@@ -106,12 +111,12 @@ def test_create_update_createupdate_set(w):
     assert w.ok("update name=web host.hostname=a") == "1"
     assert w.ok("update jid=7 securelevel=2") == "7"
     assert w.err("update name=nope persist") == ("ENOENT", 'jail "nope" not found')
-    assert w.ok("createupdate name=web host.hostname=b") == "1"
+    assert w.ok("createupdate name=web persist host.hostname=b") == "1"
     assert w.ok("createupdate name=new persist") == "2"     # explicit jid 7 did not move lastprid
     assert w.ok("set web host.hostname=c children.max=3") == "1"
     assert w.ok("set 7 host.hostname=d") == "7"
     assert w.err("set web securelevel=abc") == ("EINVAL", 'securelevel: non-integer value "abc"')
-    assert w.err("set web nosuch=1") == ("EINVAL", "unknown parameter: nosuch")
+    assert w.err("set web nosuch=1") == ("ENOENT", "unknown parameter: nosuch")   # libjail: ENOENT
     assert w.err("set 99 persist") == ("ENOENT", "jail 99 not found")
     vals = w.k.jail_get(w.host, ("name", "web"), ["host.hostname", "children.max"])
     assert vals == {"jid": "1", "host.hostname": "c", "children.max": "3"}
@@ -323,6 +328,11 @@ def test_check(w):
 @pytest.fixture
 def sleeper():
     p = subprocess.Popen(["sleep", "300"])
+    for _ in range(500):                # until it runs sleep, not the forked python
+        with open(f"/proc/{p.pid}/comm") as f:
+            if f.read().strip() == "sleep":
+                break
+        time.sleep(0.01)
     yield p.pid
     p.kill()
     p.wait()
@@ -489,8 +499,8 @@ def test_jailed_children_max(w):
 
 def test_msgget(w):
     h = w.ok("spawn 0")
-    assert w.ok(f"msgget {h} 0x1234 create") == "0"
-    assert w.ok(f"msgget {h} 4660") == "0"                        # the same key, decimal
+    assert w.ok(f"msgget {h} 0x1234 create") == "65536"
+    assert w.ok(f"msgget {h} 4660") == "65536"                        # the same key, decimal
     assert w.err(f"msgget {h} 0x1234 create excl") == ("EEXIST", "msgget: File exists")
     assert w.err(f"msgget {h} 0x99") == ("ENOENT", "msgget: No such file or directory")
     assert w.err(f"msgget {h} 1 maybe") == ("EINVAL", "usage: msgget PID KEY [create] [excl]")
@@ -503,9 +513,9 @@ def test_msgget(w):
 def test_semget(w):
     w.ok("create name=web persist sysvsem=new")
     p, h = w.ok("spawn web"), w.ok("spawn 0")
-    assert w.ok(f"semget {p} 7 create") == "0"
-    assert w.ok(f"semget {h} 7 create") == "1"                    # keys are per jail
-    assert w.ok(f"semget {p} 7", w.jailed("web")) == "0"
+    assert w.ok(f"semget {p} 7 create") == "65536"
+    assert w.ok(f"semget {h} 7 create") == "65537"                    # keys are per jail
+    assert w.ok(f"semget {p} 7", w.jailed("web")) == "65536"
     assert w.err(f"semget {h} 7", w.jailed("web")) == ("ESRCH", f"no process {h}")
 
 
@@ -544,15 +554,15 @@ def test_ipcs(w):
     w.ok(f"msgget {p} 0x2 create")
     w.ok(f"msgget {d} 0x3 create")
     w.ok(f"semget {p} 0x4 create")
-    assert w.ok(f"ipcs {h}") == ("", ["msg 0 0x1 0", "msg 1 0x0 web", "msg 2 0x0 web.db",
-                                      "sem 0 0x0 web"])
-    assert w.ok(f"ipcs {p}", w.jailed("web")) == ("", ["msg 1 0x2 0", "msg 2 0x0 db",
-                                                      "sem 0 0x4 0"])
-    assert w.ok(f"ipcs {d}", w.jailed("web")) == ("", ["msg 1 0x0 0", "msg 2 0x3 db"])
+    assert w.ok(f"ipcs {h}") == ("", ["msg 65536 0x1 0", "msg 65537 0x0 web", "msg 65538 0x0 web.db",
+                                      "sem 65536 0x0 web"])
+    assert w.ok(f"ipcs {p}", w.jailed("web")) == ("", ["msg 65537 0x2 0", "msg 65538 0x0 db",
+                                                      "sem 65536 0x4 0"])
+    assert w.ok(f"ipcs {d}", w.jailed("web")) == ("", ["msg 65537 0x0 0", "msg 65538 0x3 db"])
     w.ok("create name=mail persist sysvmsg=inherit")
     m = w.ok("spawn mail")
-    assert w.ok(f"ipcs {m}", w.jailed("mail")) == ("", ["msg 0 0x0 -", "msg 1 0x0 -",
-                                                       "msg 2 0x0 -"])
+    assert w.ok(f"ipcs {m}", w.jailed("mail")) == ("", ["msg 65536 0x0 -", "msg 65537 0x0 -",
+                                                       "msg 65538 0x0 -"])
     assert w.err("ipcs") == ("EINVAL", "usage: ipcs PID")
 
 
@@ -631,3 +641,175 @@ def test_ifvnet_and_ifreclaim(w):
     assert w.ok("ifconfig v") == ("", ["lo0"])
     assert w.err("ifreclaim epair0b v")[0] == "ENXIO"
     assert w.err("ifvnet epair0b") == ("EINVAL", "usage: ifvnet IFNAME JAIL")
+
+
+# ------------------------------------------------------------------ what the tools learn from the daemon
+
+def test_params_is_the_table_as_libjail_sees_it(w):
+    from jailfs.kernel import PARAMS
+    count, lines = w.ok("params")
+    assert int(count) == len(PARAMS) == len(lines)
+    rows = {line.split()[0]: line.split()[1:] for line in lines}
+    assert list(rows) == list(w.k.param_names())             # jls's order
+    assert rows["host.hostname"] == ["string", "rw", "256"]
+    assert rows["children.cur"] == ["int", "ro", "0"]
+    assert rows["path"] == ["string", "createonly", "1024"]
+    assert rows["persist"] == ["bool", "rw", "0"]
+    assert rows["meta"] == ["keyvalue", "rw", "4096"]
+    assert w.err("params x") == ("EINVAL", "usage: params")
+
+
+def test_jailed(w):
+    w.ok("create name=web persist")
+    assert w.ok("jailed") == "0"
+    assert w.ok("jailed", w.jailed("web")) == "1"
+
+
+def test_bulk_list_is_every_jail_s_get(w):
+    from jailfs.ctlproto import parse_answer, parse_records
+    w.ok("create name=web persist host.hostname='a b' meta=k=1")
+    w.ok("create name=web.db persist")
+    w.ok("create name=other persist")
+    code, text = w.run("list -p jid name host.hostname meta.k meta.unset")
+    a = parse_answer(text)
+    assert a.value == "3"
+    assert parse_records(a.extra) == [
+        (1, {"jid": "1", "name": "web", "host.hostname": "a b", "meta.k": "1"}),
+        (2, {"jid": "2", "name": "web.db", "host.hostname": ""}),
+        (3, {"jid": "3", "name": "other", "host.hostname": ""})]
+    # each jail's record is what `get` answers for it
+    for jid, values in parse_records(a.extra):
+        assert parse_answer(w.run(f"get {jid} jid name host.hostname meta.k meta.unset")[1]).kv() == values
+    # a jailed caller sees its own jails, named relative to it
+    inside = parse_answer(w.run("list -p name", w.jailed("web"))[1])
+    assert parse_records(inside.extra) == [(2, {"name": "db"})]
+    assert w.err("list -p -x") == ("EINVAL", "usage: list [-d] [-p] [PARAM ...]")
+    assert w.err("list jid") == ("EINVAL", "usage: list [-d] [-p] [PARAM ...]")
+    assert w.err("list -p nosuch")[0] == "EINVAL"
+
+
+def test_unset_key_is_left_out_of_get(w):
+    """libjail reports an unset meta/env key with a zero-length value
+    (lib/libjail/jail.c jailparam_get); a key set to "" is kept."""
+    w.ok("create name=web persist meta=a=1 env=e=")
+    assert w.ok("get web meta.a meta.b env.e env.f") == ("1", ["meta.a=1", "env.e=''"])
+
+
+def test_procs_lists_the_real_processes_of_exactly_that_jail(w, sleeper):
+    w.ok("create name=web persist")
+    w.ok("create name=web.db persist")
+    assert w.ok("procs web") == "0"
+    w.ok(f"attach web {sleeper}")
+    assert w.ok("procs web") == ("1", [f"{sleeper} sleep"])
+    assert w.ok("procs web.db") == "0"
+    assert w.err("procs nope") == ("ENOENT", 'jail "nope" not found')
+    assert w.err("procs web x") == ("EINVAL", "usage: procs JAIL")
+    # the daemon's own list, when it has one, is used as is
+    assert w.ok("procs web", procs_in=lambda pr: [(7, "init")]) == ("1", ["7 init"])
+    # without the daemon's knowledge of real processes: refused
+    assert w.run("procs web", prison_of=None)[0] == errno.EOPNOTSUPP
+
+
+# ------------------------------------------------------------------ issue 9: .ctl items 3, 4, 9 and the clock
+
+EXTRA_WORDS = ["remove web x", "list -d x", "spawn web x", "fork 1 x", "exit 1 x", "reap 1 x",
+               "kill 1 x", "open 1 /p x", "socket 1 tcp x", "connect 1 a:1 b:2 x", "close 1 3 x",
+               "pass 1 3 2 x", "mount 1 nullfs /x y", "sigio 1 3 x", "acct 1 /x y",
+               "unmount 1 x", "release 1 x", "advance 1 x", "clock x", "check x",
+               "msgget 1 5 create x", "semget 1 5 x", "shmget 1 5 excl x", "ipcrm shm 1 2 x", "ipcs 1 x", "shmat 1 2 x",
+               "shmdt 1 2 x", "sethostname 1 h x", "setdomainname 1 d x", "sethostuuid 1 u x", "rctl -a jail:web:maxproc:deny=1 x",
+               "rctl -r jail:web x", "rctl -u jail:web x", "ifconfig web x", "ifcreate lo x",
+               "ifvnet lo0 web x", "ifreclaim lo0 web x", "attach web 1 x", "enter web 1 x", "procs web x",
+               "params x", "jailed x"]
+
+
+@pytest.mark.parametrize("request_text", EXTRA_WORDS)
+def test_extra_words_are_refused_and_change_nothing(w, request_text):
+    """Issue 9 item 9: a request with more words than its form is EINVAL with
+    the usage line, before anything is done."""
+    from jailfs.ctl_common import USAGE
+    w.ok("create name=web persist")
+    pid = w.ok("spawn web")
+    before = (w.k.clock.now, sorted(w.k.procs), w.ok("get web"))
+    name, msg = w.err(request_text.replace(" 1 ", f" {pid} ", 1))
+    assert (name, msg) == ("EINVAL", f"usage: {USAGE[request_text.split()[0]]}")
+    assert (w.k.clock.now, sorted(w.k.procs), w.ok("get web")) == before
+
+
+def test_every_verb_has_an_extra_words_case():
+    """Every verb of ctl.py and ctl_real.py (other modules test their own)."""
+    from jailfs.ctl_common import VERBS
+    covered = {r.split()[0] for r in EXTRA_WORDS}
+    open_ended = {"create", "update", "createupdate", "set", "get"}   # PARAM ... forms
+    mine = {name for name, fn in VERBS.items() if fn.__module__ in ("jailfs.ctl", "jailfs.ctl_real")}
+    assert mine - open_ended - covered == set()
+
+
+def test_kill_of_a_stand_in_kills_the_real_process(w, sleeper):
+    """Issue 9 item 3: `kill PID` of the process standing for a real one
+    sends the real one SIGKILL (the kernel's signal_real hook, the daemon's
+    supervisor), as jail_remove does; the stand-in goes when the real process
+    ends, so the real one is never left running outside its jail."""
+    w.ok("create name=web persist")
+    w.ok(f"attach web {sleeper}")
+    (stand_in,) = [p for p in w.k.procs.values() if p.real_pid == sleeper]
+    signalled = []
+    w.k.signal_real = signalled.append
+    assert w.ok(f"kill {stand_in.pid}") == ""
+    assert signalled == [sleeper]
+    assert stand_in.state == "running" and stand_in.prison.name == "web"
+
+
+@pytest.mark.parametrize("verb", ["exit", "reap"])
+def test_exit_of_a_stand_in_is_refused(w, sleeper, verb):
+    """Issue 9 item 3: a simulated exit would drop the real process out of
+    its jail while it runs on; refused, nothing changes."""
+    w.ok("create name=web persist")
+    w.ok(f"attach web {sleeper}")
+    (stand_in,) = [p for p in w.k.procs.values() if p.real_pid == sleeper]
+    assert w.err(f"{verb} {stand_in.pid}") == (
+        "EPERM", f"process {stand_in.pid} is real process {sleeper}: it exits when that process does")
+    assert stand_in.state == "running" and w.k.procs[stand_in.pid] is stand_in
+
+
+def test_attach_needs_the_caller_s_privilege(w, sleeper):
+    """Issue 9 item 4: FreeBSD's jail_attach checks the calling thread's
+    credential (priv_check(td, PRIV_JAIL_ATTACH)), not the target's: a
+    non-root caller cannot move a root process, even one already attached."""
+    w.ok("create name=web persist")
+    w.ok("create name=web.db persist")
+    w.ok(f"attach web {sleeper}")                       # by root: a root stand-in
+    assert w.err(f"attach web.db {sleeper}", w.user) == ("EPERM", "jail_attach: Operation not permitted")
+    assert w.err(f"attach web.db {sleeper}", w.jailed("web", uid=1001)) == (
+        "EPERM", "jail_attach: Operation not permitted")
+    assert [p.prison.name for p in w.k.procs.values() if p.real_pid == sleeper] == ["web"]
+    # root in web sees both the process and web.db: allowed
+    assert w.ok(f"attach db {sleeper}", w.jailed("web")) == ""
+
+
+def test_a_jailed_caller_cannot_move_the_clock(w):
+    """The simulated clock is everybody's: a jailed root (even with
+    allow.settime, which sets its own jail's view on FreeBSD) gets EPERM."""
+    w.ok("create name=web persist allow.settime")
+    assert w.err("advance 100000", w.jailed("web")) == (
+        "EPERM", "the simulated clock belongs to the host")
+    assert w.k.clock.now == 0
+
+
+@pytest.mark.parametrize("value", ["1e308", "1e10", "1000000001", "inf", "-inf", "nan", "1e400"])
+def test_advance_refuses_absurd_values(w, value):
+    name, _ = w.err(f"advance {value}")
+    assert name == "EINVAL" and w.k.clock.now == 0
+    assert w.ok("advance 1000000000") == "1000000000"
+
+
+def test_procs_leaves_out_processes_the_daemon_cannot_place(w, sleeper):
+    """The daemon's prison_of refuses (raises) for a process whose jail it
+    cannot establish; procs lists what it can place and nothing else."""
+    w.ok("create name=web persist")
+
+    def prison_of(pid):
+        if pid == sleeper:
+            return w.k.lookup(w.host, "web")
+        raise PermissionError(pid)
+    assert w.ok("procs web", prison_of=prison_of) == ("1", [f"{sleeper} sleep"])

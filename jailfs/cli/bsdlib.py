@@ -1,6 +1,40 @@
-"""Small routines the FreeBSD work-alikes share: BSD getopt(3), and quoting as jail.c and jls.c quote."""
+"""The bits of FreeBSD's libc the work-alikes share: getopt(3), strtol(3),
+strerror(3) by errno name, the login class PATH, and the quoting jail.c and
+jls.c use."""
 
+from __future__ import annotations
+
+import errno
+import os
 import sys
+from typing import Callable
+
+from jailfs.ops.version import exit_if_version
+
+_C_SPACE = " \t\n\v\f\r"
+# The default login class's path (login.conf(5), FreeBSD's /etc/login.conf),
+# which setusercontext(3) with LOGIN_SETPATH puts in PATH.
+LOGIN_CLASS_PATH = "/sbin:/bin:/usr/sbin:/usr/bin:/usr/local/sbin:/usr/local/bin:~/bin"
+
+
+class Fatal(Exception):
+    """``PROG: MESSAGE`` on stderr and exit 1; ``Fatal(None)``: the usage."""
+
+
+def command_main(prog: str, run: Callable[[list[str]], int], argv: list[str] | None,
+                 usage: str) -> int:
+    """A work-alike's main(): --version, run(argv), errors as ``PROG: MESSAGE``
+    (or the usage line), and quiet when the reader of stdout has gone."""
+    argv = sys.argv[1:] if argv is None else argv
+    exit_if_version(prog, argv)
+    try:
+        return run(argv)
+    except Fatal as e:
+        sys.stdout.flush()
+        sys.stderr.write(f"{usage}\n" if e.args and e.args[0] is None else f"{prog}: {e}\n")
+        return 1
+    except BrokenPipeError:
+        return 1
 
 
 def bsd_getopt(prog: str, args: list[str], optstring: str):
@@ -44,6 +78,40 @@ def bsd_getopt(prog: str, args: list[str], optstring: str):
     return opts, args[i:]
 
 
+def strtol(s: str) -> tuple[int, str]:
+    """strtol(s, &ep, 10) -> (value, the text at ep), without C's clamping.
+    No digits: (0, s), as ep is left at s."""
+    i = 0
+    while i < len(s) and s[i] in _C_SPACE:
+        i += 1
+    j = i + 1 if s[i:i + 1] in ("+", "-") else i
+    k = j
+    while k < len(s) and s[k] in "0123456789":
+        k += 1
+    if k == j:
+        return 0, s
+    return int(s[i:k]), s[k:]
+
+
+def strtoul_int(s: str) -> int | None:
+    """``(int)strtoul(s, &ep, 10)`` when it consumes all of ``s`` (jail_getid's
+    and jls -j's test for a jid), else None."""
+    value, rest = strtol(s)
+    if rest or not s:
+        return None
+    if abs(value) >= 1 << 64:
+        value = (1 << 64) - 1           # ERANGE: ULONG_MAX, whatever the sign
+    value %= 1 << 64                    # "-1" is ULONG_MAX
+    value &= 0xFFFFFFFF                 # into a C int
+    return value - (1 << 32) if value >= 1 << 31 else value
+
+
+def strerror_name(errname: str) -> str:
+    """strerror() of an errno given by name (``"EPERM"``); the name itself if unknown."""
+    num = getattr(errno, errname, None)
+    return os.strerror(num) if isinstance(num, int) else errname
+
+
 def quote_char(value: str) -> str:
     """The quote jail.c and jls.c put around a value: \" unless the value holds a
     double quote and no single one; none when it needs no quoting."""
@@ -52,3 +120,11 @@ def quote_char(value: str) -> str:
     if '"' in value:
         return "'"
     return '"' if " " in value or "\t" in value else ""
+
+
+def login_path(home: str) -> str:
+    """PATH as setusercontext(3) sets it for the default login class: a
+    leading ``~`` of an element is the user's home directory (login_class.c
+    substvar), without doubling the slash of a home of ``/``."""
+    return ":".join(home.rstrip("/") + p[1:] if p.startswith("~") else p
+                    for p in LOGIN_CLASS_PATH.split(":"))

@@ -19,6 +19,18 @@ directory.  The invoking process waits only for the status, so
 ``jexec j sh -c 'sleep 300 &'`` returns at once while the sleep keeps the jail
 alive and sees the jail's view of the mount.
 
+Confinement (jailfs/host/enter.py): K's ``attach`` is ``enter JAIL <K's
+pid>``, whose answer names the jail's anchor; K joins the anchor's namespaces
+(mount: the jail's path is its ``/``; pid, UTS, IPC, net, cgroup) but stays
+in the host's pid namespace, out of the jail's sight, so C is born in the
+jail's pid namespace.  C closes every descriptor above 2 and sheds the host's
+privileges before ``command()``.  Inside a pid namespace an orphan goes to the
+namespace's init (the anchor), not to K: it stays in the jail through its
+cgroup.  A process already inside a jail cannot join another's namespaces:
+K refuses before asking (``enter.can_enter``).  When C has ended, K writes a
+hostname C set into the jail's ``host.hostname`` (through the jail's view of
+the mount) before it reports C's status.
+
 Errors: K and C report their own (attach refused, chdir, exec...) with
 ``report(exception)`` on the stderr they share with the invoking process and
 exit 1, which becomes the status the invoking process gets.
@@ -38,16 +50,26 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import errno
 import fcntl
 import os
 import resource
 import select
+import shlex
 import signal
+import socket
 import sys
 import time
 from typing import Callable, NoReturn
 
-__all__ = ["Keeper", "spawn", "exit_status", "undo_locale_coercion"]
+from jailfs.host import enter
+from jailfs.host.enter import Confinement
+
+__all__ = ["Keeper", "spawn", "exit_status", "undo_locale_coercion", "confined"]
+
+# True in the command's process once it is inside a confining jail: its root
+# is the jail's path, so jexec(8) and jail(8) chdir to "/" there, not to path.
+confined = False
 
 PR_SET_CHILD_SUBREAPER = 36
 SI_KERNEL = 0x80
@@ -103,6 +125,7 @@ class Keeper:
         if self.status is None:
             return False
         self.close()
+        _take_terminal(self.command_pid, os.getpgrp())
         return True
 
     def _wait_forwarding(self) -> None:
@@ -130,12 +153,15 @@ class Keeper:
             signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
 
 
-def spawn(attach: Callable[[], None] | None, command: Callable[[], None],
+def spawn(attach: Callable[[], list[str] | None] | None, command: Callable[[], None],
           report: Callable[[BaseException], None], setsid: bool = False) -> Keeper:
     """Fork K: it calls ``attach()`` to put itself into the jail (None: a host
     command, K attaches nowhere but still keeps its orphans), then forks C,
-    which calls ``command()`` to set up and exec.  ``setsid``: K starts a new
-    session first (a command jail(8) runs in the background)."""
+    which calls ``command()`` to set up and exec.  ``attach()`` returns the
+    lines of the daemon's ``attach`` answer after "ok": with an anchor there,
+    K joins the jail's namespaces and C sheds the host's descriptors and
+    privileges before ``command()`` (see Confinement).  ``setsid``: K starts
+    a new session first (a command jail(8) runs in the background)."""
     sys.stdout.flush()
     sys.stderr.flush()
     r, w = os.pipe()
@@ -164,8 +190,15 @@ def _keep(attach, command, report, w: int, setsid: bool) -> NoReturn:
     if setsid:
         os.setsid()
     saved = {sig: signal.signal(sig, signal.SIG_IGN) for sig in HELD}
+    jail = None
     if attach is not None:
-        attach()
+        refused = enter.can_enter()
+        if refused:
+            raise enter.EnterError(f"jail_attach: {os.strerror(errno.EPERM)} ({refused})")
+        lines = attach()
+        jail = Confinement.parse(lines) if isinstance(lines, list) else None
+    if jail is not None:
+        enter.join(jail)
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
         raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER): "
@@ -176,7 +209,7 @@ def _keep(attach, command, report, w: int, setsid: bool) -> NoReturn:
             signal.signal(sig, signal.SIG_IGN if was == signal.SIG_IGN else signal.SIG_DFL)
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
         signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
-        _child(report, command)
+        _child(report, lambda: _confined(jail, command))
     _send(w, cpid)
     null = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
@@ -190,8 +223,59 @@ def _keep(attach, command, report, w: int, setsid: bool) -> NoReturn:
         except ChildProcessError:
             os._exit(0)
         if pid == cpid:
+            if jail is not None:
+                _hostname_set_inside(jail)
             _send(w, status)
             os.close(w)
+
+
+def _confined(jail: Confinement | None, command: Callable[[], None]) -> None:
+    global confined
+    if jail is not None:
+        # Its own process group: kill(0) inside the jail must not reach the
+        # invoking process and its group on the host (Linux does not check
+        # pid namespaces there).  It becomes the terminal's foreground group
+        # when the invoking one was; Keeper gives the terminal back.
+        foreground = os.getpgrp()
+        os.setpgid(0, 0)
+        _take_terminal(foreground, os.getpgrp())
+        enter.shed(jail)
+        confined = True
+    command()
+
+
+def _take_terminal(owner: int | None, new: int) -> None:
+    """Make process group ``new`` the foreground of the controlling terminal
+    (on stdin, stdout or stderr) if ``owner``'s group is."""
+    for fd in (0, 1, 2):
+        try:
+            if owner is None or not os.isatty(fd) or os.tcgetpgrp(fd) != owner:
+                continue
+            old = signal.signal(signal.SIGTTOU, signal.SIG_IGN)
+            try:
+                os.tcsetpgrp(fd, new)
+            finally:
+                signal.signal(signal.SIGTTOU, old)
+            return
+        except OSError:
+            continue
+
+
+def _hostname_set_inside(jail: Confinement) -> None:
+    """A hostname the command set in the jail's UTS namespace goes into the
+    jail's host.hostname before its status is reported (the anchor reports
+    later changes, made in the background, on its own)."""
+    now = socket.gethostname()
+    if jail.params.get("host") != "new" or now == jail.params.get("host.hostname") or not jail.proc:
+        return
+    try:
+        fd = os.open(os.path.join(jail.mount, ".ctl"), os.O_RDWR)
+        try:
+            os.write(fd, f"sethostname {jail.proc} {shlex.quote(now)}\n".encode())
+        finally:
+            os.close(fd)
+    except OSError:
+        pass                    # the anchor reports it within 2 s anyway
 
 
 def _send(w: int, n: int) -> None:

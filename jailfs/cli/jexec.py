@@ -25,13 +25,12 @@ from __future__ import annotations
 import errno as _errno
 import os
 import pwd
-import re
 import sys
 
-from . import injail
-from .bsdlib import bsd_getopt
+from jailfs.cli import injail
+from jailfs.cli.bsdlib import (Fatal, bsd_getopt, command_main, login_path, strerror_name,
+                               strtoul_int)
 from jailfs.ctlproto import MountError, ctl_answer, find_mount, quote
-from jailfs.ops.version import exit_if_version
 
 PROG = "jexec"
 USAGE = ("usage: jexec [-l] [-d working-directory] [-u username | -U username] "
@@ -39,29 +38,8 @@ USAGE = ("usage: jexec [-l] [-d working-directory] [-u username | -U username] "
 PATH_BSHELL = "/bin/sh"
 
 
-class Fatal(Exception):
-    """``jexec: MESSAGE`` on stderr, exit 1."""
-
-
 class Usage(Exception):
     pass
-
-
-def _strtoul_int(s: str) -> int | None:
-    """jail_getid's test: strtoul() consuming all of a non-empty string."""
-    m = re.fullmatch(r"[ \t\n\v\f\r]*([+-]?)([0-9]+)", s)
-    if not s or not m:
-        return None
-    v = min(int(m.group(2)), (1 << 64) - 1)
-    if m.group(1) == "-":
-        v = (-v) % (1 << 64)
-    v &= 0xFFFFFFFF
-    return v - (1 << 32) if v >= 1 << 31 else v
-
-
-def _strerror(errname: str) -> str:
-    num = getattr(_errno, errname, None)
-    return os.strerror(num) if isinstance(num, int) else errname
 
 
 def get_user_info(username: str | None):
@@ -101,7 +79,7 @@ def _set_credentials(pw, change_uid: bool) -> None:
 
 def resolve(mount: str, name: str) -> tuple[int, str]:
     """jail_getid(): the jid (and path) of ``name``; 0 is the host."""
-    n = _strtoul_int(name)
+    n = strtoul_int(name)
     if n == 0:
         return 0, "/"
     if n is not None and n < 0:
@@ -109,7 +87,7 @@ def resolve(mount: str, name: str) -> tuple[int, str]:
     key = str(n) if n is not None else name
     a = ctl_answer(mount, f"get {quote(key)} jid path")
     if not a.ok:
-        raise Fatal(a.value or f"jail_get: {_strerror(a.errname)}")
+        raise Fatal(a.value or f"jail_get: {strerror_name(a.errname)}")
     try:
         values = a.kv()
     except ValueError:
@@ -121,11 +99,13 @@ def resolve(mount: str, name: str) -> tuple[int, str]:
     return jid, values.get("path", "/")
 
 
-def attach(mount: str, jid: int) -> None:
-    """jail_attach(jid) for this process (the keeper), through .ctl."""
-    a = ctl_answer(mount, f"attach {jid} {os.getpid()}")
+def attach(mount: str, jid: int) -> list[str]:
+    """jail_attach(jid) for this process (the keeper), through .ctl; the
+    answer's lines tell the keeper how to enter (injail.spawn)."""
+    a = ctl_answer(mount, f"enter {jid} {os.getpid()}")
     if not a.ok:
-        raise Fatal(f"jail_attach({jid}): {_strerror(a.errname)}")
+        raise Fatal(f"jail_attach({jid}): {strerror_name(a.errname)}")
+    return a.extra
 
 
 def run(argv: list[str]) -> int:
@@ -176,7 +156,7 @@ def command(argv: list[str], jpath: str, workdir: str | None, clean: bool,
     """In the jail (the keeper's child): directory, user, environment, exec."""
     injail.undo_locale_coercion(os.environ)
     # The jail's root: its path when that exists here (no chroot), else /.
-    root = jpath if jpath and os.path.isdir(jpath) else "/"
+    root = "/" if injail.confined else jpath if jpath and os.path.isdir(jpath) else "/"
     target = workdir if workdir is not None else root
     try:
         os.chdir(target)
@@ -189,10 +169,11 @@ def command(argv: list[str], jpath: str, workdir: str | None, clean: bool,
         if clean:
             term = os.environ.get("TERM")
             os.environ.clear()
-            os.environ["PATH"] = "/bin:/usr/bin"
             if term is not None:
                 os.environ["TERM"] = term
         _set_credentials(pw, username is not None)
+        # setusercontext(3), LOGIN_SETPATH in both of jexec.c's flag sets
+        os.environ["PATH"] = login_path(pw.pw_dir)
         os.environ["USER"] = pw.pw_name
         os.environ["HOME"] = pw.pw_dir
         os.environ["SHELL"] = pw.pw_shell or PATH_BSHELL
@@ -221,16 +202,7 @@ def report(e: BaseException) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    exit_if_version(PROG, argv)
-    try:
-        return run(argv)
-    except Fatal as e:
-        if e.args and e.args[0] is None:
-            sys.stderr.write(USAGE + "\n")
-        else:
-            sys.stderr.write(f"{PROG}: {e}\n")
-        return 1
+    return command_main(PROG, run, argv, USAGE)
 
 
 if __name__ == "__main__":

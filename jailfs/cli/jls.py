@@ -5,31 +5,23 @@
 Behaves as FreeBSD's usr.sbin/jls/jls.c (the libxo version): the same option
 handling, parameter list (``all``, de-duplication, ``no``-form booleans,
 ``meta.KEY``), output in every mode, messages and exit status.  Data comes
-only from the mount's ``.ctl`` (``list [-d]`` and ``get [-d] JAIL PARAM...``);
-parameter types come from the kernel's declarative table.  Formatting lives
+only from the mount's ``.ctl``: the parameter table from ``params``, all
+jails in one ``list [-d] -p PARAM...``, one jail (-j) with ``get``.  Formatting lives
 in :mod:`jailfs.cli.jlsformat`.
 """
 
 from __future__ import annotations
 
-import re
 import sys
 
-from . import jlsformat as F
-from .bsdlib import bsd_getopt
-from jailfs.ctlproto import MountError, ctl_answer, find_mount, quote
-from jailfs.ops.version import exit_if_version
-
-from jailfs.kernel import PARAMS
+from jailfs.cli import jlsformat as F
+from jailfs.cli.bsdlib import Fatal, bsd_getopt, command_main, strtoul_int
+from jailfs.cli.libjail import ParamError, ParamTable, strip_no
+from jailfs.ctlproto import MountError, ctl_answer, find_mount, parse_records, quote
 
 PROG = "jls"
 USAGE = "usage: jls [-dhNnqv] [-j jail] [param ...]"
-KEYVALUE_KINDS = ("keyvalue",)
 JAIL_DYING = 0x8
-
-
-class Fatal(Exception):
-    """Print ``jls: MESSAGE`` on stderr and exit 1."""
 
 
 # ----------------------------------------------------------------- arguments
@@ -95,50 +87,27 @@ def parse_libxo(argv: list[str]) -> tuple[XoOptions, list[str]]:
     return xo, rest
 
 
-def c_strtoul_int(s: str) -> int | None:
-    """strtoul(s, &ep, 10) assigned to a C int; None when ``*ep`` is not NUL."""
-    m = re.fullmatch(r"[ \t\n\v\f\r]*([+-]?)([0-9]+)", s)
-    if not m:
-        return None
-    v = int(m.group(2))
-    if v >= 1 << 64:
-        v = (1 << 64) - 1
-    if m.group(1) == "-":
-        v = (-v) % (1 << 64)
-    v &= 0xFFFFFFFF
-    return v - (1 << 32) if v >= 1 << 31 else v
-
-
 # ------------------------------------------------------------ parameter list
 
 class ParamList:
-    """jls.c's ``params`` array and its add_param() rules."""
+    """jls.c's ``params`` array and its add_param() rules, over the table the
+    daemon publishes (``.ctl params``)."""
 
-    def __init__(self):
+    def __init__(self, table: ParamTable):
+        self.table = table
         self.params: list[F.JParam] = []
         self.index: dict[str, int] = {}
 
-    @staticmethod
-    def all_names() -> list[str]:
+    def all_names(self) -> list[str]:
         # jailparam_all() reads the security.jail.param sysctls; jls sorts them.
-        return sorted(PARAMS, key=F.sort_key)
+        return sorted(self.table.names(), key=F.sort_key)
 
     def lookup(self, name: str) -> F.JParam | None:
         """jailparam_init(): the parameter's type, or None if unknown."""
-        row = PARAMS.get(name)
-        if row is not None:
-            return F.JParam(name, row.kind, writable=not row.readonly)
-        prefix, dot, key = name.partition(".")
-        if dot:
-            row = PARAMS.get(prefix)
-            if row is not None and row.kind in KEYVALUE_KINDS:
-                return F.JParam(name, "string", writable=not row.readonly)
-        base = F.nononame(name)
-        if base is not None:
-            row = PARAMS.get(base)
-            if row is not None and row.kind == "bool":
-                return F.JParam(name, "bool", nobool=True, writable=not row.readonly)
-        return None
+        info = self.table.lookup(name)
+        if info is None:
+            return None
+        return F.JParam(name, info.kind, nobool=info.negated, writable=not info.readonly)
 
     def add(self, name: str, flags: int) -> int:
         if name == "all":
@@ -169,7 +138,7 @@ class ParamList:
         """The names to ask .ctl for (negated booleans fetched positively)."""
         out: list[str] = []
         for p in self.params:
-            n = F.nononame(p.name) if p.nobool else p.name
+            n = strip_no(p.name) if p.nobool else p.name
             if n not in out:
                 out.append(n)
         return out
@@ -178,30 +147,27 @@ class ParamList:
 # ----------------------------------------------------------------- the mount
 
 class Source:
-    """Jail data through the mount's .ctl."""
+    """Jail data through the mount's .ctl: one request for one jail (-j), or
+    one bulk request for all of them."""
 
     def __init__(self, mount: str, dying: bool):
         self.mount = mount
         self.dflag = "-d " if dying else ""
 
-    def list(self) -> list[str]:
-        a = ctl_answer(self.mount, f"list {self.dflag}".rstrip())
+    def all(self, names: list[str]) -> list[dict[str, str]]:
+        """Every visible jail's values, in jid order (``list -p``)."""
+        a = ctl_answer(self.mount, f"list {self.dflag}-p " + " ".join(quote(n) for n in names))
         if not a.ok:
             raise Fatal(a.value)
-        jids = []
-        for line in a.extra:
-            word = line.split(" ", 1)[0]
-            if word.isdigit():
-                jids.append(word)
-        return jids
+        return [values for _jid, values in parse_records(a.extra)]
 
     def get(self, jail: str, names: list[str]):
-        """-> (ok, errname, message, values)."""
+        """-> (ok, message, values)."""
         req = f"get {self.dflag}{quote(jail)} " + " ".join(quote(n) for n in names)
         a = ctl_answer(self.mount, req.rstrip())
         if not a.ok:
-            return False, a.errname, a.value, {}
-        return True, "", a.value, a.kv()
+            return False, a.value, {}
+        return True, a.value, a.kv()
 
 
 def values_for(plist: ParamList, got: dict[str, str], key: tuple | None) -> list:
@@ -212,7 +178,7 @@ def values_for(plist: ParamList, got: dict[str, str], key: tuple | None) -> list
             vals.append(key[1])
             continue
         if p.nobool:
-            v = got.get(F.nononame(p.name) or p.name)
+            v = got.get(strip_no(p.name) or p.name)
             vals.append(None if v is None else ("false" if v == "true" else "true"))
             continue
         v = got.get(p.name)
@@ -238,7 +204,7 @@ def run(argv: list[str]) -> int:
         elif c == "c":
             check = True
         elif c == "j":
-            n = c_strtoul_int(val)
+            n = strtoul_int(val)
             if n is None or n == 0:
                 jid, jname = 0, val
             else:
@@ -263,7 +229,11 @@ def run(argv: list[str]) -> int:
     if check and jid == 0 and jname is None:
         raise Fatal("-c requires -j")
 
-    plist = ParamList()
+    try:
+        mount = find_mount()
+        plist = ParamList(ParamTable.fetch(mount))
+    except (MountError, ParamError) as e:
+        raise Fatal(str(e))
     if not operands:
         if pflags & (F.PRINT_HEADER | F.PRINT_NAMEVAL):
             plist.add("all", F.JP_USER)
@@ -289,10 +259,6 @@ def run(argv: list[str]) -> int:
         key = ("name", jname)
         plist.add("name", 0)
 
-    try:
-        mount = find_mount()
-    except MountError as e:
-        raise Fatal(str(e))
     src = Source(mount, bool(jflags & JAIL_DYING))
     names = plist.kernel_names()
 
@@ -312,14 +278,7 @@ def run(argv: list[str]) -> int:
             raise Fatal(msg)
         F.emit_jail(out, pflags, plist.params, values_for(plist, got, key))
     else:
-        for j in src.list():
-            ok, errname, msg, got = src.get(j, names)
-            if not ok:
-                if errname == "ENOENT":
-                    continue              # gone between list and get
-                if xo.style == "text":
-                    write(out.getvalue())
-                raise Fatal(msg)
+        for got in src.all(names):
             F.emit_jail(out, pflags, plist.params, values_for(plist, got, None))
     out.close_list()
     out.close_container()
@@ -330,16 +289,14 @@ def run(argv: list[str]) -> int:
 def lookup_one(src: Source, jid: int, jname: str | None, names: list[str]):
     """Fetch the jail given with -j -> (ok, message, values)."""
     if jname is not None:
-        n = c_strtoul_int(jname)
+        n = strtoul_int(jname)
         if n == 0:
             # A name that reads as 0 cannot exist (numeric names are jids).
             return False, f'jail "{jname}" not found', {}
-        ok, _, msg, got = src.get(jname, names)
-        return ok, msg, got
+        return src.get(jname, names)
     if jid < 0:
         return False, f"jail {jid} not found", {}
-    ok, _, msg, got = src.get(str(jid), names)
-    return ok, msg, got
+    return src.get(str(jid), names)
 
 
 def write(text: str) -> None:
@@ -349,16 +306,7 @@ def write(text: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    exit_if_version(PROG, argv)
-    try:
-        return run(argv)
-    except Fatal as e:
-        sys.stdout.flush()
-        sys.stderr.write(f"{PROG}: {e}\n")
-        return 1
-    except BrokenPipeError:
-        return 1
+    return command_main(PROG, run, argv, USAGE)
 
 
 if __name__ == "__main__":

@@ -22,13 +22,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .bsdlib import quote_char
+from jailfs.cli.bsdlib import quote_char
+from jailfs.cli.libjail import no_form, strip_no
 
 __all__ = [
     "PRINT_DEFAULT", "PRINT_HEADER", "PRINT_NAMEVAL", "PRINT_QUOTED",
     "PRINT_SKIP", "PRINT_VERBOSE", "PRINT_JAIL_NAME",
     "JP_USER", "JP_OPT",
-    "JParam", "Out", "noname", "nononame", "sort_key",
+    "JParam", "Out", "sort_key",
     "emit_header", "emit_jail", "render",
     "DEFAULT_PARAMS", "NAME_PARAMS", "VERBOSE_PARAMS",
 ]
@@ -80,20 +81,6 @@ def sort_key(name: str) -> tuple:
     return ("." in name, name.encode("utf-8", "surrogateescape"))
 
 
-def noname(name: str) -> str:
-    """``persist`` -> ``nopersist``; ``allow.mount`` -> ``allow.nomount``."""
-    head, dot, last = name.rpartition(".")
-    return f"{head}{dot}no{last}"
-
-
-def nononame(name: str) -> str | None:
-    """``nopersist`` -> ``persist``; None when the last component lacks ``no``."""
-    head, dot, last = name.rpartition(".")
-    if not last.startswith("no"):
-        return None
-    return f"{head}{dot}{last[2:]}"
-
-
 # ----------------------------------------------------------------- the emitter
 
 def _json_escape(s: str) -> str:
@@ -115,7 +102,16 @@ def _json_escape(s: str) -> str:
 
 
 def _xml_escape(s: str) -> str:
-    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """libxo's xo_escape_xml escapes & < > only, and passes control bytes
+    through, which no XML 1.0 parser accepts (not even as &#x1;); those are
+    written as the JSON output writes them (\\u0001), so the output parses."""
+    s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return "".join("\\u%04x" % ord(ch) if _xml_forbidden(ch) else ch for ch in s)
+
+
+def _xml_forbidden(ch: str) -> bool:
+    o = ord(ch)
+    return (o < 0x20 and ch not in "\t\n\r") or 0xD800 <= o <= 0xDFFF or o in (0xFFFE, 0xFFFF)
 
 
 @dataclass
@@ -229,15 +225,18 @@ class Out:
             self._w(f"{self._indent()}<{name}>{_xml_escape(value)}</{name}>{self._ppn()}")
 
     # -- structure
+    def _xml_open(self, name: str) -> None:
+        self._w(f"{self._indent()}<{name}{self._attrs}>{self._ppn()}")
+        self._attrs = ""
+        self._xml_depth += 1
+
     def open_container(self, name: str) -> None:
         if self.style == "json":
             self._json_top()
             pre = self._json_sep_open()
             self._w(f'{pre}{self._indent()}"{self._jname(name)}": {{{self._ppn()}')
         elif self.style == "xml":
-            self._w(f"{self._indent()}<{name}{self._attrs}>{self._ppn()}")
-            self._attrs = ""
-            self._xml_depth += 1
+            self._xml_open(name)
         self._stack.append(_Frame("container", name))
 
     def open_list(self, name: str) -> None:
@@ -252,9 +251,7 @@ class Out:
             pre = self._json_sep_open()
             self._w(f"{pre}{self._indent()}{{{self._ppn()}")
         elif self.style == "xml":
-            self._w(f"{self._indent()}<{name}{self._attrs}>{self._ppn()}")
-            self._attrs = ""
-            self._xml_depth += 1
+            self._xml_open(name)
         self._stack.append(_Frame("instance", name))
 
     def _close(self, kind: str, closer: str) -> None:
@@ -353,19 +350,18 @@ def _quoted_print(out: Out, pflags: int, name: str, value: str) -> None:
 
 
 def _special_print(out: Out, pflags: int, p: JParam, value: str | None) -> bool:
-    ip_as_list = out.style in ("json", "xml")
-    if not ip_as_list and value is None:
+    if out.style in ("json", "xml") and p.name in ("ip4.addr", "ip6.addr"):
+        _ip_list(out, p.name, "ipv4_addr" if p.name == "ip4.addr" else "ipv6_addr", value)
+        return True
+    if value is None:
+        # A zero-length value (an unset meta.KEY, an empty address list):
+        # jls.c emits only padding ({P:}), so JSON and XML have no field.
         if pflags & PRINT_QUOTED:
             out.text('""')
         elif not pflags & PRINT_NAMEVAL:
             out.text("-")
-    elif ip_as_list and p.name == "ip4.addr":
-        _ip_list(out, p.name, "ipv4_addr", value)
-    elif ip_as_list and p.name == "ip6.addr":
-        _ip_list(out, p.name, "ipv6_addr", value)
-    else:
-        return False
-    return True
+        return True
+    return False
 
 
 def _int(value: str | None) -> int:
@@ -460,10 +456,10 @@ def emit_jail(out: Out, pflags: int, params: list[JParam], values: list) -> None
                     else:
                         if p.nobool:
                             out.field(p.name, None, "true", quote=False)
-                            nname = nononame(p.name) or p.name
+                            nname = strip_no(p.name) or p.name
                         else:
                             out.field(p.name, None, "false", quote=False)
-                            nname = noname(p.name)
+                            nname = no_form(p.name)
                         out.text(nname)
                     continue
                 out.text(p.name + "=")

@@ -5,6 +5,6 @@ imports; new code imports jailfs.ctlproto.
 """
 
 from jailfs.ctlproto import (  # noqa: F401 - re-exported
-    FSTYPE, CtlAnswer, MountError, ctl_answer, ctl_path, ctl_request, find_mount,
-    parse_answer as _parse_answer, proc_mounts, quote,
+    FSTYPE, CtlAnswer, MountError, ctl_answer, ctl_path, find_mount,
+    parse_answer as _parse_answer, quote,
 )

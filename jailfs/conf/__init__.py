@@ -19,17 +19,18 @@ kernel or the filesystem.
 
 from __future__ import annotations
 
-from .config import (ARRAY_PARAMS, INTERNAL_PARAMS, CfJail, CfParam, CfString,
-                     ConfError, bool_param, check_bool_int, equalopts,
+from .config import (ARRAY_PARAMS, INTERNAL_PARAMS, PROGRESS_EVERY, CfJail,
+                     CfParam, CfString, ConfError, bool_param, check_bool_int, equalopts,
                      wild_jail_match, wild_jail_name)
 from .depend import Dependencies
 from .load import Config, load_config, parse_string
-from .plan import Creation, Plan, plan_file
+from .plan import Creation, Plan, plan_file, strip_ip_decorations
 from .progress import Progress
 
 __all__ = [
     "Config", "ConfError", "CfJail", "CfParam", "CfString", "load_config",
     "parse_string", "equalopts", "bool_param", "wild_jail_match",
     "wild_jail_name", "check_bool_int", "INTERNAL_PARAMS", "ARRAY_PARAMS",
-    "Dependencies", "Creation", "Plan", "plan_file", "Progress",
+    "Dependencies", "Creation", "Plan", "plan_file", "Progress", "strip_ip_decorations",
+    "PROGRESS_EVERY",
 ]

@@ -21,6 +21,9 @@ are returned as warnings and mark just that jail as failed, as jail(8) does.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
+
+from .progress import ProgressFn
 
 # parameter flags (as in jailp.h)
 PF_VAR = 0x0001
@@ -192,7 +195,8 @@ class CfParam:
         return [s.text for s in self.values]
 
 
-def equal_names(name: str) -> list[str]:
+@lru_cache(maxsize=4096)        # the same few names recur in every jail
+def equal_names(name: str) -> tuple[str, ...]:
     """Every name :func:`equalopts` calls equal to ``name``: itself, and
     itself with ``no`` added to (or removed from) the start of one of its
     dot-separated components.  Lets a jail find a parameter in its index
@@ -206,7 +210,7 @@ def equal_names(name: str) -> list[str]:
             out.append(head + rest[2:])
         dot = name.find(".", start)
         if dot < 0:
-            return out
+            return tuple(out)
         start = dot + 1
 
 
@@ -215,6 +219,7 @@ def equal_names(name: str) -> list[str]:
 _TRACKED_ORDER = {n: i for i, n in enumerate(TRACKED)}
 
 
+@lru_cache(maxsize=4096)
 def tracked_name(name: str) -> str | None:
     """The first parameter of TRACKED that :func:`equalopts` calls equal to
     ``name`` (config.c add_param's scan of intparams), or None."""
@@ -468,7 +473,7 @@ class WildcardIndex:
 
 
 def merge_and_resolve(raw: list[CfJail], sink: list[str],
-                      progress=None) -> list[CfJail]:
+                      progress: ProgressFn | None = None) -> list[CfJail]:
     """Turn the parsed block list into the final jail list (config.c
     load_config).  Warnings go to ``sink`` in FreeBSD's order.
     ``progress("merging", done, total)`` is called now and then."""

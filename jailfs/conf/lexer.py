@@ -92,34 +92,38 @@ def decode_escapes(s: str) -> str:
             out.append(chr(val & 0xFF))
             continue
         i += 1
-        if c == "a":
-            out.append("\a")
-        elif c == "b":
-            out.append("\b")
-        elif c == "f":
-            out.append("\f")
-        elif c == "n":
-            out.append("\n")
-        elif c == "r":
-            out.append("\r")
-        elif c == "t":
-            out.append("\t")
-        elif c == "v":
-            out.append("\v")
-        elif c == "\n":
-            pass                        # backslash-newline: continuation
-        elif c == "x":
+        if c == "x":
             val = 0
             for _ in range(2):
-                if i < n and s[i] in "0123456789abcdefABCDEF":
+                if i < n and _hexdigit(s[i]):
                     val = val * 16 + int(s[i], 16)
                     i += 1
                 else:
                     break
             out.append(chr(val))
         else:
-            out.append(c)
+            # backslash-newline is a continuation: it decodes to nothing
+            out.append(_ESCAPES.get(c, c))
     return "".join(out)
+
+
+_ESCAPES = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t",
+            "v": "\v", "\n": ""}
+
+
+def _closing_quote(t: str, i: int, quote: str) -> int:
+    """Where the quote opened just before i closes (a backslash escapes any
+    character, even a newline), or a position at or past the end."""
+    n = len(t)
+    while i < n:
+        c = t[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c == quote:
+            return i
+        i += 1
+    return i
 
 
 def _hexdigit(c: str) -> bool:
@@ -169,16 +173,7 @@ class Lexer:
         t = self.text
         n = len(t)
         i = start + 1
-        # Find the closing quote first (backslash escapes anything, even \n).
-        j = i
-        while j < n:
-            c = t[j]
-            if c == "\\":
-                j += 2
-                continue
-            if c == '"':
-                break
-            j += 1
+        j = _closing_quote(t, i, '"')
         if j >= n:
             return None
         end = j + 1                 # just past the closing quote
@@ -300,14 +295,7 @@ class Lexer:
                 raw = t[p:e]
                 return self._piece(STR, STR1, decode_escapes(raw), raw, e)
             if c == "'":
-                j = p + 1
-                while j < n:
-                    if t[j] == "\\":
-                        j += 2
-                        continue
-                    if t[j] == "'":
-                        break
-                    j += 1
+                j = _closing_quote(t, p + 1, "'")
                 if j < n:
                     self.pos = j + 1
                     raw = t[p:j + 1]

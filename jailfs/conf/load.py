@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from .config import CfJail, merge_and_resolve
 from .parser import ParseState, parse_file, parse_text
+from .progress import ProgressFn
 
 
 @dataclass
@@ -24,7 +25,7 @@ def parse_string(text: str, cfname: str = "jail.conf") -> Config:
     return Config(jails, warnings)
 
 
-def load_config(cfname: str, progress=None) -> Config:
+def load_config(cfname: str, progress: ProgressFn | None = None) -> Config:
     """Load a configuration file; ``-`` reads standard input (named STDIN
     in messages).  Raises :class:`ConfError` on a fatal error.
     ``progress(stage, done, total)`` is called now and then while parsing

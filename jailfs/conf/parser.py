@@ -13,6 +13,7 @@ import os
 from .config import (CfJail, CfParam, CfString, ConfError, PF_APPEND,
                      PF_NAMEVAL, PF_VAR, PROGRESS_EVERY)
 from .lexer import EOF, PLEQ, STR, STR1, VAR, VAR1, Lexer, Token
+from .progress import ProgressFn
 
 MAX_INCLUDE_DEPTH = 32
 
@@ -25,7 +26,7 @@ class _Syntax(Exception):
 class ParseState:
     """What all files of one load share: the jail list and the open block."""
 
-    def __init__(self, progress=None):
+    def __init__(self, progress: ProgressFn | None = None):
         self.jails: list[CfJail] = []
         self.current: CfJail | None = None
         self.errors: list[str] = []

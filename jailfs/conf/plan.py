@@ -26,6 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .load import load_config
+from .progress import ProgressFn
 from .config import CfJail, check_bool_int, PROGRESS_EVERY
 from .depend import Dependencies
 
@@ -51,7 +52,7 @@ class Plan:
     jails: list[CfJail]
     deps: Dependencies
     errors: list[str]                       # "jail: NAME: message"
-    progress: object = None
+    progress: ProgressFn | None = None
     created: list[tuple[str, int]] = field(default_factory=list)
 
     def creations(self):
@@ -85,7 +86,7 @@ class Plan:
             self.progress("creating", total, total)
 
 
-def plan_file(path: str, progress=None) -> Plan:
+def plan_file(path: str, progress: ProgressFn | None = None) -> Plan:
     """Load ``path`` and order its jails for creation.  ``progress(stage,
     done, total)`` hears about parsing (bytes), merging and creating (jails).
     Raises :class:`~jailfs.conf.ConfError` when the file cannot be parsed."""

@@ -14,10 +14,13 @@ from __future__ import annotations
 import time
 from typing import Callable, TextIO
 
+# progress(stage, done, total): stage "parsing" counts bytes, the others jails
+ProgressFn = Callable[[str, int, int], None]
+
 LARGE = 1000                    # jails; parsing counts bytes: LARGE * 64
 BYTES_PER_JAIL = 64
-_UNITS = {"parsing": "bytes", "merging": "jails", "creating": "jails"}
-_DONE = {"parsing": "parsed", "merging": "merged", "creating": "created"}
+_DONE = {"parsing": "parsed", "merging": "merged", "creating": "created",
+         "removing": "removed", "updating": "updated", "restarting": "restarted"}
 
 
 class Progress:
@@ -40,7 +43,7 @@ class Progress:
             return
         if done >= total:
             self.finished.add(stage)
-        unit = _UNITS.get(stage, "")
+        unit = "bytes" if stage == "parsing" else "jails"
         if self.tty:
             end = "\n" if done >= total else ""
             self.stream.write(f"\r{self.label}: {stage} {done}/{total} {unit}{end}")

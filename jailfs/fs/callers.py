@@ -1,6 +1,8 @@
-"""Who is asking: a Linux pid -> the prison it is attached to.
+"""Who is asking, without cgroups: a Linux pid -> the prison it is attached to.
 
-The .ctl ``attach JAIL PID`` request records the real process in the kernel as
+The daemon keeps membership in cgroups (supervisor.py); this is the fallback
+where no cgroup hierarchy can be used, and it can be escaped: a process whose
+attached ancestor dies is re-parented out of its jail.  The .ctl ``attach JAIL PID`` request records the real process in the kernel as
 a ``Proc`` with ``real_pid``.  That process and every process it starts later
 are in the jail: to find a caller's prison, walk the parent chain of
 ``/proc/PID/stat`` until a pid attached in the kernel is met.  Pids are reused,
@@ -13,6 +15,11 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
+
+import trio
+
+from jailfs.host.cgroups import start_time
 
 log = logging.getLogger("jailfs.callers")
 
@@ -66,11 +73,6 @@ def thread_group(pid: int) -> int:
     except (OSError, ValueError, IndexError):
         pass
     return pid
-
-
-def start_time(pid: int) -> int | None:
-    st = proc_stat(pid)
-    return None if st is None else st[1]
 
 
 class CallerResolver:
@@ -144,3 +146,64 @@ class CallerResolver:
                 break
             pid = ppid
         return k.prison0
+
+
+class ChainTracking(CallerResolver):
+    """The supervisor's fallback: membership by parent chain, an attached
+    process followed by pidfd, its tree stopped then killed."""
+
+    def attach(self, proc) -> None:
+        self.note_attached(proc)
+        self.remember(proc)
+
+    def kill_real(self, real_pid: int) -> None:
+        """SIGKILL the attached process and every process it started.  The
+        tree is stopped first so that nothing forks away or is reparented
+        (out of the jail) while it is killed."""
+        for proc in list(self.k.procs.values()):
+            if proc.real_pid == real_pid and self.is_alive(proc):
+                doomed = [real_pid]
+                _signal(real_pid, signal.SIGSTOP)
+                for _ in range(100):             # until the stopped tree stops growing
+                    fresh = [p for p in descendants(real_pid) if p not in doomed]
+                    if not fresh:
+                        break
+                    for pid in fresh:
+                        _signal(pid, signal.SIGSTOP)
+                    doomed.extend(fresh)
+                for pid in doomed:
+                    _signal(pid, signal.SIGKILL)
+                log.info("killed real process %d and %d process(es) it started (jail removed)",
+                         real_pid, len(doomed) - 1)
+                return
+
+    async def watch(self, proc) -> None:
+        """Reap the kernel's model of a real process when the process ends."""
+        pid = proc.real_pid
+        try:
+            fd = os.pidfd_open(pid)
+        except OSError:
+            fd = None
+        try:
+            if fd is not None and self.is_alive(proc):
+                await trio.lowlevel.wait_readable(fd)
+            else:
+                while self.is_alive(proc):
+                    await trio.sleep(1)
+        finally:
+            if fd is not None:
+                os.close(fd)
+        if proc.state == "running" and self.k.procs.get(proc.pid) is proc:
+            try:
+                self.k.kill(proc)
+                log.info("real process %d ended: process %d reaped", pid, proc.pid)
+            except Exception as e:      # noqa: BLE001
+                log.info("reaping process %d: %s", proc.pid, e)
+        self.forget(proc)
+
+
+def _signal(pid: int, sig: int) -> None:
+    try:
+        os.kill(pid, sig)
+    except OSError:
+        pass

@@ -26,6 +26,8 @@ from __future__ import annotations
 import errno
 import os
 
+from pyfuse3 import FUSEError
+
 # x86_64 system call numbers -> index of the descriptor written to
 WRITE_SYSCALLS = {1: 0, 18: 0, 20: 0, 296: 0, 328: 0,     # write, pwrite64, writev, pwritev(2)
                   40: 0, 275: 2, 326: 2}                    # sendfile, splice, copy_file_range
@@ -108,7 +110,10 @@ def outsider_holds(fs, view, ino: int) -> int | None:
         if not name.isdigit() or int(name) == me:
             continue
         pid = int(name)
-        where = fs.supervisor.caller_prison(pid)
+        try:
+            where = fs.supervisor.caller_prison(pid)
+        except FUSEError:                       # gone, or in no jail we know: inspect it
+            where = None
         if where is not None and (where is root or root.is_descendant_of(where)):
             continue                            # the opener's view or above: may use it
         if holds_or_writes(pid, ino):

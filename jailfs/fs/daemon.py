@@ -68,7 +68,10 @@ def services(k, fs, opts: MountOptions) -> list[Service]:
     found: list[Service] = []
     if opts.state:
         from jailfs.state import StateKeeper
-        found.append(StateKeeper(k, opts.state))
+        found.append(StateKeeper(k, fs, opts.state))
+    found.append(fs.supervisor.service())     # a cgroup per jail (or the logged fallback)
+    from jailfs.host.jailhouse import Jailhouse
+    found.append(Jailhouse(k, opts.mountpoint, fs.supervisor))   # the jails' namespaces
     return found
 
 
@@ -265,9 +268,9 @@ def say(message: str) -> None:
         print(f"jailfs: {line}", file=sys.stderr)
 
 
-def serve_background(opts: MountOptions) -> int:
-    """Fork a daemon; return once it has mounted (0) or failed (1, with the
-    cause on stderr)."""
+def serve_background(opts: MountOptions, announce: bool = True) -> int:
+    """Fork a daemon; return once it has mounted (0, saying where unless not
+    ``announce``) or failed (1, with the cause on stderr)."""
     opts.mountpoint = mountpoint = absolute(opts.mountpoint)
     os.makedirs(state_dir(), mode=0o755, exist_ok=True)
     logpath = log_file(mountpoint)
@@ -288,7 +291,9 @@ def serve_background(opts: MountOptions) -> int:
     os.close(r)
     msg = b"".join(chunks).decode(errors="replace").strip()
     if msg == "ready":
-        print(f"jailfs: mounted on {mountpoint} (pid {pid}, log {logpath})", file=sys.stderr)
+        if announce:
+            print(f"jailfs: mounted on {mountpoint} (pid {pid}, log {logpath})",
+                  file=sys.stderr)
         return 0
     try:
         _, status = os.waitpid(pid, 0)

@@ -3,33 +3,62 @@
 The filesystem talks to real processes only through one :class:`Supervisor`:
 
 * ``caller_prison(pid)``: the prison a request's process is in (its view);
-* ``on_event(ev)``: the kernel-event hook (it subscribes itself); an
-  ``attached`` event with a ``real_pid`` starts watching that process;
+  raises ``FUSEError(EACCES)`` when that cannot be established;
+* ``on_event(ev)``: the kernel-event hook (it subscribes itself);
 * ``kill_real(real_pid)``: the kernel's ``signal_real`` hook, called when a
   jail's processes are killed (rmdir, jail_remove);
-* ``run(task_status=...)``: the trio task that watches attached processes and
-  reaps the kernel's model of one when the real process ends (start it with
-  ``nursery.start``).
+* ``refs_text(prison)``: the jail's ``.refs``, its real processes brought up
+  to date first and each named by its command; ``procs_in(prison)``: those
+  processes as ``.ctl procs`` lists them;
+* ``run(task_status=...)``: the trio task that follows real processes
+  (start it with ``nursery.start``);
+* ``service()``: the daemon-side service (fs/daemon.py ``services()``) whose
+  start and stop are ``start_cgroups()`` and ``close()``.
+
+Membership comes from a cgroup per jail (jailfs.host.cgroups): ``.ctl
+attach`` (the kernel's ``attached`` event) moves the process into its jail's
+cgroup, and from then on it and everything it starts are in the jail, whatever
+happens to their parents.  Every process in a jail's cgroup is a process of
+the kernel (a ``Proc`` with ``real_pid``), so it holds the jail as a FreeBSD
+process does: ``sync(prison)`` adds the newcomers before it reaps the
+departed, so a jail is never left without a reference while a process runs in
+it.  Syncs happen on attach, when a known process ends (pidfd), when the
+jail's cgroup becomes (un)populated, and before ``.refs`` is read.  Without
+usable cgroups (``start_cgroups`` logs why) membership falls back to the
+parent-chain tracking of ``callers.ChainTracking``.
 """
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
-import signal
 
+import psutil
 import trio
+from pyfuse3 import FUSEError
 
-from .callers import CallerResolver, descendants
+from jailfs.host import cgroups as cg
+from jailfs.host.limits import Limits
+from jailfs.kernel import JailError
+
+from .callers import ChainTracking
 
 log = logging.getLogger("jailfs.supervisor")
 
 
-def _signal(pid: int, sig: int) -> None:
+def command_name(pid: int) -> str:
     try:
-        os.kill(pid, sig)
-    except OSError:
-        pass
+        return psutil.Process(pid).name()
+    except psutil.Error:
+        return "?"
+
+
+def _uid(pid: int) -> int | None:
+    try:
+        return psutil.Process(pid).uids().effective
+    except psutil.Error:
+        return None
 
 
 class Supervisor:
@@ -37,94 +66,295 @@ class Supervisor:
 
     def __init__(self, kernel):
         self.k = kernel
-        self.callers = CallerResolver(kernel)
-        self._watch_send = None                   # procs to watch, to the run() task
-        self._pending_watch: list = []
+        self.cgroups: cg.CgroupTree | None = None
+        self.limits: Limits | None = None
+        self.callers = ChainTracking(kernel)     # until (unless) cgroups are used
+        self._prisons = {kernel.prison0.serial: kernel.prison0}
+        for pr in kernel.prison0.descendants():
+            self._prisons[pr.serial] = pr
+        self._real: dict[int, dict[int, object]] = {}   # serial -> real pid -> Proc
+        self._starts: dict[int, int] = {}                # Proc.pid -> start time
+        self._unremoved: set = set()                     # freed prisons whose cgroups were busy
+        self._send = None                                 # to run(): procs to watch, "sync"
+        self._pending: list = []
         kernel.signal_real = self.kill_real
         kernel.subscribe(self.on_event)
 
+    # ............................................................ start / stop
+    def start_cgroups(self) -> bool:
+        """Keep membership in cgroups from now on (the daemon calls this once,
+        before serving); False, with the reason logged, when it cannot."""
+        tree = cg.CgroupTree.create()
+        if tree is None:
+            return False
+        tree.start_sentinel()
+        self.cgroups = tree
+        self.limits = Limits(self.k, tree, lambda pr: tree.pids(pr, recursive=True))
+        self.k.rctl.usage_provider = self.limits.usage
+        return True
+
+    def close(self) -> None:
+        """Daemon exit: no jailed process outlives its jails."""
+        if self.cgroups is not None:
+            self.k.rctl.usage_provider = None
+            self.limits = None
+            self.cgroups.teardown()
+            self.cgroups = None
+
+    def service(self) -> CgroupService:
+        return CgroupService(self)
+
+    # ............................................................ membership
     def caller_prison(self, pid: int):
         """The prison whose view a request from Linux process ``pid`` gets."""
-        return self.callers.prison_of(pid)
+        if self.cgroups is None:
+            return self.callers.prison_of(pid)
+        where = self.cgroups.jail_of(pid)
+        if where == cg.HOST:
+            return self.k.prison0
+        pr = self._prisons.get(where) if where != cg.UNKNOWN else None
+        if pr is None or pr.state == "freed":
+            raise FUSEError(errno.EACCES)
+        return pr
 
     def on_event(self, ev) -> None:
         try:
-            if ev.kind == "attached" and (ev.detail or {}).get("real_pid"):
-                proc = self.k.procs.get(ev.detail.get("pid"))
-                if proc is not None:
-                    self.attach(proc)
+            self._on_event(ev)
         except Exception:       # noqa: BLE001 - a subscriber must not break the kernel
             log.exception("while handling kernel event %r", ev)
 
+    def _on_event(self, ev) -> None:
+        kind, pr = ev.kind, ev.prison
+        if kind == "created":
+            self._prisons[pr.serial] = pr
+        elif kind == "freed":
+            self._prisons.pop(pr.serial, None)
+            self._real.pop(pr.serial, None)
+            if self.cgroups is not None:
+                self.limits.forget(pr)
+                if not self.cgroups.remove(pr):
+                    self._unremoved.add(pr)
+        elif kind == "rctl" and self.cgroups is not None:
+            self.limits.apply(self._prisons.values())
+        elif kind == "updated" and self.cgroups is not None and \
+                "name" in ((ev.detail or {}).get("params") or ()):
+            self.limits.apply([pr, *pr.descendants()])
+        elif kind == "removed" and self.cgroups is not None:
+            # Processes the kernel does not know yet (forked since the last
+            # sync) die too: the whole cgroup subtree is killed.
+            self.cgroups.kill(pr)
+        elif kind == "attached" and (ev.detail or {}).get("real_pid"):
+            proc = self.k.procs.get(ev.detail.get("pid"))
+            if proc is not None:
+                self.attach(proc)
+
     def attach(self, proc) -> None:
-        """A real process was attached to a jail: know it and watch it."""
-        self.callers.note_attached(proc)
-        self.callers.remember(proc)
+        """A real process was attached to a jail: move it there and follow it."""
+        if self.cgroups is None:
+            self.callers.attach(proc)
+            self._watch(proc)
+            return
+        pr = proc.prison
+        for procs in self._real.values():
+            procs.pop(proc.real_pid, None)
+        try:
+            if pr is self.k.prison0:
+                raise ValueError("attached to the host")
+            self.cgroups.place(proc.real_pid, pr)
+        except (OSError, ValueError) as e:
+            log.info("real process %d cannot join jail %s (%s): process %d reaped",
+                     proc.real_pid, pr.name, e, proc.pid)
+            self._reap(proc)
+            return
+        self._starts[proc.pid] = cg.start_time(proc.real_pid)
+        self._real.setdefault(pr.serial, {})[proc.real_pid] = proc
+        self.cgroups.watch_jail(pr)
+        chain = []
+        while pr.parent is not None:
+            chain.append(pr)
+            pr = pr.parent
+        self.limits.apply(chain)
+        self.limits.started(proc.real_pid, proc.prison)
         self._watch(proc)
 
-    def _watch(self, proc) -> None:
-        if self._watch_send is None:
-            self._pending_watch.append(proc)
-        else:
+    # ............................................................ the kernel's processes
+    def sync(self, pr) -> None:
+        """Make the kernel's real processes of ``pr`` those of its cgroup:
+        newcomers enter first, then the departed are reaped."""
+        if self.cgroups is None or pr.parent is None or pr.state == "freed":
+            return
+        known = self._real.setdefault(pr.serial, {})
+        for pid, proc in list(known.items()):
+            if proc.state != "running" or self.k.procs.get(proc.pid) is not proc \
+                    or proc.prison is not pr:
+                del known[pid]              # killed through .ctl, or attached elsewhere
+        live = set(self.cgroups.pids(pr))
+        departed = []
+        for pid, proc in known.items():
+            if pid not in live or cg.start_time(pid) != self._starts.get(proc.pid):
+                departed.append(proc)
+        for proc in departed:
+            del known[proc.real_pid]
+        # Reap the departed, all but one until the newcomers are in: the jail
+        # keeps a reference throughout, and stays within a maxproc rule's count.
+        last = departed.pop() if departed else None
+        for proc in departed:
+            self._reap(proc)
+        if pr.state == "alive":
+            for pid in live - set(known):
+                self._adopt(pr, pid)
+        if last is not None:
+            self._reap(last)
+        if not known and not live:
+            self._real.pop(pr.serial, None)
+
+    def _adopt(self, pr, pid: int) -> None:
+        uid = _uid(pid)
+        start = cg.start_time(pid)
+        if uid is None or start is None:
+            return                          # gone already
+        try:
+            proc = self.k.spawn(pr.jid, uid, real_pid=pid)
+        except JailError as e:
+            log.info("real process %d in jail %s is not modelled: %s", pid, pr.name, e)
+            return
+        self._starts[proc.pid] = start
+        self._real[pr.serial][pid] = proc
+        self.limits.started(pid, pr)
+        self._watch(proc)
+
+    def _reap(self, proc) -> None:
+        self._starts.pop(proc.pid, None)
+        if self.limits is not None:
+            self.limits.ended(proc.real_pid)
+        if proc.state == "running" and self.k.procs.get(proc.pid) is proc:
             try:
-                self._watch_send.send_nowait(proc)
-            except trio.WouldBlock:
-                self._pending_watch.append(proc)
+                self.k.kill(proc)
+                log.debug("real process %d ended: process %d reaped", proc.real_pid, proc.pid)
+            except JailError as e:
+                log.info("reaping process %d: %s", proc.pid, e)
+
+    def real_procs(self, pr) -> dict[int, object]:
+        """real pid -> Proc of the jail's own processes, brought up to date."""
+        self.sync(pr)
+        return dict(self._real.get(pr.serial, {}))
+
+    def procs_in(self, pr) -> list[tuple[int, str]]:
+        """(pid, command) of the jail's own real processes (``.ctl procs``)."""
+        if self.cgroups is None:
+            from jailfs.ctl_real import scan
+            return scan(pr, self.caller_prison)
+        return [(pid, command_name(pid)) for pid in self.real_procs(pr)]
+
+    def refs_text(self, pr) -> str:
+        """``.refs``: each running real process followed by its command."""
+        self.sync(pr)
+        out = []
+        for line in self.k.refs(pr).text().splitlines(keepends=True):
+            out.append(line)
+            if line.startswith("process ") and ", real pid " in line:
+                pid = line.split(", real pid ", 1)[1].split(")", 1)[0]
+                if pid.isdigit():
+                    out.append(f"    command {command_name(int(pid))}\n")
+        return "".join(out)
 
     def kill_real(self, real_pid: int) -> None:
-        """The kernel kills a jail's processes: SIGKILL the real ones we know,
-        and every process they started (those are in the jail too, though the
-        kernel only knows the attached one).  The tree is stopped first so that
-        nothing forks away or is reparented (out of the jail) while it is killed."""
-        for proc in list(self.k.procs.values()):
-            if proc.real_pid == real_pid and self.callers.is_alive(proc):
-                doomed = [real_pid]
-                _signal(real_pid, signal.SIGSTOP)
-                for _ in range(100):             # until the stopped tree stops growing
-                    fresh = [p for p in descendants(real_pid) if p not in doomed]
-                    if not fresh:
-                        break
-                    for pid in fresh:
-                        _signal(pid, signal.SIGSTOP)
-                    doomed.extend(fresh)
-                for pid in doomed:
-                    _signal(pid, signal.SIGKILL)
-                log.info("killed real process %d and %d process(es) it started (jail removed)",
-                         real_pid, len(doomed) - 1)
+        """The kernel kills a jail's processes (SIGKILL)."""
+        if self.cgroups is None:
+            self.callers.kill_real(real_pid)
+            return
+        for serial, procs in self._real.items():
+            if real_pid in procs:
+                self.cgroups.kill(self._prisons.get(serial) or procs[real_pid].prison)
                 return
 
+    # ............................................................ the trio side
+    def _watch(self, proc) -> None:
+        if self._send is None:
+            self._pending.append(proc)
+        else:
+            try:
+                self._send.send_nowait(proc)
+            except trio.WouldBlock:
+                self._pending.append(proc)
+
     async def run(self, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
-        """Reap the kernel's model of a real process when the process ends."""
         send, recv = trio.open_memory_channel(1000)
         async with trio.open_nursery() as nursery:
-            self._watch_send = send
-            for proc in self._pending_watch:
-                nursery.start_soon(self._watch_one, proc)
-            self._pending_watch = []
+            self._send = send
+            if self.cgroups is not None:
+                nursery.start_soon(self._sync_limited)
+                if self.cgroups.watch is not None:
+                    nursery.start_soon(self._follow_cgroups)
             task_status.started()
             async with recv:
-                async for proc in recv:
+                while True:
+                    pending, self._pending = self._pending, []
+                    for proc in pending:
+                        nursery.start_soon(self._watch_one, proc)
+                    proc = await recv.receive()
                     nursery.start_soon(self._watch_one, proc)
 
+    async def _sync_limited(self) -> None:
+        """Jails under limits are synced every second, so that what a rule
+        counts (maxproc: a fork bomb's children) shows in rctl -u."""
+        while self.cgroups is not None:
+            await trio.sleep(1)
+            for serial in self.limits.limited() if self.limits is not None else ():
+                top = self._prisons.get(serial)
+                for pr in [top, *top.descendants()] if top is not None else ():
+                    self.sync(pr)
+
+    async def _follow_cgroups(self) -> None:
+        """populated/empty changes of the jails' cgroups: sync those jails;
+        retry removing the cgroups of freed jails that were busy."""
+        watch = self.cgroups.watch
+        while self.cgroups is not None and self.cgroups.watch is watch:
+            await trio.lowlevel.wait_readable(watch.fd)
+            if self.cgroups is None:
+                return
+            for serial in self.cgroups.changed():
+                pr = self._prisons.get(serial)
+                if pr is not None:
+                    self.sync(pr)
+            for pr in list(self._unremoved):
+                if self.cgroups.remove(pr):
+                    self._unremoved.discard(pr)
+
     async def _watch_one(self, proc) -> None:
+        if self.cgroups is None:
+            await self.callers.watch(proc)
+            return
         pid = proc.real_pid
         try:
             fd = os.pidfd_open(pid)
         except OSError:
             fd = None
         try:
-            if fd is not None and self.callers.is_alive(proc):
+            if fd is not None and cg.start_time(pid) == self._starts.get(proc.pid):
                 await trio.lowlevel.wait_readable(fd)
-            else:
-                while self.callers.is_alive(proc):
-                    await trio.sleep(1)
         finally:
             if fd is not None:
                 os.close(fd)
         if proc.state == "running" and self.k.procs.get(proc.pid) is proc:
-            try:
-                self.k.kill(proc)
-                log.info("real process %d ended: process %d reaped", pid, proc.pid)
-            except Exception as e:      # noqa: BLE001
-                log.info("reaping process %d: %s", proc.pid, e)
-        self.callers.forget(proc)
+            self.sync(proc.prison)
+            if proc.state == "running" and proc.real_pid not in self._real.get(
+                    proc.prison.serial, {}):
+                self._reap(proc)
+
+
+class CgroupService:
+    """The daemon's service for cgroups: made before the mount, torn down
+    (every jailed process killed) after it."""
+
+    def __init__(self, supervisor: Supervisor):
+        self.supervisor = supervisor
+
+    def start(self) -> None:
+        self.supervisor.start_cgroups()
+
+    async def run(self) -> None:
+        pass                        # the supervisor's own task runs under JailFS.run
+
+    def stop(self) -> None:
+        self.supervisor.close()

@@ -13,7 +13,9 @@ from __future__ import annotations
 from errno import EEXIST, EINVAL, ENOENT, ENOSPC, ENOSYS, EPERM
 
 from .errors import JailError
-from .prison import Cred, Prison, Proc
+from .modules import KernelModule, SetRequest
+from .params import SYS_DISABLE, SYS_INHERIT, SYS_NEW, Param, register_params
+from .prison import FREED, Cred, Prison, Proc
 
 MSG, SEM, SHM = 0, 1, 2
 FACILITIES = ("msg", "sem", "shm")
@@ -23,6 +25,7 @@ IPC_CREAT, IPC_EXCL = 0o1000, 0o2000
 # Default table sizes: kern.ipc.msgmni, semmni, shmmni.
 DEFAULT_LIMITS = (40, 50, 192)
 _OPS = (("msgget", "msgctl"), ("semget", "semctl"), ("shmget", "shmctl"))
+SYSV_PARAMS = ("sysvmsg", "sysvsem", "sysvshm")
 
 
 class IpcObject:
@@ -48,15 +51,65 @@ class IpcObject:
         return f"sysv {KINDS[self.facility]} id {self.id} key {self.key:#x}{removed}"
 
 
-class Ipc:
-    """The three SysV IPC tables of one Kernel (``k.ipc``)."""
+def _sysv_mode(facility: int):
+    return lambda pr, me: pr.sysv_mode(facility)
+
+
+class Ipc(KernelModule):
+    """The three SysV IPC tables of one Kernel (``k.ipc``) and the sysv* parameters."""
+
+    name = "sysvipc"
+    params = tuple(Param(n, "jailsys", _sysv_mode(f), module="sysvipc")
+                   for f, n in enumerate(SYSV_PARAMS))
 
     def __init__(self, kernel):
-        self.k = kernel
+        super().__init__(kernel)
         self.tables: tuple[dict[int, IpcObject], ...] = ({}, {}, {})
-        self._next_id = [0, 0, 0]
+        self._seq: tuple[dict[int, int], ...] = ({}, {}, {})   # slot -> sequence number
         self.limits = list(DEFAULT_LIMITS)
         self.attached: dict[int, list[IpcObject]] = {}     # pid -> attached segments
+
+    # ------------------------------------------------------------- jail_set
+    @staticmethod
+    def requested_modes(opts: dict, created: bool) -> dict[int, int]:
+        """Each facility's new mode: its own parameter, else what allow.sysvipc
+        implies (inherit, or disable for allow.nosysvipc), else disable for a new jail."""
+        modes = {}
+        implied = None
+        if "allow.sysvipc" in opts:
+            implied = SYS_INHERIT if opts["allow.sysvipc"] else SYS_DISABLE
+        for facility, pname in enumerate(SYSV_PARAMS):
+            if pname in opts:
+                modes[facility] = opts[pname]
+            elif implied is not None:
+                modes[facility] = implied
+            elif created:
+                modes[facility] = SYS_DISABLE
+        return modes
+
+    def check(self, req: SetRequest) -> None:
+        """msg/sem/shm_prison_check: only an explicit sysv* value is checked: new or
+        inherit needs the parent's facility; allow.sysvipc alone never refuses (a
+        facility the parent lacks stays disabled)."""
+        for facility, pname in enumerate(SYSV_PARAMS):
+            mode = req.opts.get(pname)
+            if mode is None or mode == SYS_DISABLE:
+                continue
+            if mode not in (SYS_NEW, SYS_INHERIT):
+                raise JailError(EINVAL)
+            if req.ppr.sysv_root(facility) is None:
+                raise JailError(EPERM)
+
+    def set(self, pr: Prison, req: SetRequest) -> None:
+        modes = self.requested_modes(req.opts, req.created)
+        own_roots = self.own_roots(pr, modes) if modes and not req.created else ()
+        for facility, mode in modes.items():
+            pr.set_sysv_mode(facility, mode)
+            if mode == SYS_DISABLE:
+                for d in pr.descendants():
+                    d.set_sysv_mode(facility, SYS_DISABLE)
+        if own_roots:                                # no longer its own root: objects go
+            self.roots_changed(own_roots)
 
     # ------------------------------------------------------------- reading
     def objects(self):
@@ -105,10 +158,18 @@ class Ipc:
                 raise JailError(ENOENT, "", op)
         if len(table) >= self.limits[facility]:
             raise JailError(ENOSPC, "", op)
-        ident = self._next_id[facility]
-        self._next_id[facility] += 1
-        table[ident] = IpcObject(facility, ident, key, self.k._crhold(proc.cred))
+        ident = self._new_id(facility)
+        table[ident] = IpcObject(facility, ident, key, self.k.crhold(proc.cred))
         return ident
+
+    def _new_id(self, facility: int) -> int:
+        """IXSEQ_TO_IPCID: the lowest free slot, with its 15-bit sequence number (one
+        more each time the slot is used) above bit 16: the first ids are 65536, 65537."""
+        used = {ident & 0xFFFF for ident in self.tables[facility]}
+        slot = next(i for i in range(len(used) + 1) if i not in used)
+        seq = (self._seq[facility].get(slot, 0) + 1) & 0x7FFF
+        self._seq[facility][slot] = seq
+        return (seq << 16) | slot
 
     def msgget(self, proc, key, create=False, excl=False):
         return self.get(MSG, proc, key, create, excl)
@@ -146,7 +207,7 @@ class Ipc:
             if obj.nattch:
                 return
         del self.tables[obj.facility][obj.id]
-        self.k._crfree(obj.cred)
+        self.k.crfree(obj.cred)
 
     # ------------------------------------------------------------- listing
     def stat(self, facility: int, proc: Proc) -> list[tuple[int, int, Prison]]:
@@ -181,7 +242,7 @@ class Ipc:
         obj.nattch -= 1
         if obj.removed and obj.nattch == 0:
             del self.tables[SHM][obj.id]
-            self.k._crfree(obj.cred)
+            self.k.crfree(obj.cred)
 
     # ------------------------------------------------------------- kernel hooks
     def proc_exit(self, proc: Proc) -> None:
@@ -195,7 +256,7 @@ class Ipc:
             if not obj.removed:
                 self._destroy(obj)
 
-    def prison_dying(self, pr: Prison) -> None:
+    def dying(self, pr: Prison) -> None:
         """PR_METHOD_REMOVE: a jail that is its own root loses its objects."""
         if not any(self.tables):
             return
@@ -215,3 +276,17 @@ class Ipc:
         for d, f in before:
             if d.sysv_root(f) is not d:
                 self.cleanup(d, f)
+
+    def creds(self):
+        return (obj.cred for obj in self.objects())
+
+    def holds(self, cred: Cred) -> list[str]:
+        return [obj.describe() for obj in self.held_by(cred)]
+
+    def check_invariants(self) -> None:
+        for obj in self.objects():
+            assert obj.creator.state != FREED, f"{obj.describe()} of a freed jail"
+            assert obj.nattch == sum(segs.count(obj) for segs in self.attached.values())
+
+
+register_params(Ipc.params)

@@ -2,16 +2,19 @@
 
 Each row says what FreeBSD's `security.jail.param.<name>` sysctl says (type,
 string size, read-only, create-only) plus how the value is read off a prison.
-The kernel parses and validates with it, the filesystem lists files from it,
-and jls prints from it. Semantics that FreeBSD spells out in jail_set's code
-(check order, cascades to descendants) live in syscalls.py, keyed by name.
+kern_jail.c's own rows are declared here; each kernel module registers its rows
+(register_params) when its file is imported. The kernel imports values with
+the row (as libjail does) and enforces its size limit and create-only flag
+generically; the filesystem derives file modes from it (`writable`); jls
+prints from it. Semantics that FreeBSD spells out in jail_set's code (check
+order, cascades to descendants) live in jail_set.py, keyed by name.
 """
 
 from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
-from errno import EINVAL
+from errno import EINVAL, ENAMETOOLONG, ENOENT
 from typing import Any, Callable
 
 from .errors import JailError
@@ -22,7 +25,7 @@ MAXPATHLEN = 1024
 HOSTUUIDLEN = 64
 OSRELEASELEN = 32
 JAIL_MAX_AF_IPS = 255
-META_MAXBUFSIZE = 4096
+META_MAXBUFSIZE = 4096          # security.jail.meta_maxbufsize's default
 MSL = 30.0                      # net.inet.tcp.msl in seconds; TIME_WAIT lasts 2*MSL
 
 SYS_DISABLE, SYS_NEW, SYS_INHERIT = 0, 1, 2
@@ -59,54 +62,102 @@ JAIL_DEFAULT_ALLOW = (ALLOW_BITS["set_hostname"] | ALLOW_BITS["unprivileged_proc
 # A child may have these even when its parent lacks them.
 PR_ALLOW_DIFFERENCES = ALLOW_BITS["unprivileged_proc_debug"]
 
-LINUX_DEFAULTS = {"linux.osname": "Linux", "linux.osrelease": "5.15.0",
-                  "linux.oss_version": 0x030600}
 
 
 # ---------------------------------------------------------------- value codecs
 # Parsing is libjail's job (jailparam_import): it runs before the kernel sees
-# anything, so its errors come first and carry libjail's wording.
+# anything, so its errors come first and carry libjail's wording. Values are C
+# strings there: whatever follows a NUL byte never reaches the kernel.
 
-def _parse_int(name: str, text: str, lo: int, hi: int) -> int:
-    try:
-        value = int(text.strip(), 10)
-    except ValueError:
-        raise JailError(EINVAL, f'{name}: non-integer value "{text}"')
-    if not lo <= value <= hi:
-        raise JailError(EINVAL, f'{name}: non-integer value "{text}"')
+_C_SPACE = " \t\n\v\f\r"
+_LONG_MIN, _LONG_MAX, _ULONG_MAX = -(1 << 63), (1 << 63) - 1, (1 << 64) - 1
+
+
+def c_string(text: str) -> str:
+    """The C string libjail passes on: the text up to its first NUL."""
+    return text.split("\0", 1)[0]
+
+
+def strtol(text: str, unsigned: bool = False) -> tuple[int, int]:
+    """C's strtol/strtoul in base 10 on a 64-bit system: (value, characters used).
+    Leading white space and a sign are accepted; only ASCII digits count; an
+    overflow saturates (strtoul negates a leading minus modulo 2**64)."""
+    i, n = 0, len(text)
+    while i < n and text[i] in _C_SPACE:
+        i += 1
+    neg = i < n and text[i] == "-"
+    if i < n and text[i] in "+-":
+        i += 1
+    j = i
+    while j < n and "0" <= text[j] <= "9":
+        j += 1
+    if j == i:
+        return 0, 0                     # no digits: nothing converted, endptr = text
+    mag = int(text[i:j])
+    if unsigned:
+        value = _ULONG_MAX if mag > _ULONG_MAX else (-mag) % (1 << 64) if neg else mag
+    else:
+        value = max(-mag, _LONG_MIN) if neg else min(mag, _LONG_MAX)
+    return value, j
+
+
+def c_int(value: int, bits: int, signed: bool) -> int:
+    """The value stored into a C integer of that width (two's complement wrap)."""
+    value &= (1 << bits) - 1
+    if signed and value >> (bits - 1):
+        value -= 1 << bits
     return value
 
 
-def _parse_bool(name: str, text: str | None) -> bool:
-    if text is None or text == "":
-        return True
+_INT_TYPES = {"int": (32, True, False), "uint": (32, False, True), "ulong": (64, False, True)}
+
+
+def _parse_int(name: str, kind: str, text: str) -> int:
+    bits, signed, unsigned = _INT_TYPES[kind]
+    value, used = strtol(text, unsigned)
+    if used != len(text) or not used:       # jail(8) check_intparams: nothing converted
+        raise JailError(EINVAL, f'{name}: non-integer value "{text}"')
+    return c_int(value, bits, signed)
+
+
+def _parse_enum(names: tuple[str, ...], text: str) -> int | None:
+    """jailparam_import_enum: a name (any case), else a whole strtol number."""
     low = text.lower()
-    if low in ("true", "false"):
-        return low == "true"
-    try:
-        return int(text, 10) != 0
-    except ValueError:
+    if low in names:
+        return names.index(low)
+    value, used = strtol(text)
+    return c_int(value, 32, True) if used == len(text) else None
+
+
+def _parse_bool(name: str, text: str | None) -> bool:
+    if text is None:
+        return True                      # a bare `persist`
+    value = _parse_enum(("false", "true"), text)
+    if value is None:
         raise JailError(EINVAL, f'{name}: unknown boolean value "{text}"')
+    return value != 0
 
 
 def _parse_jailsys(name: str, text: str | None) -> int:
-    if text is None or text == "":
-        return SYS_NEW
-    low = text.lower()
-    if low in JAILSYS_NAMES:
-        return JAILSYS_NAMES.index(low)
-    try:
-        return int(text, 10)
-    except ValueError:
+    if not text:
+        return SYS_NEW                   # jailsys set "in a booleanesque fashion"
+    value = _parse_enum(JAILSYS_NAMES, text)
+    if value is None:
         raise JailError(EINVAL, f'{name}: unknown jailsys value "{text}"')
+    return value
 
 
 def _parse_iplist(name: str, text: str | None, family: type) -> tuple:
-    words = [w.strip() for w in (text or "").replace(" ", ",").split(",") if w.strip()]
+    # An empty value or "-" is the empty list; otherwise every comma-separated
+    # element must be an address as inet_pton reads it (no spaces, none empty).
+    if not text or text == "-":
+        return ()
     label = "IPv4" if family is ipaddress.IPv4Address else "IPv6"
     addrs = []
-    for word in words:
+    for word in text.split(","):
         try:
+            if family is ipaddress.IPv6Address and "%" in word:
+                raise ValueError(word)   # inet_pton takes no scope id
             addrs.append(family(word))
         except ValueError:
             raise JailError(EINVAL, f"{name}: not an {label} address: {word}")
@@ -115,49 +166,75 @@ def _parse_iplist(name: str, text: str | None, family: type) -> tuple:
 
 @dataclass(frozen=True)
 class Param:
-    """One row of the table."""
+    """One row of the table (what `security.jail.param.<name>` says, plus how to read it)."""
     name: str
     kind: str                   # int uint ulong string bool jailsys ip4 ip6 keyvalue
     read: Callable[[Any, Any], Any]   # read(prison, viewer) -> typed value
-    maxlen: int = 0             # strings: bytes including the NUL
+    maxlen: int = 0             # strings: the size the sysctl advertises, NUL included
     readonly: bool = False
     createonly: bool = False
+    module: str = ""            # the kernel module that registered the row ("" = kern_jail.c)
+    limit: int = 0              # strings: the size the kernel refuses at (default maxlen)
+    toolong: str = ""           # the errmsg that goes with ENAMETOOLONG, if any
 
     @property
     def negatable(self) -> bool:
         return self.kind in ("bool", "jailsys")
 
+    @property
+    def writable(self) -> bool:
+        """Can an existing jail's value be changed? (Read-only and create-only: no.)"""
+        return not (self.readonly or self.createonly)
+
+    @property
+    def size_limit(self) -> int:
+        return self.limit or self.maxlen
+
     def parse(self, text: str | None, negated: bool = False) -> Any:
         """Text as jail(8) passes it (None for a bare name) -> typed value."""
+        if text is not None:
+            text = c_string(text)
         if self.kind == "bool":
             value = _parse_bool(self.name, text)
             return not value if negated else value
         if self.kind == "jailsys":
             return SYS_DISABLE if negated else _parse_jailsys(self.name, text)
         if negated:
-            raise JailError(EINVAL, f"unknown parameter: {no_form(self.name)}")
+            raise JailError(ENOENT, f"unknown parameter: {no_form(self.name)}")
         text = "" if text is None else text
-        if self.kind == "int":
-            return _parse_int(self.name, text, -(1 << 31), (1 << 31) - 1)
-        if self.kind == "uint":
-            return _parse_int(self.name, text, 0, (1 << 32) - 1)
-        if self.kind == "ulong":
-            return _parse_int(self.name, text, 0, (1 << 64) - 1)
+        if self.kind in _INT_TYPES:
+            return _parse_int(self.name, self.kind, text)
         if self.kind == "ip4":
             return _parse_iplist(self.name, text, ipaddress.IPv4Address)
         if self.kind == "ip6":
             return _parse_iplist(self.name, text, ipaddress.IPv6Address)
         return text             # string, keyvalue
 
+    def check_size(self, value: str) -> None:
+        """ENAMETOOLONG when the C string (NUL included) reaches the kernel's limit."""
+        limit = self.size_limit
+        if limit and c_size(value) + 1 > limit:
+            raise JailError(ENAMETOOLONG, self.toolong)
+
     def render(self, value: Any) -> str:
         """Typed value -> canonical text (the form `jls -j X PARAM` prints)."""
         if self.kind == "bool":
             return "true" if value else "false"
         if self.kind == "jailsys":
-            return JAILSYS_NAMES[value]
+            # jailparam_export: a value outside the names prints as a number
+            return JAILSYS_NAMES[value] if 0 <= value < len(JAILSYS_NAMES) else str(value)
         if self.kind in ("ip4", "ip6"):
             return ",".join(str(a) for a in value)
         return str(value)
+
+
+def c_size(text: str) -> int:
+    """Bytes of a value as the kernel counts them (file writes arrive as surrogate-escaped
+    bytes); text no byte string can carry is refused."""
+    try:
+        return len(text.encode("utf-8", "surrogateescape"))
+    except UnicodeEncodeError:
+        raise JailError(EINVAL, "")
 
 
 def no_form(name: str) -> str:
@@ -190,29 +267,11 @@ def _relative_path(pr, me) -> str:
     return pr.path
 
 
-def _sysv_mode(facility: int) -> Callable:
-    return lambda pr, me: pr.sysv_mode(facility)
-
-
-def _extra(key: str, default: Any) -> Callable:
-    return lambda pr, me: pr.extra.get(key, default) if pr.extra else default
-
-
-def _linux_value(key: str) -> Callable:
-    # linux=inherit follows the nearest ancestor with its own (linux=new) values.
-    def read(pr, me):
-        while pr is not None:
-            if pr.extra and pr.extra.get("linux") == SYS_NEW:
-                return pr.extra.get(key, LINUX_DEFAULTS[key])
-            pr = pr.parent
-        return LINUX_DEFAULTS[key]
-    return read
-
-
 def _allow(bit: int) -> Callable:
     return lambda pr, me: bool(pr.allow & bit)
 
 
+# kern_jail.c's own parameters; the modules (sysvipc, meta, linux, zfs) add theirs.
 _ROWS = [
     Param("jid", "int", lambda pr, me: pr.jid, createonly=True),
     Param("parent", "int", lambda pr, me: 0 if pr.parent is me else pr.parent.jid, readonly=True),
@@ -238,19 +297,11 @@ _ROWS = [
     Param("persist", "bool", lambda pr, me: bool(pr.flags & PR_PERSIST)),
     Param("dying", "bool", lambda pr, me: pr.state != "alive", readonly=True),
     Param("cpuset.id", "int", lambda pr, me: pr.cpuset_id, readonly=True),
-    Param("osrelease", "string", lambda pr, me: pr.osrelease, maxlen=OSRELEASELEN, createonly=True),
+    # kern_jail_set refuses len >= OSRELEASELEN (the NUL counted): 30 bytes at most.
+    Param("osrelease", "string", lambda pr, me: pr.osrelease, maxlen=OSRELEASELEN,
+          createonly=True, limit=OSRELEASELEN - 1,
+          toolong=f"osrelease string must be 1-{OSRELEASELEN - 1} bytes long"),
     Param("osreldate", "int", lambda pr, me: pr.osreldate, createonly=True),
-    Param("meta", "keyvalue", _extra("meta", ""), maxlen=META_MAXBUFSIZE),
-    Param("env", "keyvalue", _extra("env", ""), maxlen=META_MAXBUFSIZE),
-    Param("sysvmsg", "jailsys", _sysv_mode(0)),
-    Param("sysvsem", "jailsys", _sysv_mode(1)),
-    Param("sysvshm", "jailsys", _sysv_mode(2)),
-    Param("linux", "jailsys", _extra("linux", SYS_INHERIT)),
-    Param("linux.osname", "string", _linux_value("linux.osname"), maxlen=20),
-    Param("linux.osrelease", "string", _linux_value("linux.osrelease"), maxlen=20),
-    Param("linux.oss_version", "int", _linux_value("linux.oss_version")),
-    Param("zfs", "jailsys", _extra("zfs", SYS_INHERIT)),
-    Param("zfs.mount_snapshot", "int", _extra("zfs.mount_snapshot", 0)),
 ] + [Param("allow." + flag, "bool", _allow(bit)) for flag, bit in ALLOW_BITS.items()]
 
 
@@ -260,8 +311,21 @@ def _jls_order(name: str) -> tuple:
     return ("." in name, name)
 
 
-PARAMS: dict[str, Param] = {p.name: p for p in sorted(_ROWS, key=lambda p: _jls_order(p.name))}
-PARAM_NAMES: tuple[str, ...] = tuple(PARAMS)
+PARAMS: dict[str, Param] = {}
+PARAM_NAMES: tuple[str, ...] = ()
+
+
+def register_params(rows) -> None:
+    """SYSCTL_JAIL_PARAM: add rows to the one table (kern_jail.c's at import of this
+    file, each module's at import of its file) and keep it in jls order."""
+    global PARAM_NAMES
+    merged = list(PARAMS.values()) + [r for r in rows if r.name not in PARAMS]
+    PARAMS.clear()
+    PARAMS.update((p.name, p) for p in sorted(merged, key=lambda p: _jls_order(p.name)))
+    PARAM_NAMES = tuple(PARAMS)
+
+
+register_params(_ROWS)
 # Parameters that are jail(8)/libjail spellings the kernel accepts and ignores.
 IGNORED_PARAMS = frozenset({"allow.dying", "allow.nodying", "errmsg"})
 

@@ -16,9 +16,10 @@ stage), and jail_attach moves its usage to the new jail (racct_proc_ucred_change
 from __future__ import annotations
 
 from errno import EAGAIN, EINVAL, EMFILE, ENAMETOOLONG, EOPNOTSUPP, EPERM, ERANGE, ESRCH
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 from .errors import JailError
+from .modules import KernelModule
 from .prison import Caller, Prison, Proc
 
 SUBJECTS = ("process", "user", "loginclass", "jail")
@@ -28,6 +29,7 @@ RESOURCES = ("cputime", "datasize", "stacksize", "coredumpsize", "memoryuse", "m
              "maxproc", "openfiles", "vmemoryuse", "pseudoterminals", "swapuse", "nthr",
              "msgqqueued", "msgqsize", "nmsgq", "nsem", "nsemop", "nshm", "shmsize",
              "wallclock", "pcpu", "readbps", "writebps", "readiops", "writeiops")
+IN_MILLIONS = frozenset({"cputime", "wallclock", "pcpu"})     # kern_racct.c racct_types
 NOT_DENIABLE = frozenset({"cputime", "wallclock", "readbps", "writebps", "readiops", "writeiops"})
 # memoryuse and pcpu are not racct-deniable but rctl enforces them another way: deny accepted.
 DECAYING = frozenset({"pcpu", "readbps", "writebps", "readiops", "writeiops"})
@@ -116,21 +118,40 @@ def parse(text: str, k=None) -> Rule:
         amount = int(amount_s)
         if amount < 0 or amount >= 1 << 63:
             raise JailError(ERANGE, "", "rctl")
+        # kern_rctl.c rctl_string_to_rule: RACCT_IS_IN_MILLIONS amounts are kept x 1000000.
+        if resource in IN_MILLIONS and amount > ((1 << 63) - 1) // 1000000:
+            raise JailError(ERANGE, "", "rctl")
     per = _word(per_s, SUBJECTS) if per_s else None
     return Rule(subject, sid, resource, action, amount, per)
 
 
-class Rctl:
-    """k.rctl: the rule set, the evaluation hooks and the in-memory log."""
+class Rctl(KernelModule):
+    """k.rctl: the rule set, the evaluation hooks and the in-memory log.
+
+    Two hooks for whoever runs real processes (the daemon):
+    - events `rctl` (detail `added=[rule]` or `removed=[rules]`) when the rule set
+      changes, through k.subscribe, so that it can apply the rules as cgroup limits;
+    - `usage_provider(prison, resource) -> int | None`: the real usage of a jail
+      (its cgroup, descendants included) for resources the model does not measure
+      (memoryuse, vmemoryuse, pcpu, ...); None or no provider reads 0. Used by
+      `usage` and by rule evaluation (`enforce`)."""
+
+    name = "rctl"
+    MEASURED = frozenset({"maxproc", "openfiles"})
 
     def __init__(self, kernel) -> None:
-        self.k = kernel
-        self._rules: list[Rule] = []
+        super().__init__(kernel)
+        self.usage_provider: Callable[[Prison, str], int | None] | None = None
+        self._rules: list[Rule] = []          # newest first (rctl's LIST_INSERT_HEAD)
         self._exceeded: set[tuple[Rule, int]] = set()   # (rule, pid): already logged/signalled
         self.log: list[str] = []                        # console lines and devctl notifications
         self.signals: list[tuple[int, str]] = []        # (pid, signal) sent by a rule
         self.racct_names: dict[str, int] = {}           # name -> rules referencing it
-        kernel.proc_checks.append(self._proc_check)
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["usage_provider"] = None        # the daemon's, not part of the kernel state
+        return state
 
     # ------------------------------------------------------------ system calls
     def _priv(self, caller: Caller) -> None:
@@ -154,9 +175,10 @@ class Rctl:
         # No duplicates; a deny rule also replaces one differing only in amount.
         same = rule._replace(amount=None) if rule.action == "deny" else rule
         self._remove(same)
-        self._rules.append(rule)
+        self._rules.insert(0, rule)
         if rule.subject == "jail":
             self.racct_names[rule.sid] = self.racct_names.get(rule.sid, 0) + 1
+        self.k.emit("rctl", None, added=[rule.text()])
         return rule.text()
 
     def remove_rules(self, caller: Caller, filter_text: str) -> int:
@@ -184,6 +206,8 @@ class Rctl:
         for r in self._rules:
             (gone if r.matches(f) else keep).append(r)
         self._rules = keep
+        if gone:
+            self.k.emit("rctl", None, removed=[r.text() for r in gone])
         for r in gone:
             self._exceeded = {e for e in self._exceeded if e[0] != r}
             if r.subject == "jail":
@@ -197,6 +221,11 @@ class Rctl:
         if name == "0":
             return [self.k.prison0]
         return [pr for pr in self.k.jids.values() if pr.name == name]
+
+    def _real_usage(self, prisons, resource: str) -> int:
+        if self.usage_provider is None:
+            return 0
+        return sum(self.usage_provider(pr, resource) or 0 for pr in prisons)
 
     def _procs(self):
         return (p for p in self.k.procs.values() if p.state == "running")
@@ -215,6 +244,8 @@ class Rctl:
             tops = self._prisons_named(sid)
             if not tops:
                 return 0
+            if resource not in self.MEASURED:
+                return self._real_usage(tops, resource)
             return sum(self._proc_usage(p, resource) for p in self._procs()
                        if any(p.prison is t or p.prison.is_descendant_of(t) for t in tops))
         if subject == "user":
@@ -291,7 +322,7 @@ class Rctl:
         return "jailfs-sim" if proc.real_pid is None else f"pid{proc.real_pid}"
 
     # ------------------------------------------------------------ kernel hooks
-    def _proc_check(self, pr: Prison, op: str) -> None:
+    def proc_check(self, pr: Prison, op: str) -> None:
         """fork1 -> racct_proc_fork: one more process, the child not yet running."""
         if self.enforce(pr, "maxproc", 1):
             raise JailError(EAGAIN, "", op)

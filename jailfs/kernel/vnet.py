@@ -10,9 +10,10 @@ the stack they were created in (their home), interfaces created inside are destr
 from __future__ import annotations
 
 import re
-from errno import EBUSY, EEXIST, EINVAL, ENXIO, EPERM
+from errno import EEXIST, EINVAL, ENOENT, ENXIO, EPERM
 
 from .errors import JailError
+from .modules import KernelModule
 from .params import PR_VNET
 from .prison import ALIVE, Caller, Prison
 
@@ -47,26 +48,29 @@ class Stack:
         return None
 
 
-class Vnet:
+class Vnet(KernelModule):
     """k.vnet: every network stack and the interface calls."""
 
+    name = "vnet"
+
     def __init__(self, kernel) -> None:
-        self.k = kernel
+        super().__init__(kernel)
         self._serial = 0
         self.stacks: dict[Prison, Stack] = {}
         self.destroyed: list[str] = []          # names of interfaces destroyed with a stack
         st = self.stacks[kernel.prison0] = Stack(kernel.prison0)
         for name in HOST_INTERFACES:
             self._attach(st, name, st)
-        kernel.subscribe(self._event)
 
-    # ------------------------------------------------------------ events
-    def _event(self, ev) -> None:
-        pr = ev.prison
-        if ev.kind == "created" and pr.flags & PR_VNET:
+    # ------------------------------------------------------------ module hooks
+    def create(self, pr: Prison, req) -> None:
+        """vnet_alloc: a vnet=new jail gets its own stack with a lo0."""
+        if pr.flags & PR_VNET:
             st = self.stacks[pr] = Stack(pr)
             self._attach(st, "lo0", st)
-        elif ev.kind == "freed" and pr in self.stacks:
+
+    def freed(self, pr: Prison) -> None:
+        if pr in self.stacks:
             self._destroy(self.stacks.pop(pr))
 
     def _destroy(self, st: Stack) -> None:
@@ -129,13 +133,16 @@ class Vnet:
         return new
 
     def _target(self, caller: Caller, jail: str | int, op: str) -> Prison:
-        """prison_find_child: a descendant of the caller, by jid or by name."""
-        pr = None
+        """What ifconfig(8) passes to if_vmove_loan/if_vmove_reclaim: jail_getid(3) takes
+        a number as the jid as it is (the kernel then accepts a dying jail), and looks a
+        name up with jail_get without JAIL_DYING, which refuses a dying jail."""
         word = str(jail)
-        if word.isdigit():
+        if word.isdigit() and word.isascii():
             pr = self.k.by_jid(int(word))
         else:
-            pr = self.k._find_name(caller.prison, word)
+            pr = self.k.find_name(caller.prison, word)
+            if pr is not None and pr.state != ALIVE and pr.is_descendant_of(caller.prison):
+                raise JailError(ENOENT, f'jail "{word}" is dying', op)
         if pr is None or not pr.is_descendant_of(caller.prison):
             raise JailError(ENXIO, f"jail {word} not found", op)
         return pr
@@ -152,8 +159,6 @@ class Vnet:
             raise JailError(EEXIST, f"jail {pr.name} shares the interface's stack", "ifvnet")
         if dst.find(ifname) is not None:
             raise JailError(EEXIST, f"interface {ifname} exists in jail {pr.name}", "ifvnet")
-        if pr.state != ALIVE:
-            raise JailError(EBUSY, f"jail {pr.name} is dying", "ifvnet")
         st.ifaces.remove(i)
         dst.ifaces.append(i)
         return i.name

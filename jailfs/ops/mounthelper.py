@@ -7,7 +7,7 @@ SOURCE is free (write ``jailfs``).  Options: ``conf=FILE``, ``state=FILE``,
 ``verbose``, ``quiet``; mount(8)'s generic ones (rw, defaults, auto, noauto,
 user, nofail, _netdev, x-*, comment=...) are accepted and ignored.  The
 daemon runs in the background, as ``jailfs mount --background``; the helper
-returns once the mount is ready.  Exit status: 0 mounted, 1 bad usage or
+returns, silently, once the mount is ready.  Exit status: 0 mounted, 1 bad usage or
 options, 32 the mount failed (mount(8)'s codes).
 """
 
@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     if fake:
         return 0
-    return 0 if daemon.serve_background(opts) == 0 else 32
+    return 0 if daemon.serve_background(opts, announce=False) == 0 else 32
 
 
 if __name__ == "__main__":

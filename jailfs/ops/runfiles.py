@@ -8,6 +8,13 @@ are removed when it unmounts cleanly.
 from __future__ import annotations
 
 import os
+import re
+
+
+def unescape_mount_field(field: str) -> str:
+    r"""Undo the kernel's ``\ooo`` escapes (space, tab, newline, backslash)
+    in a /proc/mounts or mountinfo field."""
+    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field)
 
 
 def state_dir() -> str:
@@ -38,18 +45,6 @@ def absolute(mountpoint: str) -> str:
     return os.path.join(os.path.realpath(head), tail) if tail else p
 
 
-def unescape_mountinfo(field: str) -> str:
-    out, i = [], 0
-    while i < len(field):
-        if field[i] == "\\" and field[i + 1:i + 4].isdigit():
-            out.append(chr(int(field[i + 1:i + 4], 8)))
-            i += 4
-        else:
-            out.append(field[i])
-            i += 1
-    return "".join(out)
-
-
 def mounts(fstype: str | None = None) -> list[tuple[str, str, str]]:
     """(source, mount point, fs type) of each mount this process sees, in
     mount order, optionally only those of ``fstype``."""
@@ -63,8 +58,8 @@ def mounts(fstype: str | None = None) -> list[tuple[str, str, str]]:
                 sep = fields.index("-", 6)
                 kind = fields[sep + 1]
                 if fstype is None or kind == fstype:
-                    found.append((unescape_mountinfo(fields[sep + 2]),
-                                  unescape_mountinfo(fields[4]), kind))
+                    found.append((unescape_mount_field(fields[sep + 2]),
+                                  unescape_mount_field(fields[4]), kind))
     except OSError:
         pass
     return found

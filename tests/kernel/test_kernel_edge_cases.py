@@ -219,7 +219,7 @@ def test_edge_20_messages_as_jail8_prints_them(k):
     prints after "jail: ": the errmsg, or "jail_set: <strerror>"."""
     e = expect(k, EPERM, "", "name=a", "persist", caller=Caller(k.prison0, 1))
     assert str(e) == "jail_set: Operation not permitted"
-    e = expect(k, EINVAL, "unknown parameter: bogus", "name=a", "persist", "bogus=1")
+    e = expect(k, ENOENT, "unknown parameter: bogus", "name=a", "persist", "bogus=1")
     assert str(e) == "unknown parameter: bogus"
 
 

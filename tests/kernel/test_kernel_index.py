@@ -2,7 +2,7 @@
 
 import random
 
-from jailfs.kernel.kernel import SortedJids
+from jailfs.kernel.registry import SortedJids
 
 
 def test_sorted_jids_matches_a_sorted_set(monkeypatch):

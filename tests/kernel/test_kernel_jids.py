@@ -2,7 +2,7 @@
 
 from errno import EAGAIN, ENOENT
 
-import jailfs.kernel.kernel as kmod
+import jailfs.kernel.registry as kmod
 from jailfs.kernel import Caller
 from kutil import CU, D, U, expect, get, jset, mk, state
 

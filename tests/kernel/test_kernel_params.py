@@ -16,7 +16,7 @@ def test_create_only_refused_on_update(k, name, value):
     mk(k, "name=a")
     msg = f"{name} cannot be changed after creation"
     expect(k, EINVAL, msg, "name=a", f"{name}={value}", flags=U)
-    expect(k, EINVAL, msg, "name=a", f"{name}={value}", flags=CU)
+    expect(k, EINVAL, msg, "name=a", "persist", f"{name}={value}", flags=CU)
     # with CREATE|UPDATE even when the jail does not exist
     expect(k, EINVAL, msg, "name=absent", "persist", f"{name}={value}", flags=CU)
 

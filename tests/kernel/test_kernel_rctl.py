@@ -61,13 +61,14 @@ def test_accepted_forms_and_text(k):
     assert add(k, "jail:www:readbps:throttle=1000") == "jail:www:readbps:throttle=1000"
     assert add(k, "jail:www:maxproc:sigterm=7") == "jail:www:maxproc:sigterm=7"
     assert add(k, "user:1001:maxproc:deny=4") == "user:1001:maxproc:deny=4"
+    # newest first: kern_rctl.c keeps rules with LIST_INSERT_HEAD
     assert k.rctl.rules(host(k), "jail:") == [
-        "jail:www:maxproc:deny=10", "jail:www:maxproc:log=5", "jail:www:openfiles:devctl=3/user",
-        "jail:www:memoryuse:deny=1000", "jail:www:pcpu:deny=50", "jail:www:readbps:throttle=1000",
-        "jail:www:maxproc:sigterm=7"]
+        "jail:www:maxproc:sigterm=7", "jail:www:readbps:throttle=1000", "jail:www:pcpu:deny=50",
+        "jail:www:memoryuse:deny=1000", "jail:www:openfiles:devctl=3/user",
+        "jail:www:maxproc:log=5", "jail:www:maxproc:deny=10"]
     assert k.rctl.rules(host(k), "::maxproc") == [
-        "jail:www:maxproc:deny=10", "jail:www:maxproc:log=5", "jail:www:maxproc:sigterm=7",
-        "user:1001:maxproc:deny=4"]
+        "user:1001:maxproc:deny=4", "jail:www:maxproc:sigterm=7", "jail:www:maxproc:log=5",
+        "jail:www:maxproc:deny=10"]
     assert k.rctl.rules(host(k), "jail:WWW") == []          # names are case-sensitive
 
 
@@ -78,7 +79,7 @@ def test_duplicates_and_deny_replacement(k):
     add(k, "jail:www:maxproc:log=3")                  # exact duplicate -> replaced
     add(k, "jail:www:maxproc:log=4")                  # log: another amount is another rule
     assert k.rctl.rules(host(k), ":") == [
-        "jail:www:maxproc:deny=3", "jail:www:maxproc:log=3", "jail:www:maxproc:log=4"]
+        "jail:www:maxproc:log=4", "jail:www:maxproc:log=3", "jail:www:maxproc:deny=3"]
 
 
 def test_remove(k):
@@ -223,11 +224,11 @@ def test_log_and_devctl_once_per_exceedance(k):
     assert k.rctl.log == []
     p2 = k.fork(p1)                                   # 2 > 1: not denied, logged for the child
     ok(k)
-    assert k.rctl.log == [
-        f'rctl: rule "jail:www:maxproc:log=1" matched by pid {p2.pid} (jailfs-sim), '
-        f"uid 1001, jail www",
+    assert k.rctl.log == [                            # rules are evaluated newest first
         f"!system=RCTL subsystem=rule type=matched rule=jail:www:maxproc:devctl=1 "
-        f"pid={p2.pid} ruid=1001 jail=www"]
+        f"pid={p2.pid} ruid=1001 jail=www",
+        f'rctl: rule "jail:www:maxproc:log=1" matched by pid {p2.pid} (jailfs-sim), '
+        f"uid 1001, jail www"]
     add(k, "jail:www:openfiles:log=0")
     k.open_file(p1)
     k.open_file(p1)                                   # already exceeded for p1: once

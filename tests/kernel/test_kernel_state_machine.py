@@ -10,12 +10,24 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from jailfs.kernel import (JAIL_ATTACH, JAIL_CREATE, JAIL_UPDATE, Caller, JailError, Kernel)
+from jailfs.kernel import (JAIL_ATTACH, JAIL_CREATE, JAIL_UPDATE, PARAMS, Caller, JailError,
+                           Kernel)
 
 EXAMPLES = int(os.environ.get("JAILFS_HYPOTHESIS_EXAMPLES", "300"))
 STEPS = int(os.environ.get("JAILFS_HYPOTHESIS_STEPS", "80"))
 NAMES = ("a", "b", "c", "7", "")
 pick = st.integers(min_value=0, max_value=10_000)
+# Values no parameter should be broken by (issue 9): empty, blank, NUL, huge, bytes that are
+# not UTF-8 (as the filesystem passes them, surrogate-escaped), out-of-range and malformed
+# numbers, bad addresses, names that would be bad paths.
+BAD_VALUES = ("", "\n", " ", "\0", "a\0b", "\0\n", "x" * 5000, "\udcff\udcfe", "\ud800",
+              "-1", "-2147483649", "2147483648", "4294967297", "99999999999999999999", "+5",
+              "1_0", "3 ", "\uff13", "0x10", "1e3", "nan", "-", ",", "1.2.3.4,", "1.2.3.4, 1.2.3.5",
+              "1.2.3.999", "::g", "0.0.0.0", "255.255.255.255", "::", "a/b", "/", "..", ".",
+              "a.", ".a", "5", "new", "disable", "inherit", "7", "-3", "true", "x=y\nz")
+BAD_NAMES = ("a/b", "/", "\0", "a\0/b", "..", ".", "a.", ".a", "a..b", "", "\n", "\udcff",
+             "\ud800", "-5", "+5", "4294967297", "99999999999999999999", " 5", "05", "x" * 300)
+WRITABLE = tuple(name for name, row in PARAMS.items() if row.writable)
 
 
 def _choose(seq, i):
@@ -197,6 +209,30 @@ class JailMachine(RuleBasedStateMachine):
         if p is not None:
             self.attempt(self.k.sethostname, p, "kern.hostname", value)
 
+    @rule(tgt=pick, name=st.sampled_from(WRITABLE + ("name", "meta.k", "env.K", "jid")),
+          value=st.sampled_from(BAD_VALUES), create=st.booleans())
+    def bad_value(self, tgt, name, value, create):
+        """A value from the bad-input corpus: refused, or taken in a form every
+        reader can still read back."""
+        if create:
+            self.attempt(self.k.jail_set, self.host, [("name", "bad"), ("persist", None),
+                                                      (name, value)], JAIL_CREATE)
+            return
+        pr = _choose(self.alive(), tgt)
+        if pr is not None:
+            self.attempt(self.k.jail_set, self.host, [("jid", str(pr.jid)), (name, value)],
+                         JAIL_UPDATE)
+
+    @rule(tgt=pick, value=st.sampled_from(BAD_NAMES), create=st.booleans())
+    def bad_name(self, tgt, value, create):
+        pr = _choose(self.alive(), tgt)
+        if create or pr is None:
+            self.attempt(self.k.jail_set, self.host, [("name", value), ("persist", None)],
+                         JAIL_CREATE)
+        else:
+            self.attempt(self.k.jail_set, self.host, [("jid", str(pr.jid)), ("name", value)],
+                         JAIL_UPDATE)
+
     @rule(seconds=st.sampled_from([1.0, 30.0, 59.0, 60.0, 120.0]))
     def advance(self, seconds):
         self.k.advance(seconds)
@@ -219,6 +255,25 @@ class JailMachine(RuleBasedStateMachine):
             if pr is not k.prison0:
                 assert int(k.get_values(k.prison0, pr, ["children.cur"])["children.cur"]) == \
                     pr.childcount
+
+    @invariant()
+    def every_jail_is_readable(self):
+        """get_values answers for every jail, alive or dying, from the host and from
+        each ancestor, and every value encodes as the filesystem encodes it."""
+        k = self.k
+        for pr in k.jails_below(k.prison0, dying=True):
+            viewer = pr.parent
+            while viewer is not None:
+                for text in k.get_values(viewer, pr).values():
+                    text.encode("utf-8", "surrogateescape")
+                viewer = viewer.parent
+
+    @invariant()
+    def no_name_forms_a_bad_path(self):
+        for pr in self.k.prison0.descendants():
+            assert pr.short and "/" not in pr.short and "\0" not in pr.short, pr
+            assert pr.short not in (".", "..") and "." not in pr.short, pr
+            assert 0 < pr.jid <= 2**31 - 1, pr
 
     @invariant()
     def dying_is_final_and_freed_when_unheld(self):

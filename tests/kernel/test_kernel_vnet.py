@@ -1,6 +1,6 @@
 """vnet stacks and moving interfaces (spec 8.4, 8.5, edge 22); invariants after every step."""
 
-from errno import EBUSY, EEXIST, EINVAL, ENXIO, EPERM
+from errno import EEXIST, EINVAL, ENOENT, ENXIO, EPERM
 
 
 from jailfs.kernel import Caller
@@ -79,13 +79,25 @@ def test_vmove_errors(k):
     refused_errno(k, ENXIO, k.vnet.if_vreclaim, host(k), "epair0a", "v")          # not in v
     refused_errno(k, EEXIST, k.vnet.if_vreclaim, host(k), "epair0a", "plain")
     k.vnet.if_vmove(host(k), "epair0a", "other")
-    # dying target: EBUSY (its stack is going away)
+    # dying target (if.c if_vmove_loan): the kernel takes a jid of a dying jail (the
+    # interface goes home when the jail is freed); ifconfig(8) looks a name up with
+    # jail_getid(3), which refuses a dying jail: ENOENT 'jail "other" is dying'
     p = k.spawn(other)
-    k.hold(p, "mount", "keeps other referenced")
+    ident = k.hold(p, "mount", "keeps other referenced")
     k.jail_remove(host(k), other)
     assert state(k, other) == "dying"
-    refused_errno(k, EBUSY, k.vnet.if_vmove, host(k), "epair0b", str(other))
+    e = refused_errno(k, ENOENT, k.vnet.if_vmove, host(k), "epair0b", "other")
+    assert e.msg == 'jail "other" is dying'
+    e = refused_errno(k, ENOENT, k.vnet.if_vreclaim, host(k), "epair0a", "other")
+    assert e.msg == 'jail "other" is dying'
     assert ifs(k, 0).count("epair0b") == 1
+    k.vnet.if_vmove(host(k), "epair0b", str(other))
+    assert "epair0b" in k.vnet.interfaces(k.by_jid(other))
+    k.vnet.if_vreclaim(host(k), "epair0b", str(other))             # and back, by jid
+    assert ifs(k, 0).count("epair0b") == 1
+    k.vnet.if_vmove(host(k), "epair0b", str(other))
+    k.release(ident)                                                 # freed: it goes home
+    assert state(k, other) is None and ifs(k, 0).count("epair0b") == 1
 
 
 def test_edge_22_interfaces_stay_in_dying_jail_until_freed(k):

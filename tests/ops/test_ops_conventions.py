@@ -16,7 +16,7 @@ import pytest
 from conftest import REPO, daemon_env, require_fuse
 
 sys.path.insert(0, str(REPO))
-from jailfs.cli import jailfs as jailfs_cli  # noqa: E402
+from jailfs.ops import command as jailfs_cli  # noqa: E402
 from jailfs.ops import runfiles  # noqa: E402
 
 BIN = REPO / ".venv/bin"
@@ -210,3 +210,24 @@ def test_quiet_logs_nothing_for_a_clean_mount(tmp_path):
         subprocess.run(["fusermount3", "-u", "-z", str(mp)], capture_output=True)
         _, err = proc.communicate(timeout=30)
     assert err == ""
+
+
+def test_the_log_file_is_rotated(tmp_path, monkeypatch):
+    import logging
+    from jailfs.ops import logs
+    monkeypatch.setattr(logs, "LOG_MAX_BYTES", 2000)
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    log = tmp_path / "daemon.log"
+    try:
+        logs.setup_logging(0, str(log))
+        for i in range(200):
+            logging.getLogger("jailfs").info("line %d %s", i, "x" * 40)
+    finally:
+        for handler in root.handlers:
+            handler.close()
+        root.handlers[:], _ = saved
+        root.setLevel(saved[1])
+    assert log.stat().st_size <= 2000 and (tmp_path / "daemon.log.1").stat().st_size <= 2000
+    assert "line 199 " in log.read_text()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["daemon.log", "daemon.log.1"]

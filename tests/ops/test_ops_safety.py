@@ -96,7 +96,7 @@ def test_background_mount_leaves_no_log_or_pid_file(tmp_path):
     mp = tmp_path / "mnt"
     mp.mkdir()
     env = daemon_env()
-    jailfs = [sys.executable, "-m", "jailfs.cli.jailfs"]
+    jailfs = [sys.executable, "-m", "jailfs"]
     r = subprocess.run(jailfs + ["mount", "--background", str(mp)], env=env,
                        capture_output=True, text=True, timeout=60)
     try:
@@ -117,7 +117,7 @@ def test_failed_background_mount_says_why_and_leaves_no_log(tmp_path):
     mp.mkdir()
     conf = tmp_path / "bad.conf"
     conf.write_text("web { persist; ip4.addr = ; \n")
-    r = subprocess.run([sys.executable, "-m", "jailfs.cli.jailfs", "mount", "--background",
+    r = subprocess.run([sys.executable, "-m", "jailfs", "mount", "--background",
                         "--conf", str(conf), str(mp)], env=daemon_env(),
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 1

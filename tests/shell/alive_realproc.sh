@@ -12,7 +12,7 @@ no_dying() { [ -z "$(ls "$MNT/.dying")" ]; }
 # ppid PID: its parent's pid
 ppid() { sed 's/.*) . \([0-9]*\).*/\1/' "/proc/$1/stat"; }
 # keeper JAILDIR: the real pid attached to the jail (jexec's keeper)
-keeper() { sed -n 's/^process [0-9]* (running, real pid \([0-9]*\)).*/\1/p' "$1/.refs"; }
+keeper() { sed -n 's/^process [0-9]* (running, real pid \([0-9]*\)).*/\1/p' "$1/.refs" | head -n 1; }
 # child PID: its children's pids
 child() { _c=$(cat "/proc/$1/task/$1/children" 2>/dev/null); echo ${_c% }; }
 # runs PID COMM: PID's child runs COMM

@@ -2,30 +2,64 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from jailfs.ctlproto import (
-    CtlAnswer, MountError, error_answer, find_mount, kv_line, ok_answer, parse_answer,
-    parse_kv, proc_mounts, request, split_request, unescape_mount_field,
+    CtlAnswer, MountError, error_answer, find_mount, jailfs_mounts, kv_line, ok_answer,
+    parse_answer, parse_kv, request, split_request,
 )
 
 
-def test_proc_mounts_parsing(tmp_path):
-    m = tmp_path / "mounts"
-    m.write_text("jailfs /mnt/a\\040b fuse.jailfs rw 0 0\nproc /proc proc rw 0 0\n"
-                 "jailfs /mnt/c fuse.jailfs rw 0 0\n")
-    assert proc_mounts(str(m)) == ["/mnt/a b", "/mnt/c"]
-    with pytest.raises(MountError, match="several jailfs mounts"):
-        find_mount({}, str(m))
-    with pytest.raises(MountError, match="no jailfs mount found"):
-        find_mount({}, "/dev/null")
+@pytest.fixture
+def mounts(monkeypatch, tmp_path):
+    """A fake mount table and run-file directory: mounts(*(point, served)) where
+    ``served`` is the age rank of the point's daemon record, or None."""
+    from jailfs.ops import runfiles
+    state = tmp_path / "run"
+    state.mkdir()
+    monkeypatch.setattr(runfiles, "state_dir", lambda: str(state))
+    monkeypatch.delenv("JAILFS_MOUNT", raising=False)
+
+    def make(*table):
+        monkeypatch.setattr(runfiles, "mounts", lambda fstype=None: [
+            ("jailfs", point, "fuse.jailfs") for point, _ in table] + [("proc", "/proc", "proc")])
+        for point, served in table:
+            if served is not None:
+                pid = runfiles.pid_file(point)
+                open(pid, "w").close()
+                os.utime(pid, ns=(served * 10**9, served * 10**9))
+    return make
+
+
+def test_jailfs_mount_from_jailfs_mount_env(mounts, tmp_path):
+    mounts(("/mnt/a", 1), ("/mnt/b", 2))
     with pytest.raises(MountError, match="not a jailfs mount"):
-        find_mount({"JAILFS_MOUNT": str(tmp_path)}, str(m))
+        find_mount({"JAILFS_MOUNT": str(tmp_path)})
+    (tmp_path / ".ctl").write_text("")
+    assert find_mount({"JAILFS_MOUNT": str(tmp_path)}) == str(tmp_path)
 
 
-def test_unescape_mount_field_octal_only():
-    assert unescape_mount_field(r"/a\011b\134c\012") == "/a\tb\\c\n"
-    assert unescape_mount_field(r"/a\089") == r"/a\089"     # not octal: kept
+def test_the_only_mount_is_used(mounts):
+    """Inside a jail only the jail's own view is mounted: env -i still finds it."""
+    mounts(("/jail/view", None))
+    assert find_mount({}) == "/jail/view"
+    mounts()
+    with pytest.raises(MountError, match="no jailfs mount found"):
+        find_mount({})
+
+
+def test_several_mounts_the_longest_served_is_the_default(mounts):
+    mounts(("/mnt/test", 5), ("/srv/jails", 1), ("/mnt/other", None))
+    assert jailfs_mounts() == ["/mnt/test", "/srv/jails", "/mnt/other"]
+    assert find_mount({}) == "/srv/jails"
+
+
+def test_several_mounts_none_recorded(mounts):
+    mounts(("/mnt/a", None), ("/mnt/b", None))
+    with pytest.raises(MountError, match=r"several jailfs mounts \(/mnt/a, /mnt/b\)"):
+        find_mount({})
 
 
 def test_parse_answer():

@@ -1,62 +1,30 @@
-"""jail(8) argument handling, without a mount: a fake .ctl records requests."""
-
+"""jail(8) argument handling, without a mount: the loopback .ctl (the real
+ctl.execute on a real Kernel) answers and records requests."""
 
 import pytest
 
-from jailfs.ctlproto import CtlAnswer
-
 from jailfs.cli import jail as J
+from jailfs.kernel import Caller
 
 
-class FakeCtl:
-    """Answers .ctl requests from a small table of running jails."""
+class Jail8Loop:
+    """The loopback (tests/tools/conftest.py) with jail(8)'s setting: no
+    /etc/jail.conf, and jails made running by name and jid."""
 
-    def __init__(self, running=None, fail=None):
-        self.requests = []
-        self.running = dict(running or {})     # name -> jid
-        self.fail = fail or {}                 # verb -> (ENAME, msg)
-        self.next_jid = 10
+    def __init__(self, loop):
+        self.loop = loop
+        self.requests = loop.requests
 
-    def __call__(self, mount, text):
-        text = text.rstrip("\n")
-        self.requests.append(text)
-        import shlex
-        words = shlex.split(text)
-        verb = words[0]
-        if verb in self.fail:
-            en, msg = self.fail[verb]
-            return CtlAnswer(False, en, msg, [])
-        if verb == "get":
-            key = words[2] if words[1] == "-d" else words[1]
-            for n, jid in self.running.items():
-                if key in (n, str(jid)):
-                    return CtlAnswer(True, "", str(jid), [f"jid={jid}"])
-            return CtlAnswer(False, "ENOENT", f'jail "{key}" not found', [])
-        if verb in ("create", "createupdate"):
-            self.next_jid += 1
-            name = next((w[5:] for w in words if w.startswith("name=")),
-                        str(self.next_jid))
-            self.running[name] = self.next_jid
-            return CtlAnswer(True, "", str(self.next_jid), [])
-        if verb == "remove":
-            for n, jid in list(self.running.items()):
-                if str(jid) == words[1]:
-                    del self.running[n]
-            return CtlAnswer(True, "", "", [])
-        if verb == "list":
-            return CtlAnswer(True, "", "", [f"{j} {n}" for n, j in
-                                            sorted(self.running.items(), key=lambda x: x[1])])
-        return CtlAnswer(True, "", "", [])
+    def running(self, **jails):
+        for name, jid in jails.items():
+            self.loop.create(f"name={name}", f"jid={jid}", "persist")
+        self.requests.clear()
 
 
 @pytest.fixture
-def fake(monkeypatch, tmp_path):
-    f = FakeCtl()
-    monkeypatch.setattr(J, "ctl_answer", f)
-    monkeypatch.setenv("JAILFS_MOUNT", str(tmp_path))
-    (tmp_path / ".ctl").write_text("")
+def fake(loop, monkeypatch, tmp_path):
     monkeypatch.setattr(J, "CONF_FILE", str(tmp_path / "no-jail.conf"))
-    return f
+    return Jail8Loop(loop)
 
 
 def run(capsys, *argv):
@@ -138,20 +106,22 @@ def test_create_is_one_request_and_silent(capsys, fake):
 
 
 def test_create_existing(capsys, fake):
-    fake.running["web"] = 3
+    fake.running(web=3)
     rc, o, e = run(capsys, "-c", "name=web", "persist")
     assert (rc, o, e) == (1, "", 'jail: "web" already exists\n')
 
 
 def test_create_kernel_error(capsys, fake):
-    fake.fail["create"] = ("EPERM", "prison limit exceeded")
+    fake.loop.create("name=full", "children.max=1", "persist")
+    fake.loop.create("name=full.only", "persist")
+    fake.loop.caller = fake.loop.jailed("full")         # its one child is made
     rc, o, e = run(capsys, "-c", "name=web", "persist")
     assert (rc, o, e) == (1, "", "jail: prison limit exceeded\n")
 
 
 def test_i_prints_jid(capsys, fake):
     rc, o, e = run(capsys, "-ic", "name=web", "persist")
-    assert (rc, o, e) == (0, "11\n", "")
+    assert (rc, o, e) == (0, "1\n", "")
 
 
 def test_v_notes(capsys, fake):
@@ -165,7 +135,7 @@ def test_modify_not_found(capsys, fake):
 
 
 def test_modify_sends_update(capsys, fake):
-    fake.running["web"] = 5
+    fake.running(web=5)
     rc, o, e = run(capsys, "-m", "name=web", "securelevel=1")
     assert (rc, o, e) == (0, "", "")
     assert "update jid=5 name=web securelevel=1" in fake.requests
@@ -179,14 +149,14 @@ def test_create_or_modify(capsys, fake):
 
 
 def test_remove_command_line_is_silent(capsys, fake):
-    fake.running["web"] = 5
+    fake.running(web=5)
     rc, o, e = run(capsys, "-r", "web")
     assert (rc, o, e) == (0, "", "")
     assert "remove 5" in fake.requests
 
 
 def test_remove_several_notes(capsys, fake):
-    fake.running.update(a=5, b=6)
+    fake.running(a=5, b=6)
     rc, o, e = run(capsys, "-r", "a", "b")
     assert (rc, o, e) == (0, "a: removed\nb: removed\n", "")
 
@@ -197,13 +167,13 @@ def test_remove_not_found(capsys, fake):
 
 
 def test_R_single_silent(capsys, fake):
-    fake.running["web"] = 5
+    fake.running(web=5)
     assert run(capsys, "-R", "web") == (0, "", "")
 
 
 def test_remove_eperm(capsys, fake):
-    fake.running["web"] = 5
-    fake.fail["remove"] = ("EPERM", "jail_remove: Operation not permitted")
+    fake.running(web=5)
+    fake.loop.caller = Caller(fake.loop.k.prison0, uid=1001)    # not root
     rc, o, e = run(capsys, "-r", "web")
     assert (rc, e) == (1, "jail: web: jail_remove: Operation not permitted\n")
 
@@ -247,7 +217,7 @@ def test_command_swallows_rest(capsys, fake, monkeypatch):
     assert seen["command"] == [["/bin/echo", "a", "b=c", "-q"]]
     # persist added for the command's lifetime, then taken away
     assert fake.requests[1].startswith("create persist name=x")
-    assert fake.requests[-1] == "update jid=11 nopersist"
+    assert fake.requests[-1] == "update jid=1 nopersist"
 
 
 def test_legacy_form(capsys, fake, monkeypatch):
@@ -264,7 +234,7 @@ def test_J_file(capsys, fake, tmp_path):
     jf = tmp_path / "jids"
     rc, o, e = run(capsys, "-J", str(jf), "-c", "name=web", "persist", "host.hostname=a b")
     assert rc == 0
-    assert jf.read_text() == 'jid=11\tname=web\tpersist\thost.hostname="a b"\n'
+    assert jf.read_text() == 'jid=1\tname=web\tpersist\thost.hostname="a b"\n'
 
 
 def test_quoted_print():

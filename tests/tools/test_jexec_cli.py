@@ -1,4 +1,5 @@
-"""jexec(8) without a mount: a fake .ctl answers, exec and chdir are recorded.
+"""jexec(8) without a mount: the loopback .ctl (the real ctl.execute on a real
+Kernel) answers, exec and chdir are recorded.
 
 The keeper (injail.spawn) is replaced by one that runs its two halves in this
 very process: the keeper's attach, then the command's set-up and exec.  The
@@ -17,7 +18,7 @@ import pytest
 
 from jailfs.cli import injail
 from jailfs.cli import jexec as J
-from jailfs.cli.mountfind import CtlAnswer
+from jailfs.kernel import Caller
 
 
 class Exec(Exception):
@@ -34,49 +35,24 @@ class Ended:
         return self.status
 
 
-def fake_spawn(attach, command, report, setsid=False):
-    """The keeper and the command in this process: errors are reported, exit 1."""
-    try:
-        attach()
-        command()
-    except J.Fatal as e:
-        report(e)
-    return Ended(1 << 8)
-
-
-class FakeCtl:
-    def __init__(self, jails=None, dying=(), attach_error=None):
-        self.jails = dict(jails or {})           # name -> (jid, path)
-        self.dying = set(dying)
-        self.attach_error = attach_error
-        self.requests = []
-
-    def __call__(self, mount, text):
-        import shlex
-        self.requests.append(text)
-        w = shlex.split(text)
-        if w[0] == "get":
-            key = w[1]
-            for name, (jid, path) in self.jails.items():
-                if key in (name, str(jid)):
-                    if name in self.dying:
-                        what = f"jail {key}" if key.isdigit() else f'jail "{key}"'
-                        return CtlAnswer(False, "ENOENT", f"{what} is dying", [])
-                    return CtlAnswer(True, "", str(jid),
-                                     [f"jid={jid}", f"path={shlex.quote(path)}"])
-            what = f"jail {key}" if key.isdigit() else f'jail "{key}"'
-            return CtlAnswer(False, "ENOENT", f"{what} not found", [])
-        if w[0] == "attach":
-            if self.attach_error:
-                return CtlAnswer(False, self.attach_error, "jail_attach: x", [])
-            return CtlAnswer(True, "", "", [])
-        return CtlAnswer(False, "EINVAL", "bad request", [])
+def fake_spawn(loop):
+    """The keeper and the command in this process: errors are reported, exit 1.
+    When it is done, this process leaves the jail, as a keeper does by ending."""
+    def spawn(attach, command, report, setsid=False):
+        try:
+            attach()
+            command()
+        except J.Fatal as e:
+            report(e)
+        finally:
+            for proc in [p for p in loop.k.procs.values() if p.real_pid == os.getpid()]:
+                loop.k.kill(proc)
+        return Ended(1 << 8)
+    return spawn
 
 
 @pytest.fixture
-def env(monkeypatch, tmp_path):
-    monkeypatch.setenv("JAILFS_MOUNT", str(tmp_path))
-    (tmp_path / ".ctl").write_text("")
+def env(loop, monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(J.os, "environ", dict(os.environ))
     calls = []
@@ -93,11 +69,18 @@ def env(monkeypatch, tmp_path):
     monkeypatch.setattr(J.os, "execlp", fake_execlp)
     jaildir = tmp_path / "jails" / "www"
     jaildir.mkdir(parents=True)
-    ctl = FakeCtl({"www": (3, str(jaildir)), "sim": (4, "/no/such/dir"), "old": (5, "/")},
-                  dying={"old"})
-    monkeypatch.setattr(J, "ctl_answer", ctl)
-    monkeypatch.setattr(J.injail, "spawn", fake_spawn)
-    return ctl, calls, jaildir
+    loop.create("name=www", "jid=3", f"path={jaildir}", "persist")
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    loop.create("name=sim", "jid=4", f"path={gone}", "persist")
+    gone.rmdir()                        # the jail's path no longer exists here
+    loop.create("name=old", "jid=5", "ip4.addr=192.0.2.10", "persist")
+    p = loop.k.spawn(5)                 # a TIME_WAIT socket keeps "old" dying after its removal
+    loop.k.close(p, loop.k.tcp_connect(p, "192.0.2.10:1234", "198.51.100.1:80"))
+    assert loop.answer("remove old").ok
+    loop.requests.clear()
+    monkeypatch.setattr(J.injail, "spawn", fake_spawn(loop))
+    return loop, calls, jaildir
 
 
 def run(capsys, *argv):
@@ -128,14 +111,14 @@ def test_runs_command_in_jail_root(env, capsys):
     kind, file, args, cwd, _ = calls[-1]
     assert (kind, file, args) == ("execvp", "echo", ["echo", "hi"])
     assert cwd == str(jaildir)
-    assert ctl.requests == ["get www jid path", f"attach 3 {os.getpid()}"]
+    assert ctl.requests == ["get www jid path", f"enter 3 {os.getpid()}"]
 
 
 def test_jid_and_simulated_path(env, capsys):
     ctl, calls, _ = env
     assert run(capsys, "4", "true")[0] == "exec"
     assert calls[-1][3] == "/"            # path does not exist here: /
-    assert ctl.requests[-1] == f"attach 4 {os.getpid()}"
+    assert ctl.requests[-1] == f"enter 4 {os.getpid()}"
 
 
 def test_not_found_and_dying(env, capsys):
@@ -147,12 +130,12 @@ def test_not_found_and_dying(env, capsys):
 def test_zero_is_invalid(env, capsys):
     ctl, _, _ = env
     assert run(capsys, "0", "true") == (1, "", "jexec: jail_attach(0): Invalid argument\n")
-    assert not any(r.startswith("attach") for r in ctl.requests)
+    assert not any(r.startswith(("attach", "enter")) for r in ctl.requests)
 
 
 def test_attach_refused(env, capsys):
     ctl, _, _ = env
-    ctl.attach_error = "EPERM"
+    ctl.caller = Caller(ctl.k.prison0, uid=1001)      # jail_attach needs root
     assert run(capsys, "www", "true") == (
         1, "", "jexec: jail_attach(3): Operation not permitted\n")
 
@@ -183,7 +166,10 @@ def test_clean_environment(env, capsys):
     os.environ.update({"TERM": "xterm", "SECRET": "x", "PATH": "/weird"})
     assert run(capsys, "-l", "www", "env")[0] == "exec"
     _, _, _, cwd, environ = calls[-1]
-    assert environ == {"PATH": "/bin:/usr/bin", "TERM": "xterm", "USER": me.pw_name,
+    # PATH: login.conf's default class (setusercontext(3), LOGIN_SETPATH), ~ = home
+    login_class_path = ("/sbin:/bin:/usr/sbin:/usr/bin:/usr/local/sbin:/usr/local/bin:"
+                        + me.pw_dir.rstrip("/") + "/bin")
+    assert environ == {"PATH": login_class_path, "TERM": "xterm", "USER": me.pw_name,
                        "HOME": me.pw_dir, "SHELL": me.pw_shell or "/bin/sh"}
     assert cwd == os.path.realpath(me.pw_dir)
 
@@ -249,7 +235,8 @@ def test_keeper_passes_on_exit_status_and_signal():
     k = _keep(["sh", "-c", "exit 7"])
     assert os.waitstatus_to_exitcode(k.wait()) == 7
     assert os.waitstatus_to_exitcode(_reap(k.pid)) == 0      # no orphans: K ends
-    k = _keep(["sh", "-c", "kill -TERM $$"])
+    k = _keep([sys.executable, "-c", "import os, signal; signal.signal(signal.SIGTERM, "
+               "signal.SIG_DFL); os.kill(os.getpid(), signal.SIGTERM)"])   # even if inherited ignored
     st = k.wait()
     assert os.WIFSIGNALED(st) and os.WTERMSIG(st) == signal.SIGTERM
     _reap(k.pid)

@@ -1,9 +1,7 @@
-"""jls(8) end to end against the real kernel, through a fake .ctl.
-
-The fake speaks the .ctl language of docs/ctl.md (list, get, create, set,
-remove) on top of a jailfs.kernel.Kernel, so these tests see the kernel's real
-canonical values without FUSE.  The shell tests (tests/shell/jls_*.sh) do the
-same through a real mount.
+"""jls(8) end to end against the real kernel, through the loopback .ctl
+(tests/tools/conftest.py: the real ctl.execute on a real Kernel), so these
+tests see the kernel's real canonical values without FUSE.  The shell tests
+(tests/shell/jls_*.sh) do the same through a real mount.
 """
 
 import json
@@ -11,88 +9,19 @@ import shlex
 
 import pytest
 
+from jailfs.cli.bsdlib import strtoul_int
+from jailfs.cli.libjail import ParamTable
+
 from jailfs.cli import jls as J
-from jailfs.cli.mountfind import CtlAnswer
-
-import jailfs.kernel.kernel as kernel_mod  # noqa: E402
-Kernel = kernel_mod.Kernel
-JAIL_CREATE, JAIL_UPDATE, JAIL_DYING = (kernel_mod.JAIL_CREATE, kernel_mod.JAIL_UPDATE,
-                                        kernel_mod.JAIL_DYING)
-from jailfs.kernel.errors import JailError  # noqa: E402
-from jailfs.kernel.prison import Caller  # noqa: E402
-
-import errno as _errno  # noqa: E402
-
-
-class KernelCtl:
-    def __init__(self):
-        self.k = Kernel(hostname="host.example")
-        self.host = Caller(self.k.prison0, uid=0)
-        self.requests = []
-
-    def _params(self, words):
-        out = []
-        for w in words:
-            n, eq, v = w.partition("=")
-            out.append((n, v if eq else None))
-        return out
-
-    def _key(self, word):
-        return ("jid", int(word)) if word.isdigit() else ("name", word)
-
-    def __call__(self, mount, text):
-        self.requests.append(text)
-        words = shlex.split(text)
-        verb, args = words[0], words[1:]
-        try:
-            if verb == "create":
-                return CtlAnswer(True, "", str(self.k.jail_set(self.host, self._params(args),
-                                                               JAIL_CREATE)), [])
-            if verb == "set":
-                params = [self._key(args[0])] + self._params(args[1:])
-                params[0] = (params[0][0], str(params[0][1]))
-                return CtlAnswer(True, "", str(self.k.jail_set(self.host, params,
-                                                               JAIL_UPDATE)), [])
-            if verb == "remove":
-                jid = int(self.k.jail_get(self.host, self._key(args[0]), ["jid"])["jid"])
-                self.k.jail_remove(self.host, jid)
-                return CtlAnswer(True, "", "", [])
-            dying = bool(args) and args[0] == "-d"
-            if dying:
-                args = args[1:]
-            flags = JAIL_DYING if dying else 0
-            if verb == "list":
-                lines, last = [], 0
-                while True:
-                    try:
-                        v = self.k.jail_get(self.host, ("lastjid", last), ["jid", "name"], flags)
-                    except JailError:
-                        break
-                    last = int(v["jid"])
-                    lines.append(f"{v['jid']} {v['name']}")
-                return CtlAnswer(True, "", "", lines)
-            if verb == "get":
-                names = args[1:] or None
-                v = self.k.jail_get(self.host, self._key(args[0]), names, flags)
-                extra = [f"{n}={shlex.quote(v[n])}" for n in (names or v)]
-                return CtlAnswer(True, "", v["jid"], extra)
-        except JailError as e:
-            return CtlAnswer(False, _errno.errorcode[e.errno], str(e), [])
-        return CtlAnswer(False, "EINVAL", f"unknown request: {verb}", [])
-
-    def create(self, *words):
-        a = self(None, "create " + " ".join(shlex.quote(w) for w in words))
-        assert a.ok, a
-        return int(a.value)
 
 
 @pytest.fixture
-def ctl(monkeypatch, tmp_path):
-    c = KernelCtl()
-    monkeypatch.setattr(J, "ctl_answer", c)
-    monkeypatch.setenv("JAILFS_MOUNT", str(tmp_path))
-    (tmp_path / ".ctl").write_text("")
-    return c
+def ctl(loop):
+    return loop
+
+
+def all_names(loop):
+    return J.ParamList(ParamTable.fetch(loop.mount)).all_names()
 
 
 def run(capsys, *argv):
@@ -169,16 +98,16 @@ def test_nameval_all_order_and_shape(www, capsys):
     for n in names:
         base = n
         head, dot, last = n.rpartition(".")
-        if "=" not in n and last.startswith("no") and J.PARAMS.get(f"{head}{dot}{last[2:]}"):
+        if "=" not in n and last.startswith("no") and f"{head}{dot}{last[2:]}" in www.k.param_names():
             base = f"{head}{dot}{last[2:]}"
         bare.append(base)
-    assert bare == J.ParamList.all_names()
+    assert bare == all_names(www)
     assert "nodying" in words and "persist" in words
     assert 'host.domainname=""' in words and 'meta=""' in words
 
 
 def test_all_order_matches_freebsd_sort(ctl):
-    names = J.ParamList.all_names()
+    names = all_names(ctl)
     undotted = [n for n in names if "." not in n]
     dotted = [n for n in names if "." in n]
     assert names == undotted + dotted
@@ -213,7 +142,7 @@ def test_header_with_params(www, capsys):
 def test_header_all(www, capsys):
     rc, o, e = run(capsys, "-h")
     head, row = o.splitlines()
-    assert head.split() == J.ParamList.all_names()
+    assert head.split() == all_names(www)
     assert len(row.split(" ")) >= len(head.split())
 
 
@@ -257,7 +186,7 @@ def test_dying(www, capsys):
     p = ctl.k.spawn(1)
     fd = ctl.k.tcp_connect(p, "192.0.2.10:1234", "198.51.100.1:80")
     ctl.k.close(p, fd)
-    a = ctl(None, "remove www")
+    a = ctl.answer("remove www")
     assert a.ok
     assert run(capsys) == (0, HEADER, "")
     rc, o, e = run(capsys, "-d")
@@ -319,9 +248,12 @@ def test_no_mount(monkeypatch, tmp_path, capsys):
 
 
 def test_strtoul_rules():
-    assert J.c_strtoul_int("12") == 12
-    assert J.c_strtoul_int(" 7") == 7
-    assert J.c_strtoul_int("-1") == -1
-    assert J.c_strtoul_int("0") == 0
-    assert J.c_strtoul_int("12a") is None
-    assert J.c_strtoul_int("web") is None
+    assert strtoul_int("12") == 12
+    assert strtoul_int(" 7") == 7
+    assert strtoul_int("-1") == -1
+    assert strtoul_int("0") == 0
+    assert strtoul_int("12a") is None
+    assert strtoul_int("web") is None
+    assert strtoul_int("") is None
+    assert strtoul_int("4294967297") == 1                # (int)strtoul: the low 32 bits
+    assert strtoul_int("99999999999999999999999") == -1  # ERANGE: ULONG_MAX

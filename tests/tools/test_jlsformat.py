@@ -355,12 +355,13 @@ def test_xml_empty():
 
 # ------------------------------------------------------------------ helpers
 
-def test_noname_nononame():
-    assert F.noname("persist") == "nopersist"
-    assert F.noname("allow.mount.devfs") == "allow.mount.nodevfs"
-    assert F.nononame("allow.mount.nodevfs") == "allow.mount.devfs"
-    assert F.nononame("nodying") == "dying"
-    assert F.nononame("persist") is None
+def test_no_form_and_strip_no():
+    from jailfs.cli.libjail import no_form, strip_no
+    assert no_form("persist") == "nopersist"
+    assert no_form("allow.mount.devfs") == "allow.mount.nodevfs"
+    assert strip_no("allow.mount.nodevfs") == "allow.mount.devfs"
+    assert strip_no("nodying") == "dying"
+    assert strip_no("persist") is None
 
 
 def test_sort_key_undotted_first_then_bytes():

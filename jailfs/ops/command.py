@@ -4,6 +4,7 @@
     jailfs umount [MOUNTPOINT] [--lazy]
     jailfs sim [-m MOUNT] WORD...      one .ctl request, e.g. `jailfs sim spawn web`
     jailfs export|tree|graph|status    see `jailfs COMMAND --help`
+    jailfs env [-m MOUNT] [-u]         shell lines giving FreeBSD's toolbox (sysctl, ifconfig...)
 
 Inside a checkout the default mount point is its ``mountpoint/`` directory;
 installed elsewhere the mount point must be given.
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import shlex
 import sys
 from pathlib import Path
 
@@ -30,7 +30,12 @@ EXIT_CODES = """exit status:
 # Subcommands that live in other modules: each module has
 # ``add_parser(subparsers)``, which adds its parser and sets ``func`` (called
 # with the parsed arguments, returns the exit status).  One line per module.
-SUBCOMMAND_MODULES: list[str] = [
+SUBCOMMAND_MODULES = [
+    "jailfs.ops.export",
+    "jailfs.ops.tree",
+    "jailfs.ops.graph",
+    "jailfs.ops.status",
+    "jailfs.toolbox.env",
 ]
 
 
@@ -66,14 +71,14 @@ def _umount(args) -> int:
 
 
 def _sim(args) -> int:
-    from jailfs.cli.mountfind import MountError, ctl_answer, find_mount
+    from jailfs.ctlproto import MountError, ctl_answer, find_mount, request
     if not args.words:
         print("usage: jailfs sim [-m MOUNT] WORD...  (jailfs sim --help lists the verbs)",
               file=sys.stderr)
         return 2
     try:
         mount = args.mount or find_mount()
-        answer = ctl_answer(mount, shlex.join(args.words))
+        answer = ctl_answer(mount, request(*args.words))
     except MountError as e:
         raise Failed(str(e))
     except OSError as e:
@@ -91,7 +96,7 @@ def _sim(args) -> int:
 
 
 def _sim_verbs() -> str:
-    from jailfs.ctl import _USAGE      # the .ctl language's own table: one source
+    from jailfs.ctl import USAGE as _USAGE     # the .ctl language's own table: one source
     lines = ["requests (docs/ctl.md):"]
     lines += [f"  {usage}" for usage in _USAGE.values()]
     return "\n".join(lines) + "\n\n" + EXIT_CODES

@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""`jailfs mount --conf FILE`: time per jail at 2,000 and 20,000 jails.
+
+Each size is measured beside its baseline in the same run: the same command
+with a file of no jails (the daemon's start-up), so that
+
+    per jail = (time to mounted with N jails - time with none) / N
+
+The file is benchlib.make_conf: global defaults with variables and one
+block per jail with a meta comment and an IPv4 address (``--no-ip``: no
+address).  A second row times conf's own share in this process (parse,
+merge and plan of the same file, no kernel).  Flat means the largest size's
+time per jail within 1.3x of the smallest's.
+
+    .venv/bin/python benchmarks/conf_bench.py [--quick] [--sizes 2000,20000] [--no-ip]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+
+from benchlib import jailfs_cmd, start, stop, write_conf
+
+
+def mount_seconds(conf: str) -> float:
+    with tempfile.TemporaryDirectory(prefix="confbench-") as mp:
+        t0 = time.perf_counter()
+        proc = start(jailfs_cmd(mp, "--conf", conf), mp)
+        took = time.perf_counter() - t0
+        stop(proc, mp)
+    return took
+
+
+def plan_seconds(conf: str) -> float:
+    from jailfs.conf import plan_file
+    t0 = time.perf_counter()
+    plan = plan_file(conf)
+    for jid, c in enumerate(plan.creations(), 1):
+        c.created(jid)
+    took = time.perf_counter() - t0
+    assert not plan.errors, plan.errors[:3]
+    return took
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="sizes 200 and 2000")
+    ap.add_argument("--sizes", help="comma-separated jail counts (default 2000,20000)")
+    ap.add_argument("--no-ip", action="store_true", help="jails without an address")
+    args = ap.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else \
+        ([200, 2000] if args.quick else [2000, 20000])
+    addresses = not args.no_ip
+    per_jail = {}
+    print(f"{'jails':>7} {'what':<22} {'total s':>9} {'base s':>8} {'µs/jail':>9}")
+    with tempfile.TemporaryDirectory(prefix="confbench-files-") as d:
+        empty = write_conf(d, 0, addresses)
+        for n in sizes:
+            conf = write_conf(d, n, addresses)
+            base = mount_seconds(empty)
+            total = mount_seconds(conf)
+            per_jail[n] = (total - base) / n
+            print(f"{n:>7} {'jailfs mount --conf':<22} {total:>9.2f} {base:>8.2f} "
+                  f"{per_jail[n] * 1e6:>9.1f}")
+            planned = plan_seconds(conf)
+            print(f"{n:>7} {'  of it: conf (plan)':<22} {planned:>9.2f} {'':>8} "
+                  f"{planned / n * 1e6:>9.1f}")
+            sys.stdout.flush()
+    lo, hi = sizes[0], sizes[-1]
+    print(f"time per jail at {hi} ÷ at {lo}: {per_jail[hi] / per_jail[lo]:.2f} "
+          f"(flat: at most 1.3)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

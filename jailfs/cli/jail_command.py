@@ -1,0 +1,207 @@
+"""jail(8)'s commands (FreeBSD's usr.sbin/jail/command.c): exec.* and
+``command``, run on the host or inside the jail, and the SIGTERM pass over a
+jail's processes before it is removed (term_procs).
+
+A command "in the jail" runs below a keeper that attaches itself with
+``.ctl attach JID PID`` (see injail.py).  The jail's real processes come
+from the daemon (``.ctl procs JID``), as term_procs gets them from the kernel.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import select
+import signal
+import time
+
+from jailfs.cli import injail as injail_mod
+from jailfs.cli.bsdlib import login_path
+from jailfs.cli.injail import spawn as spawn_keeper, undo_locale_coercion
+from jailfs.cli.jailp import Fatal, Job
+
+DEFAULT_STOP_TIMEOUT = 10
+# Shell metacharacters: a command holding one runs under /bin/sh -c.
+SHELL_META = "!\"$&'()*;<>?[\\]`{|}~"
+class Commands:
+    """The command.c half of jail(8); mixed into :class:`jailfs.cli.jail.Jail8`."""
+
+    def run_command(self, j: Job, param: str, value: str, injail: bool,
+                    argv: list[str] | None = None) -> bool:
+        """Run one command; True if it succeeded (or went to background)."""
+        cj = j.cj
+        bg = False
+        if argv is None:
+            cs = next((i for i, c in enumerate(value) if c in SHELL_META), -1)
+            if cs >= 0 and not (value[cs] == "&" and cs == len(value) - 1):
+                argv = ["/bin/sh", "-c", value]
+            else:
+                if cs >= 0:
+                    value = value[:cs]
+                    bg = True
+                argv = value.split()
+        if not argv:
+            return True
+        comline = " ".join(argv)
+        clean = cj.bool("exec.clean")
+        username = cj.string("exec.jail_user" if injail else "exec.system_user")
+        timeout = cj.int("exec.timeout") or 0
+        conslog = cj.string("exec.consolelog") if injail else None
+        consfd = None
+        if conslog:
+            try:
+                consfd = os.open(conslog, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o666)
+            except OSError as e:
+                self.jail_warnx(j, f"open {conslog}: {e.strerror}")
+                return False
+        if self.verbose > 0:
+            self.jail_note(j, "run command%s%s%s: %s\n" % (
+                " in jail" if injail else "", " as " if username else "",
+                username or "", comline))
+        try:
+            keeper = spawn_keeper(
+                (lambda: self._attach(j)) if injail else None,
+                lambda: self._command(j, argv, injail, clean, username, consfd),
+                lambda e: self.jail_warnx(j, str(e)), setsid=bg)
+        finally:
+            if consfd is not None:
+                os.close(consfd)
+        if bg:
+            keeper.close()
+            return True
+        status = keeper.wait(timeout if timeout > 0 else None)
+        if status is None:
+            self.jail_warnx(j, f"{comline}: timed out")
+            return False
+        if os.WIFSIGNALED(status):
+            self.jail_warnx(j, f"{comline}: exited on signal {os.WTERMSIG(status)}")
+            return False
+        if os.WEXITSTATUS(status) != 0:
+            self.jail_warnx(j, f"{comline}: failed")
+            return False
+        return True
+
+    def _attach(self, j: Job) -> list[str]:
+        """In the keeper: attach it to the jail (the answer's lines tell it
+        how to enter: injail.spawn)."""
+        a = self.ctl(f"enter {j.jid} {os.getpid()}")
+        if not a.ok:
+            raise Fatal(f"jail_attach: {a.value}")
+        return a.extra
+
+    def _command(self, j: Job, argv, injail, clean, username, consfd) -> None:
+        """In the command's process: directory, user, environment, exec."""
+        cj = j.cj
+        env = dict(os.environ)
+        undo_locale_coercion(env)
+        path = cj.string("path")
+        if injail and path and not injail_mod.confined:     # confined: already at its /
+            try:
+                os.chdir(path)
+            except OSError as e:
+                raise Fatal(f"chdir {path}: {e.strerror}")
+        if clean or username:
+            try:
+                pw = pwd.getpwnam(username) if username else pwd.getpwuid(os.getuid())
+            except KeyError:
+                raise Fatal(f"{username}: no such user" if username
+                            else f"unknown uid {os.getuid()}")
+            if clean:
+                term = os.environ.get("TERM")
+                env = {}
+                if term is not None:
+                    env["TERM"] = term
+            if username and pw.pw_uid != os.getuid():
+                try:
+                    os.setgid(pw.pw_gid)
+                    os.initgroups(pw.pw_name, pw.pw_gid)
+                    os.setuid(pw.pw_uid)
+                except OSError as e:
+                    raise Fatal(f"setgid {pw.pw_gid}: {e.strerror}")
+            # setusercontext(3): LOGIN_SETPATH in both of command.c's flag sets
+            env["PATH"] = login_path(pw.pw_dir)
+            env["USER"] = pw.pw_name
+            env["HOME"] = pw.pw_dir
+            env["SHELL"] = pw.pw_shell or "/bin/sh"
+            if clean:
+                try:
+                    os.chdir(pw.pw_dir)
+                except OSError as e:
+                    raise Fatal(f"chdir {pw.pw_dir}: {e.strerror}")
+        if not clean:
+            # the jail's jid stays known after its removal (exec.poststop)
+            if j.known_jid > 0:
+                env["JID"] = str(j.known_jid)
+            env["JNAME"] = cj.string("name") or (str(j.known_jid) if j.known_jid > 0 else "")
+            env["JPATH"] = path or ""
+        if consfd is not None:
+            os.dup2(consfd, 1)
+            os.dup2(consfd, 2)
+        os.closerange(3, 65536)
+        try:
+            os.execvpe(argv[0], argv, env)
+        except OSError as e:
+            raise Fatal(f"exec {argv[0]}: {e.strerror}")
+
+    def run_param(self, j: Job, param: str, injail: bool) -> bool:
+        p = j.cj.param(param)
+        if p is None:
+            return True
+        if param == "command" and j.name is None:
+            # a command-line jail's command is an argument vector
+            return self.run_command(j, param, "", True, argv=p.strings)
+        for v in p.strings:
+            if v == "":
+                continue
+            if not self.run_command(j, param, v, injail):
+                return False
+        return True
+
+    # ------------------------------------------------------------ processes
+    def jail_pids(self, j: Job) -> list[int]:
+        """The real processes in the jail, as the daemon knows them."""
+        a = self.ctl(f"procs {j.jid}")
+        if not a.ok:
+            return []
+        pids = [int(line.split(" ", 1)[0]) for line in a.extra]
+        return [pid for pid in pids if pid != os.getpid()]
+
+    def term_procs(self, j: Job) -> None:
+        """SIGTERM every process in the jail and wait up to stop.timeout for
+        them to end (pidfds stand in for FreeBSD's kevent NOTE_EXIT)."""
+        timeout = j.cj.int("stop.timeout")
+        if timeout is None:
+            timeout = DEFAULT_STOP_TIMEOUT
+        elif timeout == 0:
+            return
+        waiting: dict[int, int] = {}            # pidfd -> pid
+        for pid in self.jail_pids(j):
+            try:
+                fd = os.pidfd_open(pid)
+            except OSError:
+                continue                        # already gone
+            try:
+                signal.pidfd_send_signal(fd, signal.SIGTERM)
+            except OSError:
+                os.close(fd)
+                continue
+            waiting[fd] = pid
+        if waiting and self.verbose > 0:
+            self.jail_note(j, "sent SIGTERM to:" +
+                           "".join(f" {p}" for p in sorted(waiting.values())) + "\n")
+        poller = select.poll()
+        for fd in waiting:
+            poller.register(fd, select.POLLIN)
+        deadline = time.monotonic() + timeout
+        while waiting:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            for fd, _ in poller.poll(left * 1000):
+                poller.unregister(fd)
+                os.close(fd)
+                del waiting[fd]
+        for fd in waiting:
+            os.close(fd)
+        if waiting and self.verbose > 0:
+            self.jail_note(j, "timed out\n")

@@ -1,0 +1,376 @@
+"""A jail's anchor: the tiny init that holds the jail's Linux namespaces.
+
+The daemon starts one per jail, lazily, the first time a real process enters
+the jail (``Anchor.start``).  Run as ``python -m jailfs.host.anchor`` with
+a ``Spec`` as a JSON line on stdin, it:
+
+1. moves itself into the jail's cgroup (when given), joins the namespaces the
+   jail shares with an ancestor (its pid namespace, so the parent jail sees the
+   child's processes; an inherited UTS, IPC or network namespace), and
+   unshares the new ones: mount, pid, cgroup, and UTS / IPC / net as the
+   jail's ``host``, ``sysv*`` and ``vnet`` say;
+2. forks the init (pid 1 of the new pid namespace), which builds the jail's
+   root in its private mount namespace: the jail's ``path`` bound onto itself,
+   a fresh /proc for the jail's pid namespace (host-wide knobs read-only), a
+   small /dev on tmpfs (null, zero, full, random, urandom, tty) with the
+   jailfs mount's view bound at /dev/jailfs, then pivot_root into it and
+   detach the old root, so nothing outside ``path`` stays reachable;
+3. sets the hostname in a new UTS namespace and brings ``lo`` up in a new
+   network namespace, becomes undumpable, prints ``ready HOSTPID`` and then
+   serves: reaps the orphans re-parented to it, and obeys ``hostname X`` /
+   ``domainname X`` lines from the daemon on stdin.  It ends when stdin closes
+   or its parent dies (PR_SET_PDEATHSIG), and as pid 1 its end kills every
+   process of the jail's pid namespace.
+
+Why pivot_root and not chroot: after pivot_root and a lazy unmount of the old
+root, the mount namespace itself has the jail's path as its root, so there is
+nothing above ``/`` left to reach: a process that joins the namespace with
+setns(2) lands in it (setns puts it at the namespace's root, which a chroot
+would leave at the host's), ``..`` stops at it, and a chroot(2) inside can
+only go deeper.  A chroot leaves the whole host tree mounted in the
+namespace, one ``fchdir`` or ``chroot``-and-``..`` away.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import logging
+import os
+import select
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+
+import pyprctl
+
+from . import syscalls as sc
+from .namespaces import CLONE_FLAGS, ns_path
+
+log = logging.getLogger("jailfs.anchor")
+
+# Where a jailed process finds the jail's view of the jailfs mount.
+JAILFS_AT = "/dev/jailfs"
+# The device nodes of a jail's /dev (FreeBSD's devfs ruleset 4, "jail").
+DEVICES = {"null": (1, 3), "zero": (1, 5), "full": (1, 7), "random": (1, 8),
+           "urandom": (1, 9), "tty": (5, 0)}
+# /proc entries that change the whole host: read-only in a jail.
+PROC_READONLY = ("sys", "sysrq-trigger", "irq", "bus", "fs")
+# /proc entries that show the host's secrets: hidden behind /dev/null.
+PROC_MASKED = ("kcore", "keys", "timer_list", "kmsg", "kallsyms")
+READY_TIMEOUT = 15.0
+
+
+@dataclass
+class Spec:
+    root: str                       # the jail's path ("/" keeps the host's tree)
+    mount: str | None               # the jailfs mount point, bound at JAILFS_AT
+    new: list[str]                  # namespace types to create
+    join: dict[str, int] = field(default_factory=dict)   # type -> pid to join
+    hostname: str | None = None     # for a new UTS namespace
+    domainname: str | None = None
+    cgroup: str | None = None       # the cgroup its cgroup namespace is rooted at
+    cgroup_back: str | None = None  # and the one it goes back to (the daemon's)
+
+
+# ============================================================ daemon side
+class Anchor:
+    """The daemon's handle on a running anchor."""
+
+    def __init__(self, spec: Spec):
+        self.spec = spec
+        # cwd "/": never start Python in a directory of the mount we serve.
+        # The spec goes on stdin, not in argv: a jail's `ps` shows pid 1's argv.
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "jailfs.host.anchor"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd="/", close_fds=True)
+        self.send(json.dumps(asdict(spec)))
+        self.pid = 0                # the init's pid as the host sees it
+        self.ns: dict[str, int] = {}    # type -> namespace inode, recorded at start
+        self._buf = b""
+        line = self._readline(READY_TIMEOUT)
+        if not line.startswith("ready "):
+            self.kill()
+            raise OSError(errno.EIO, f"anchor did not start: {line or 'no answer'}")
+        self.pid = int(line.split()[1])
+        self.start_time = _start_time(self.pid)
+        self.ns = {t: os.stat(ns_path(self.pid, t)).st_ino for t in CLONE_FLAGS}
+        os.set_blocking(self.proc.stdout.fileno(), False)
+
+    def _readline(self, timeout: float) -> str:
+        fd = self.proc.stdout.fileno()
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self._buf:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                return ""
+            data = os.read(fd, 4096)
+            if not data:
+                return ""
+            self._buf += data
+        line, self._buf = self._buf.split(b"\n", 1)
+        return line.decode(errors="replace")
+
+    def reports(self) -> list[str]:
+        """Lines the anchor wrote since last asked (``hostname X``...)."""
+        try:
+            self._buf += os.read(self.proc.stdout.fileno(), 65536)
+        except (BlockingIOError, ValueError):
+            pass
+        *lines, self._buf = self._buf.split(b"\n")
+        return [x.decode(errors="replace") for x in lines]
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None and _start_time(self.pid) == self.start_time
+
+    def send(self, line: str) -> None:
+        try:
+            self.proc.stdin.write(line.encode() + b"\n")
+            self.proc.stdin.flush()
+        except (OSError, ValueError):
+            pass
+
+    def kill(self) -> None:
+        """End the anchor and, with its init, every process of its pid namespace."""
+        if self.pid and _start_time(self.pid) == getattr(self, "start_time", None):
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        if self.proc.poll() is None:
+            self.proc.kill()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            log.warning("anchor %d: did not end in 10 s", self.proc.pid)
+        for f in (self.proc.stdin, self.proc.stdout):
+            try:
+                f.close()
+            except OSError:
+                pass
+
+
+def _start_time(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            data = f.read()
+    except OSError:
+        return None
+    return int(data[data.rfind(b")") + 2:].split()[19])
+
+
+# ============================================================ the anchor itself
+def _pdeathsig() -> None:
+    parent = os.getppid()
+    pyprctl.set_pdeathsig(signal.SIGKILL)
+    if os.getppid() != parent:         # the parent died before we asked
+        os._exit(1)
+
+
+def _host_pid() -> int:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("NSpid:"):
+                return int(line.split()[1])
+    return os.getpid()
+
+
+def _mknods(dev: str) -> None:
+    for name, (major, minor) in DEVICES.items():
+        os.mknod(os.path.join(dev, name), stat.S_IFCHR | 0o666, os.makedev(major, minor))
+        os.chmod(os.path.join(dev, name), 0o666)
+    for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
+                         ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")):
+        os.symlink(target, os.path.join(dev, name))
+    os.mkdir(os.path.join(dev, "shm"), 0o1777)
+    os.chmod(os.path.join(dev, "shm"), 0o1777)
+
+
+def _proc(proc: str) -> None:
+    os.makedirs(proc, exist_ok=True)
+    sc.mount("proc", proc, "proc", sc.MS_NOSUID | sc.MS_NODEV | sc.MS_NOEXEC)
+    for name in PROC_READONLY:
+        p = os.path.join(proc, name)
+        if os.path.exists(p):
+            sc.mount(p, p, None, sc.MS_BIND | sc.MS_REC)
+            sc.mount(None, p, None, sc.MS_BIND | sc.MS_REMOUNT | sc.MS_RDONLY)
+    for name in PROC_MASKED:
+        p = os.path.join(proc, name)
+        if os.path.exists(p):
+            sc.mount("/dev/null", p, None, sc.MS_BIND)
+
+
+def build_root(spec: Spec) -> None:
+    """In the new mount namespace (pid 1 of the new pid namespace): make the
+    jail's root and pivot into it."""
+    sc.mount(None, "/", None, sc.MS_REC | sc.MS_PRIVATE)   # nothing goes back to the host
+    root = os.path.realpath(spec.root)
+    if root != "/":
+        sc.mount(root, root, None, sc.MS_BIND | sc.MS_REC)
+    _proc(os.path.join(root, "proc"))
+    dev = os.path.join(root, "dev")
+    os.makedirs(dev, exist_ok=True)
+    sc.mount("tmpfs", dev, "tmpfs", sc.MS_NOSUID | sc.MS_NOEXEC, "mode=755,size=1m")
+    _mknods(dev)
+    if spec.mount:
+        at = root.rstrip("/") + JAILFS_AT
+        os.mkdir(at, 0o755)
+        # a raw bind: no stat of the mount, whose daemon is busy waiting for us
+        sc.mount(spec.mount, at, None, sc.MS_BIND)
+    if root != "/":
+        os.chdir(root)
+        sc.pivot_root(".", ".")        # the old root is stacked below the new one
+        sc.umount2(".", sc.MNT_DETACH)
+    os.chdir("/")
+
+
+def _set_uts(what: str, value: str) -> None:
+    if what == "hostname":
+        socket.sethostname(value)
+    else:
+        sc.setdomainname(value)
+
+
+def _serve(uts_new: bool) -> None:
+    """pid 1: reap, obey the daemon, report a hostname changed from inside."""
+    pyprctl.set_dumpable(False)
+    # SIGCHLD (an orphan to reap) and SIGUSR1 ("look at the hostname now")
+    # wake the loop through a pipe.
+    wake_r, wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+    signal.set_wakeup_fd(wake_w)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    signal.signal(signal.SIGUSR1, lambda *_: None)
+    last = socket.gethostname()
+    stdin = sys.stdin.buffer.raw
+    buf = b""
+    while True:
+        ready = select.select([stdin, wake_r], [], [], 2.0)[0]
+        if wake_r in ready:
+            while os.read(wake_r, 512) == 512:
+                pass
+        if stdin in ready:
+            data = os.read(stdin.fileno(), 4096)
+            if not data:
+                return
+            buf += data
+            *lines, buf = buf.split(b"\n")
+            for line in lines:
+                what, _, value = line.decode().partition(" ")
+                if uts_new and what in ("hostname", "domainname"):
+                    _set_uts(what, value)
+                    if what == "hostname":
+                        last = value
+        if uts_new and socket.gethostname() != last:
+            last = socket.gethostname()
+            _report(f"hostname {last}")
+        while True:
+            try:
+                pid, _ = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if pid == 0:
+                break
+
+
+def _report(line: str) -> None:
+    try:
+        os.write(1, line.encode() + b"\n")
+    except OSError:
+        pass
+
+
+def _init(spec: Spec) -> None:
+    _pdeathsig()
+    host_pid = _host_pid()
+    if "net" in spec.new:
+        from pyroute2 import IPRoute        # before the host's files are out of reach
+    build_root(spec)
+    if "uts" in spec.new:
+        for what in ("hostname", "domainname"):
+            value = getattr(spec, what)
+            if value is not None:
+                _set_uts(what, value)
+    if "net" in spec.new:
+        with IPRoute() as ipr:
+            ipr.link("set", index=ipr.link_lookup(ifname="lo")[0], state="up")
+    _report(f"ready {host_pid}")
+    _serve("uts" in spec.new)
+
+
+def _first_line() -> bytes:
+    """The spec line of stdin, read without buffering what follows it."""
+    line = b""
+    while not line.endswith(b"\n"):
+        c = os.read(0, 1)
+        if not c:
+            break
+        line += c
+    return line
+
+
+def main() -> int:
+    spec = Spec(**json.loads(_first_line()))
+    _pdeathsig()
+    # Undumpable from the start: a nested jail's anchor forks once inside its
+    # parent's pid namespace, where the parent jail's root sees it.
+    pyprctl.set_dumpable(False)
+    # Join what the jail shares with an ancestor (namespaces it does not make).
+    for nstype, pid in spec.join.items():
+        fd = os.open(ns_path(pid, nstype), os.O_RDONLY)
+        try:
+            sc.setns(fd, CLONE_FLAGS[nstype])
+        finally:
+            os.close(fd)
+    if "pid" in spec.join:
+        # unshare(CLONE_NEWPID) needs to be in the pid namespace it nests in
+        # (not only its pid_for_children): one more fork puts us there.
+        if _fork_and_wait():
+            return 0
+    flags = 0
+    for nstype in spec.new:
+        flags |= CLONE_FLAGS[nstype]
+    if spec.cgroup:
+        _enter_cgroup(spec.cgroup)
+    try:
+        sc.unshare(flags)
+    except OSError as e:
+        _report(f"error unshare: {e.strerror}")
+        return 1
+    if spec.cgroup:
+        _enter_cgroup(spec.cgroup_back)
+    if _fork_and_wait():
+        return 0
+    try:
+        _init(spec)
+    except Exception as e:      # noqa: BLE001 - reported to the daemon, then gone
+        _report(f"error {e}")
+        os._exit(1)
+    os._exit(0)
+
+
+def _enter_cgroup(path: str) -> None:
+    with open(os.path.join(path, "cgroup.procs"), "w") as f:
+        f.write(str(os.getpid()))
+
+
+def _fork_and_wait() -> bool:
+    """Fork; the parent waits for the child and returns True, the child False."""
+    pid = os.fork()
+    if pid == 0:
+        return False
+    while True:
+        try:
+            os.waitpid(pid, 0)
+            return True
+        except InterruptedError:
+            continue
+        except ChildProcessError:
+            return True
+
+
+if __name__ == "__main__":
+    sys.exit(main())

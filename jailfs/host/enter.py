@@ -1,0 +1,121 @@
+"""Entering a jail, the keeper's side (jailfs/cli/injail.py).
+
+After ``attach JAIL PID`` the daemon's answer tells the keeper K what the jail
+is (jailhouse.py's ``attach_answer``): ``confine=anchor`` with the anchor's pid
+and start time, the place of the jailfs mount inside, and the parameters its
+privileges follow from; or ``confine=none`` with the reason this system cannot
+confine (K then runs the command as before, on the host).
+
+``join`` (in K): one pidfd of the anchor, checked against its start time, and
+one setns(2) with every namespace type at once; K is then in the jail's mount
+namespace (root and cwd the jail's ``/``), UTS, IPC, net and cgroup
+namespaces, and its children are born in the jail's pid namespace.  K itself
+stays in the host's pid namespace, out of the jail's sight.
+
+``shed`` (in the command's process C, before it execs): no descriptor above 2
+survives (a directory opened outside would be a way out), the seccomp filter
+and the capability sets of privileges.py, JAILFS_MOUNT set to the mount's
+place inside.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+from dataclasses import dataclass
+
+from . import privileges
+from . import syscalls as sc
+from .namespaces import CLONE_FLAGS
+
+
+class EnterError(Exception):
+    """Entering failed; ``str(e)`` is the one-line reason."""
+
+
+@dataclass
+class Confinement:
+    anchor: int
+    anchor_start: int
+    mount: str
+    proc: int                       # the kernel's pid for the keeper (sethostname)
+    params: dict[str, str]
+    allow: set[str]
+
+    @classmethod
+    def parse(cls, lines: list[str]) -> "Confinement | None":
+        """From an attach answer's lines; None when the jail does not confine."""
+        values = {}
+        for line in lines:
+            for word in shlex.split(line):
+                k, eq, v = word.partition("=")
+                if eq:
+                    values[k] = v
+        if values.get("confine") == "error":
+            raise EnterError("jail_attach: cannot confine the process: "
+                             + values.get("reason", "unknown reason"))
+        if values.get("confine") != "anchor":
+            return None
+        return cls(int(values["anchor"]), int(values["anchor_start"]), values["mount"],
+                   int(values.get("proc", 0)), values,
+                   set(filter(None, values.get("allow", "").split(","))))
+
+    def privileges(self) -> privileges.Privileges:
+        return privileges.derive(self.params, self.allow)
+
+
+def _start_time(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            data = f.read()
+    except OSError:
+        return None
+    return int(data[data.rfind(b")") + 2:].split()[19])
+
+
+def can_enter() -> str | None:
+    """Why this process cannot enter a jail (None: it can).  A process in a
+    confining jail has lost CAP_SYS_ADMIN or runs under the jail's seccomp
+    filter: it cannot join another jail's namespaces, so nested entry is
+    refused before anything changes (FreeBSD would let a jailed root
+    jail_attach into a child jail; see the README)."""
+    if os.geteuid() != 0:
+        return None                             # the daemon refuses, as jail_attach does
+    caps = filters = 0
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("CapEff:"):
+                caps = int(line.split()[1], 16)
+            elif line.startswith("Seccomp_filters:"):
+                filters = int(line.split()[1])
+    if filters or not caps >> 21 & 1:           # CAP_SYS_ADMIN
+        return "a process inside a jail cannot enter another jail"
+    return None
+
+
+def join(c: Confinement) -> None:
+    """Join the anchor's namespaces (K: its children are born in the jail)."""
+    try:
+        pidfd = os.pidfd_open(c.anchor)
+    except OSError as e:
+        raise EnterError(f"jail_attach: the jail's anchor {c.anchor}: {e.strerror}")
+    try:
+        if _start_time(c.anchor) != c.anchor_start:
+            raise EnterError(f"jail_attach: the jail's anchor {c.anchor} is gone")
+        flags = 0
+        for f in CLONE_FLAGS.values():
+            flags |= f
+        try:
+            sc.setns(pidfd, flags)
+        except OSError as e:
+            raise EnterError(f"jail_attach: setns: {e.strerror}")
+    finally:
+        os.close(pidfd)
+    os.chdir("/")
+
+
+def shed(c: Confinement) -> None:
+    """In C, before its exec: no host descriptor, the jail's privileges."""
+    os.closerange(3, os.sysconf("SC_OPEN_MAX"))
+    os.environ["JAILFS_MOUNT"] = c.mount
+    privileges.apply(c.privileges())

@@ -1,0 +1,227 @@
+"""The daemon's owner of every jail's Linux side: anchors, hostnames, interfaces.
+
+One ``Jailhouse`` per mounted kernel, a service of the daemon
+(jailfs/fs/daemon.py's ``services``).  It
+
+* answers the ``enter`` request's confinement lines (``attach_answer``, hooked
+  into jailfs/ctl_real.py): it starts the jail's anchor if there is none yet
+  (jailfs/host/anchor.py; parents first, as a child jail nests in its
+  parent's pid namespace) and tells the entering process what to join and what
+  to shed;
+* follows the kernel's events: a jail that starts dying or is freed loses its
+  anchor (and with it every process left in its pid namespace); a hostname
+  changed from outside is set in the jail's UTS namespace; interfaces created
+  and moved by the vnet module are made real (jailfs/host/netif.py);
+* in ``run`` (a task of the daemon's nursery) takes the hostnames the anchors
+  report (set from inside) into the kernel, forgets anchors that died, and
+  ends them all when the mount is gone (an anchor's /dev/jailfs would
+  otherwise keep the unmounted filesystem alive);
+* ends every anchor in ``stop`` (daemon exit).
+
+Where this system cannot confine (``namespaces.unavailable()``), entering works
+as before confinement existed and the reason is logged once.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import shlex
+
+from jailfs import ctl_real
+from jailfs.kernel import Caller, JailError
+
+from . import namespaces
+from .anchor import JAILFS_AT, Anchor, Spec
+
+log = logging.getLogger("jailfs.jailhouse")
+
+# What the entering process needs to derive its privileges (privileges.py).
+SHED_PARAMS = ("host", "vnet", "sysvmsg", "sysvsem", "sysvshm", "securelevel",
+               "enforce_statfs", "host.hostname")
+
+
+class Jailhouse:
+    def __init__(self, kernel, mountpoint: str | None, supervisor=None):
+        self.k = kernel
+        self.mountpoint = mountpoint
+        self.supervisor = supervisor        # its cgroups (if any) hold the anchors' start
+        self.anchors: dict[int, Anchor] = {}    # Prison.serial -> its anchor
+        self.refused: str | None = None
+        from .netif import Interfaces
+        self.netif = Interfaces(self)
+
+    def start(self) -> None:
+        self.refused = namespaces.unavailable()
+        if self.refused:
+            log.warning("jails do not confine their processes here (%s): "
+                        "a jailed process runs on the host's root, hostname, "
+                        "network and IPC", self.refused)
+        ctl_real.enter_hooks.append(self.attach_answer)
+        self.k.subscribe(self._event)
+
+    # ------------------------------------------------------------ attach
+    def attach_answer(self, k, pr, real_pid: int) -> list[str]:
+        """The lines an ``attach`` answer carries for the entering process."""
+        if k is not self.k:
+            return []
+        if self.refused:
+            return ["confine=none", "reason=" + shlex.quote(self.refused)]
+        try:
+            anchor = self.anchor(pr)
+        except OSError as e:
+            # Never unconfined because of one jail's trouble: the keeper refuses.
+            log.error("jail %s: no anchor: %s", pr.name, e)
+            return ["confine=error", "reason=" + shlex.quote(e.strerror or str(e))]
+        self.netif.reconcile()          # interfaces moved in before the first entry
+        values = self.values(pr)
+        proc = next((p for p in k.procs.values()
+                     if p.real_pid == real_pid and p.state == "running"), None)
+        lines = ["confine=anchor", f"anchor={anchor.pid}", f"anchor_start={anchor.start_time}",
+                 f"mount={JAILFS_AT}", f"proc={proc.pid if proc else 0}"]
+        lines += [f"{n}={shlex.quote(values[n])}" for n in SHED_PARAMS]
+        allowed = [n[len("allow."):] for n, v in values.items()
+                   if n.startswith("allow.") and v == "true"]
+        lines.append("allow=" + ",".join(allowed))
+        return lines
+
+    def values(self, pr) -> dict[str, str]:
+        return self.k.jail_get(Caller(self.k.prison0, 0), ("jid", pr.jid))
+
+    def anchor(self, pr) -> Anchor:
+        """pr's running anchor, started (with its ancestors') when missing."""
+        a = self.anchors.get(pr.serial)
+        if a is not None and a.alive():
+            return a
+        if a is not None:
+            self._drop(pr.serial)
+        values = self.values(pr)
+        parent = pr.parent if pr.parent is not self.k.prison0 else None
+        join: dict[str, int] = {}
+        if parent is not None:
+            join["pid"] = self.anchor(parent).pid
+        new = namespaces.wanted(values)
+        for nstype, owner in (("uts", self._owner(pr, "host")),
+                              ("net", self._owner(pr, "vnet")),
+                              ("ipc", parent)):
+            if nstype not in new and owner is not None:
+                join[nstype] = self.anchor(owner).pid
+        spec = Spec(root=self.root(pr), mount=self.mountpoint, new=new, join=join,
+                    hostname=values.get("host.hostname"),
+                    domainname=values.get("host.domainname"))
+        tree = getattr(self.supervisor, "cgroups", None)
+        if tree is not None:
+            # The anchor unshares its cgroup namespace in the jail's leaf (the
+            # jail's processes see it as "/"), then goes back to the daemon's
+            # cgroup: it is not one of the jail's processes.
+            tree.ensure(pr)
+            spec.cgroup = tree.leaf(pr)
+            spec.cgroup_back = tree.member.mount + tree.member.own
+        a = Anchor(spec)
+        self.anchors[pr.serial] = a
+        log.info("jail %s: anchor %d (namespaces %s)", pr.name, a.pid,
+                 " ".join(f"{t}:{i}" for t, i in a.ns.items()))
+        return a
+
+    def root(self, pr) -> str:
+        """The directory that becomes pr's ``/``: its path, which must lie
+        within its parent jail's root (the parent's root sees the child's
+        processes, and so their roots).  A jail created from inside another
+        one without a path gets ``/`` from the kernel model: FreeBSD gives it
+        its parent's root, and so do we."""
+        parent = pr.parent
+        if parent is None or parent is self.k.prison0:
+            return pr.path
+        proot = self.root(parent)
+        if pr.path == "/" or proot == "/":
+            return proot if pr.path == "/" else pr.path
+        if pr.path == proot or pr.path.startswith(proot.rstrip("/") + "/"):
+            return pr.path
+        raise OSError(errno.EPERM, f"jail {pr.name}: path {pr.path} is outside its "
+                                   f"parent's root {proot}")
+
+    def _owner(self, pr, param: str):
+        """The nearest strict ancestor with ``param=new`` (None: the host)."""
+        p = pr.parent
+        while p is not None and p is not self.k.prison0:
+            if self.values(p).get(param) == "new":
+                return p
+            p = p.parent
+        return None
+
+    # ------------------------------------------------------------ events
+    def _event(self, ev) -> None:
+        try:
+            self._on_event(ev)
+        except Exception:       # noqa: BLE001 - a subscriber must not break the kernel
+            log.exception("jailhouse: while handling %r", ev)
+
+    def _on_event(self, ev) -> None:
+        pr = ev.prison
+        if pr is None or self.refused:
+            return
+        if ev.kind in ("dying", "freed"):
+            for d in [pr] + list(pr.descendants()):
+                if d.serial in self.anchors:
+                    self._drop(d.serial)
+        elif ev.kind == "updated" and pr.serial in self.anchors:
+            params = (ev.detail or {}).get("params") or ()
+            for what in ("hostname", "domainname"):
+                if "host." + what in params and pr.state != "freed":
+                    self.anchors[pr.serial].send(f"{what} {getattr(pr, what)}")
+        self.netif.event(ev)
+
+    def _drop(self, serial: int) -> None:
+        a = self.anchors.pop(serial)
+        self.netif.before_drop(a.pid)
+        a.kill()
+        log.info("anchor %d ended", a.pid)
+
+    # ------------------------------------------------------------ the daemon's task
+    def poll(self) -> None:
+        """Take reported hostnames, forget dead anchors, end all if unmounted."""
+        if self.anchors and self.mountpoint and not _mounted(self.mountpoint):
+            log.info("%s is no longer mounted: ending every anchor", self.mountpoint)
+            self.close()
+            return
+        for serial, a in list(self.anchors.items()):
+            if not a.alive():
+                self._drop(serial)
+                continue
+            for line in a.reports():
+                what, _, value = line.partition(" ")
+                pr = next((p for p in self.k.jids.values() if p.serial == serial), None)
+                if what == "hostname" and pr is not None and pr.hostname != value:
+                    self._sethostname(pr, value)
+
+    def _sethostname(self, pr, value: str) -> None:
+        try:
+            self.k.sethostname(Caller(pr, 0), "hostname", value)
+        except JailError as e:
+            log.info("jail %s: hostname %r set inside refused: %s", pr.name, value, e)
+            self.anchors[pr.serial].send(f"hostname {pr.hostname}")
+
+    async def run(self) -> None:
+        import trio
+        while True:
+            self.poll()
+            self.netif.reconcile()
+            await trio.sleep(0.5)
+
+    def stop(self) -> None:
+        self.close()
+        if self.attach_answer in ctl_real.enter_hooks:
+            ctl_real.enter_hooks.remove(self.attach_answer)
+
+    def close(self) -> None:
+        for serial in list(self.anchors):
+            self._drop(serial)
+        self.netif.close()
+
+
+def _mounted(mountpoint: str) -> bool:
+    try:
+        with open("/proc/self/mountinfo", encoding="utf-8", errors="surrogateescape") as f:
+            return any(line.split()[4] == mountpoint for line in f)
+    except OSError:
+        return True

@@ -1,0 +1,82 @@
+"""The few raw Linux calls confinement needs that Python 3.11 does not offer.
+
+os.setns and os.unshare arrived in Python 3.12; mount(2), umount2(2),
+pivot_root(2) and setdomainname(2) have no Python wrapper at all, and the
+libraries we use (pyroute2: network namespaces only; pyprctl: prctl and
+capabilities) do not cover them.  So they are here, in one place, as thin
+ctypes calls that raise OSError like the os module does.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWCGROUP = 0x02000000
+CLONE_NEWUTS = 0x04000000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWTIME = 0x00000080
+
+MS_RDONLY = 0x1
+MS_NOSUID = 0x2
+MS_NODEV = 0x4
+MS_NOEXEC = 0x8
+MS_REMOUNT = 0x20
+MS_BIND = 0x1000
+MS_REC = 0x4000
+MS_PRIVATE = 1 << 18
+MNT_DETACH = 0x2
+
+SYS_PIVOT_ROOT = 155          # x86_64; see _pivot_root_nr for others
+
+_libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+
+
+def _check(result: int, what: str) -> int:
+    if result == -1:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+    return result
+
+
+def _b(path: str | None) -> bytes | None:
+    return None if path is None else os.fsencode(path)
+
+
+def setns(fd: int, nstype: int) -> None:
+    """Join the namespace(s) of ``fd``: a /proc/PID/ns/X file, or a pidfd with
+    several CLONE_NEW* flags (joined at once, Linux 5.8+)."""
+    _check(_libc.setns(fd, nstype), "setns")
+
+
+def unshare(flags: int) -> None:
+    _check(_libc.unshare(flags), "unshare")
+
+
+def mount(source: str | None, target: str, fstype: str | None = None,
+          flags: int = 0, data: str | None = None) -> None:
+    _check(_libc.mount(_b(source), _b(target), _b(fstype), ctypes.c_ulong(flags), _b(data)),
+           f"mount {target}")
+
+
+def umount2(target: str, flags: int = 0) -> None:
+    _check(_libc.umount2(_b(target), flags), f"umount {target}")
+
+
+def _pivot_root_nr() -> int:
+    machine = os.uname().machine
+    return {"x86_64": 155, "aarch64": 41, "riscv64": 41}.get(machine, SYS_PIVOT_ROOT)
+
+
+def pivot_root(new_root: str, put_old: str) -> None:
+    _check(_libc.syscall(_pivot_root_nr(), _b(new_root), _b(put_old)), "pivot_root")
+
+
+def setdomainname(name: str) -> None:
+    raw = name.encode()
+    _check(_libc.setdomainname(raw, len(raw)), "setdomainname")

@@ -1,0 +1,486 @@
+"""jail_set(2): kern_jail_set's checks, in its order, then the changes.
+
+Every check runs before the first change, except what FreeBSD itself changes
+early: a create allocates its jid (lastprid advances) and renumbers a dying
+jail that holds the requested jid before the final checks, so a create refused
+after that point leaves both done, as in FreeBSD. Kernel modules check their
+parameters at PR_METHOD_CHECK and apply them at PR_METHOD_CREATE/SET
+(modules.py). Values arrive as text and are imported as libjail does first.
+"""
+
+from __future__ import annotations
+
+import heapq
+import ipaddress
+from errno import EADDRINUSE, EAGAIN, EEXIST, EINVAL, ENAMETOOLONG, ENOENT, EPERM
+
+from .errors import JailError
+from .meta import KV_PARAMS, Meta
+from .modules import SetRequest
+from .params import (ALLOW_BITS, DEFAULT_HOSTUUID, IGNORED_PARAMS, JAIL_DEFAULT_ALLOW,
+                     JAIL_MAX_AF_IPS, MAXHOSTNAMELEN, MAXPATHLEN, PARAMS,
+                     PR_ALLOW_DIFFERENCES, PR_HOST, PR_IP4, PR_IP4_SADDRSEL, PR_IP4_USER,
+                     PR_IP6, PR_IP6_SADDRSEL, PR_IP6_USER, PR_PERSIST, PR_VNET, SYS_DISABLE,
+                     SYS_INHERIT, SYS_NEW, c_int, c_size, c_string, resolve_name, strtol)
+from .prison import ALIVE, Caller, Prison, Proc
+
+JAIL_CREATE, JAIL_UPDATE, JAIL_ATTACH, JAIL_DYING = 0x1, 0x2, 0x4, 0x8
+JAIL_SET_MASK = 0xF
+
+# Addresses jail_set refuses (INADDR_ANY, INADDR_BROADCAST, the unspecified IPv6 address).
+_BAD_ADDRS = (("ip4", frozenset({ipaddress.IPv4Address("0.0.0.0"),
+                                 ipaddress.IPv4Address("255.255.255.255")})),
+              ("ip6", frozenset({ipaddress.IPv6Address("::")})))
+
+
+def equalopts(opt1: str, opt2: str) -> bool:
+    """vfs_equalopts: the same option, or one the `no` form of the other, at any
+    dotted level (`persist`/`nopersist`, `meta.foo`/`meta.nofoo`)."""
+    while True:
+        if opt1 == opt2 or opt1 == "no" + opt2 or opt2 == "no" + opt1:
+            return True
+        dot = opt1.find(".")
+        if dot < 0 or opt1[:dot + 1] != opt2[:dot + 1]:
+            return False
+        opt1, opt2 = opt1[dot + 1:], opt2[dot + 1:]
+
+
+def sanitize(names: list[str]) -> list[int]:
+    """vfs_sanitizeopts: the indexes that survive when a later equal option drops an earlier."""
+    keep = []
+    for i, name in enumerate(names):
+        if not any(equalopts(name, later) for later in names[i + 1:]):
+            keep.append(i)
+    return keep
+
+
+def numeric_name(text: str) -> int | None:
+    """strtoul(text, &p, 10) with *p == '\0': the number a name spells, else None."""
+    value, used = strtol(text, unsigned=True)
+    return value if used == len(text) and used else None
+
+
+class JailSet:
+    """jail_set for the Kernel (a mixin)."""
+
+    def jail_set(self, caller: Caller, params, flags: int, proc: Proc | None = None) -> int:
+        try:
+            return self._jail_set(caller, list(params), flags, proc)
+        except JailError as err:
+            err.op = "jail_set"
+            raise self._refuse(err)
+
+    # ------------------------------------------------------------- libjail
+    @staticmethod
+    def _import(params) -> tuple[dict, list, bool, list[str]]:
+        """jailparam_import of every value (its errors come first), then the kernel's
+        vfs_sanitizeopts: (opts, meta/env edits, desc given, names as given)."""
+        parsed = []
+        for name, text in params:
+            if name in IGNORED_PARAMS or name == "desc":
+                parsed.append((name, None, text, False))
+                continue
+            which, dot, _ = name.partition(".")
+            if dot and which in KV_PARAMS:
+                parsed.append((name, None, None if text is None else c_string(text), False))
+                continue
+            row, negated = resolve_name(name)
+            if row is None:
+                raise JailError(ENOENT, f"unknown parameter: {name}")   # libjail
+            parsed.append((name, row, row.parse(text, negated), negated))
+        names = [p[0] for p in parsed]
+        opts: dict = {}
+        kv_params = []
+        desc_given = False
+        for i in sanitize(names):
+            name, row, value, _ = parsed[i]
+            if name == "desc":
+                desc_given = True
+            elif row is not None:
+                opts.pop(row.name, None)
+                opts[row.name] = value
+                if row.name in KV_PARAMS:
+                    kv_params.append((row.name, value))
+            elif name.partition(".")[0] in KV_PARAMS:
+                kv_params.append((name, value))
+        return opts, Meta.edits(kv_params), desc_given, names
+
+    def _value_checks(self, opts: dict, names, update: bool) -> None:
+        """What the table says of each given value: a create-only one refused with
+        JAIL_UPDATE (`jid` is the key, not a value), a string over its size limit."""
+        for name in names:
+            if name not in opts:
+                continue
+            row = PARAMS[name]
+            if row.createonly and update and name != "jid":
+                raise JailError(EINVAL, f"{name} cannot be changed after creation")
+            if row.kind == "string":
+                row.check_size(opts[name])
+
+    # ------------------------------------------------------------- kern_jail_set
+    def _jail_set(self, caller: Caller, params, flags: int, proc: Proc | None) -> int:
+        mypr = caller.prison
+        opts, kv_edits, desc_given, given = self._import(params)
+        create, update, attach = flags & JAIL_CREATE, flags & JAIL_UPDATE, flags & JAIL_ATTACH
+        cuflags = flags & (JAIL_CREATE | JAIL_UPDATE)
+
+        # --- the kernel's checks, in kern_jail.c's order (spec 2.2)
+        if create and mypr.childmax == 0:                                  # 1
+            raise JailError(EPERM)
+        if flags & ~JAIL_SET_MASK:                                         # 2
+            raise JailError(EINVAL)
+        if not cuflags:                                                    # 4
+            raise JailError(EINVAL, "no valid operation (create or update)")
+        if desc_given:                                                     # 5
+            raise JailError(EINVAL, "unexpected desc")
+        self._check_priv(caller)                                           # 6
+        if attach and proc is None:
+            raise JailError(EINVAL, "attach needs a process")
+        if "enforce_statfs" in opts and not 0 <= opts["enforce_statfs"] <= 2:  # 7
+            raise JailError(EINVAL)
+        for sysname in ("host", "vnet", "ip4", "ip6"):                     # 8
+            if sysname in opts and opts[sysname] not in (SYS_DISABLE, SYS_NEW, SYS_INHERIT):
+                raise JailError(EINVAL)
+        if opts.get("host") == SYS_DISABLE or opts.get("vnet") == SYS_DISABLE:
+            raise JailError(EINVAL)
+        if (flags & (JAIL_CREATE | JAIL_ATTACH)) == JAIL_CREATE \
+                and not opts.get("persist"):                               # 9
+            raise JailError(EINVAL, "new jail must persist or attach")
+        self._value_checks(opts, ("vnet", "ip4", "ip6"), update)          # 10
+        name = opts.get("name")                                            # 12
+        if name is not None and "/" in name:
+            raise JailError(EINVAL, "name cannot contain \"/\"")    # jailfs: a name is a path
+        self._value_checks(opts, ("name", "host.hostname", "host.domainname",  # 13
+                                  "host.hostuuid"), update)
+        for fam, bad in _BAD_ADDRS:                                        # 14
+            addrs = opts.get(fam + ".addr")
+            if addrs is None:
+                continue
+            if len(addrs) > JAIL_MAX_AF_IPS:
+                raise JailError(EINVAL, f"too many IPv{fam[2]} addresses")
+            if any(a in bad for a in addrs) or len(set(addrs)) != len(addrs):
+                raise JailError(EINVAL)
+            opts[fam + ".addr"] = addrs[:1] + tuple(sorted(addrs[1:]))
+        ip4_mentioned = "ip4" in opts or "ip4.addr" in opts
+        ip6_mentioned = "ip6" in opts or "ip6.addr" in opts
+        if "vnet" in opts and (ip4_mentioned or ip6_mentioned):            # 15
+            raise JailError(EINVAL, "vnet jails cannot have IP address restrictions")
+        self._value_checks(opts, ("osrelease", "osreldate"), update)      # 16
+        if opts.get("osreldate", 1) == 0:
+            raise JailError(EINVAL, "osreldate cannot be 0")
+        path = None
+        self._value_checks(opts, ("path",), update)                        # 17
+        if "path" in opts:
+            if opts["path"] == "":
+                raise JailError(EINVAL)
+            path = self.resolve_path(mypr.path, opts["path"])
+            if c_size(path) + 1 > MAXPATHLEN:
+                raise JailError(ENAMETOOLONG)
+        jid = opts.get("jid", 0)
+        if cuflags == JAIL_CREATE and jid == 0 and name is not None:       # 18
+            jid = c_int(numeric_name(name.rpartition(".")[2]) or 0, 32, True)
+        if mypr.state != ALIVE:                                            # 19
+            raise JailError(EAGAIN)
+
+        pr: Prison | None = None                                           # 20
+        deadpr: Prison | None = None
+        ppr = mypr
+        if jid != 0:
+            if jid < 0:
+                raise JailError(EINVAL, "negative jid")
+            held = self.jids.get(jid)
+            if held is not None and held.state == ALIVE:
+                if cuflags == JAIL_CREATE:
+                    raise JailError(EEXIST, f"jail {jid} already exists")
+                if not held.is_descendant_of(mypr):
+                    raise JailError(ENOENT, f"jail {jid} not found")
+                pr, ppr = held, held.parent
+            else:
+                deadpr = held
+                if cuflags == JAIL_UPDATE:
+                    raise JailError(ENOENT, f"jail {jid} not found")
+        short = None                                                       # 21
+        if name is not None:
+            prefix, dot, short = name.rpartition(".")
+            if dot:
+                if pr is not None:
+                    if prefix != ppr.name or ppr is self.prison0:
+                        raise JailError(EINVAL, "cannot change jail's parent")
+                else:
+                    ppr = self.find_name(mypr, prefix)
+                    if ppr is None:
+                        raise JailError(ENOENT, f'jail "{prefix}" not found')
+                    if ppr.state != ALIVE:
+                        raise JailError(ENOENT, f'jail "{prefix}" is dying')
+            if short:
+                sibling = ppr.alive_names.get(short) if ppr.alive_names else None
+                if sibling is not None and sibling is not pr:
+                    if cuflags == JAIL_CREATE or pr is not None:
+                        raise JailError(EEXIST, f'jail "{name}" already exists')
+                    pr = sibling
+                if pr is None and cuflags == JAIL_UPDATE:
+                    raise JailError(ENOENT, f'jail "{name}" not found')
+        elif cuflags == JAIL_UPDATE and pr is None:                        # 22
+            raise JailError(ENOENT, "update specified no jail")
+
+        created = pr is None
+        if created:                                                        # 23
+            tpr = mypr
+            while tpr is not None:
+                if tpr.childcount >= tpr.childmax:
+                    raise JailError(EPERM, "prison limit exceeded")
+                tpr = tpr.parent
+            if deadpr is not None:                                         # 24: done now, kept
+                self._renumber(deadpr, self._next_deadid())                # even if a check fails
+            if jid == 0:                                                   # 25
+                jid = self._next_prid()
+            target_flags = self._new_jail_flags(opts, ppr)
+        else:
+            if pr.flags & PR_VNET and pr is not self.prison0 and (ip4_mentioned or ip6_mentioned):  # 27
+                raise JailError(EINVAL, "vnet jails cannot have IP address restrictions")
+            for fam, user in (("ip4", PR_IP4_USER), ("ip6", PR_IP6_USER)):
+                if fam + ".addr" in opts and not pr.flags & user:
+                    raise JailError(EINVAL, f"{fam} cannot be changed after creation")
+            target_flags = pr.flags
+
+        if "securelevel" in opts and opts["securelevel"] < ppr.securelevel:   # 28
+            raise JailError(EPERM)
+        if "children.max" in opts and opts["children.max"] >= ppr.childmax:
+            raise JailError(EPERM)
+        if "enforce_statfs" in opts and opts["enforce_statfs"] < ppr.enforce_statfs:
+            raise JailError(EPERM)
+        if "devfs_ruleset" in opts:
+            rsnum = opts["devfs_ruleset"]
+            if not 0 <= rsnum <= 65535:
+                raise JailError(EINVAL)
+            if mypr is not self.prison0:
+                if rsnum > 0 and rsnum != ppr.devfs_ruleset:
+                    raise JailError(EPERM)
+                opts["devfs_ruleset"] = ppr.devfs_ruleset
+        for fam, restricted, label in (("ip4", PR_IP4, "IPv4"), ("ip6", PR_IP6, "IPv6")):   # 29
+            addrs = opts.get(fam + ".addr")
+            if addrs:
+                if ppr.flags & restricted:
+                    self._check_ip_subset(addrs, ppr, fam)
+                self._check_ip_clash(addrs, ppr, pr, fam, label)
+        if short is not None:                                              # 30
+            if short == "":
+                short = str(jid)
+            else:
+                number = numeric_name(short)
+                if number is not None and (number != jid or not "1" <= short[0] <= "9"):
+                    raise JailError(EINVAL, "name cannot be numeric (unless it is the jid)")
+            pnamelen = 0 if ppr is self.prison0 else c_size(ppr.name) + 1
+            if pnamelen + c_size(short) + 1 > MAXHOSTNAMELEN:
+                raise JailError(ENAMETOOLONG)
+            if not created:
+                grow = c_size(short) - c_size(pr.short)
+                if any(c_size(d.name) + grow >= MAXHOSTNAMELEN for d in pr.descendants()):
+                    raise JailError(ENAMETOOLONG)
+        allow_set, allow_clear = 0, 0
+        for pname, value in opts.items():                                  # 11
+            if pname.startswith("allow."):
+                bit = ALLOW_BITS[pname[6:]]
+                if value:
+                    allow_set |= bit
+                else:
+                    allow_clear |= bit
+        if allow_set & ~ppr.allow & ~PR_ALLOW_DIFFERENCES:                 # 31
+            raise JailError(EPERM)
+        req = SetRequest(caller, flags, opts, given)                       # 32: PR_METHOD_CHECK
+        req.created, req.pr, req.ppr = created, pr, ppr
+        req.data["kv_edits"] = kv_edits
+        for m in self.modules:
+            self._value_checks(opts, [p.name for p in m.params], update)
+            m.check(req)
+        for pname in opts:                                                 # 33
+            if PARAMS[pname].readonly and pname != "jid":
+                raise JailError(EINVAL, f"unknown parameter: {pname}")
+
+        # --- every check passed: apply (step 34 onwards). Nothing below raises.
+        if created:
+            pr = self._link_new(jid, short if short is not None else str(jid), ppr,
+                                target_flags, path or "/", opts)
+            req.pr = pr
+        drop_persist = self._apply(pr, opts, created, allow_set, allow_clear, short)
+        if created:
+            for m in self.modules:
+                m.create(pr, req)
+        for m in self.modules:
+            m.set(pr, req)
+        if created:
+            self.emit("created", pr)
+        else:
+            self.emit("updated", pr, params=[n for n, _ in params])
+        if drop_persist:                   # after "updated": it may kill and free the jail
+            self._deref(pr, 1, 1)
+        if attach:
+            self._attach(proc, pr)
+        self._settle(pr)
+        return pr.jid
+
+    # --------------------------------------------------------------- helpers of jail_set
+    def _new_jail_flags(self, opts: dict, ppr: Prison) -> int:
+        flags = PR_HOST | PR_IP4_SADDRSEL | PR_IP6_SADDRSEL
+        if opts.get("vnet") == SYS_NEW:
+            return flags | PR_VNET
+        for fam, user, restricted in (("ip4", PR_IP4_USER, PR_IP4), ("ip6", PR_IP6_USER, PR_IP6)):
+            if fam not in opts and fam + ".addr" not in opts:
+                flags |= user | restricted        # a new jail has no address of this family
+            elif opts.get(fam) == SYS_INHERIT and fam + ".addr" not in opts:
+                flags |= ppr.flags & restricted
+        return flags
+
+    def _check_ip_subset(self, addrs: tuple, ppr: Prison, fam: str) -> None:
+        parent = getattr(ppr, fam) or ()
+        if not parent or addrs[0] not in parent:
+            raise JailError(EPERM)
+        allowed = set(parent)
+        if any(a not in allowed for a in addrs[1:]):
+            raise JailError(EPERM)
+
+    def _check_ip_clash(self, addrs: tuple, ppr: Prison, pr: Prison | None, fam: str, label: str) -> None:
+        user = PR_IP4_USER if fam == "ip4" else PR_IP6_USER
+        top = ppr
+        while top is not self.prison0 and not top.flags & PR_VNET:
+            top = top.parent
+        stack = list(top.newest_first())
+        while stack:
+            tpr = stack.pop()
+            if tpr is pr or tpr.flags & PR_VNET or tpr.uref == 0:
+                continue
+            if not tpr.flags & user:
+                stack.extend(tpr.newest_first())
+                continue
+            theirs = getattr(tpr, fam)
+            if not theirs or (len(addrs) == 1 and len(theirs) == 1):
+                continue
+            if any(a in theirs for a in addrs):
+                raise JailError(EADDRINUSE, f"{label} addresses clash")
+
+    def _link_new(self, jid: int, short: str, ppr: Prison, flags: int, path: str, opts: dict) -> Prison:
+        pr = Prison(next(self._serials), jid, short, ppr)
+        self._index(pr)
+        if ppr.children is None:
+            ppr.children = {}
+        ppr.children[pr.serial] = pr
+        if ppr.alive_names is None:
+            ppr.alive_names = {}
+        ppr.alive_names[short] = pr
+        tpr = ppr
+        while tpr is not None:
+            tpr.childcount += 1
+            tpr = tpr.parent
+        ppr.ref += 1
+        ppr.uref += 1
+        pr.flags = flags
+        pr.path = path
+        pr.hostname, pr.domainname, pr.hostuuid, pr.hostid = "", "", DEFAULT_HOSTUUID, 0
+        if not flags & PR_IP4_USER and flags & PR_IP4:
+            pr.ip4 = ppr.ip4
+        if not flags & PR_IP6_USER and flags & PR_IP6:
+            pr.ip6 = ppr.ip6
+        pr.securelevel = ppr.securelevel
+        pr.allow = JAIL_DEFAULT_ALLOW & ppr.allow
+        pr.enforce_statfs = 2
+        pr.devfs_ruleset = ppr.devfs_ruleset
+        pr.childmax = 0
+        pr.osreldate = opts.get("osreldate") or ppr.osreldate
+        pr.osrelease = opts["osrelease"] if "osrelease" in opts else ppr.osrelease
+        pr.sysv = 0
+        if self._cpuset_free:
+            pr.cpuset_id = heapq.heappop(self._cpuset_free)
+        else:
+            pr.cpuset_id, self._cpuset_next = self._cpuset_next, self._cpuset_next + 1
+        return pr
+
+    def _apply(self, pr: Prison, opts: dict, created: bool, allow_set: int, allow_clear: int,
+               short: str | None) -> bool:
+        """Set everything; True when persist was cleared (the caller drops its references)."""
+        for fam, user, restricted in (("ip4", PR_IP4_USER, PR_IP4), ("ip6", PR_IP6_USER, PR_IP6)):
+            if opts.get(fam) in (SYS_NEW, SYS_DISABLE) or fam + ".addr" in opts:
+                pr.flags |= user | restricted
+                setattr(pr, fam, opts.get(fam + ".addr") or None)
+                self._restrict_children(pr, fam, user, restricted)
+        if "securelevel" in opts:
+            level = pr.securelevel = opts["securelevel"]
+            for d in pr.descendants():
+                d.securelevel = max(d.securelevel, level)
+        if "children.max" in opts:
+            cmax = pr.childmax = opts["children.max"]
+            for d in pr.descendants():
+                level = d.depth_below(pr)
+                if d.childmax > cmax - level:
+                    d.childmax = max(cmax - level, 0)
+        if "enforce_statfs" in opts:
+            enforce = pr.enforce_statfs = opts["enforce_statfs"]
+            for d in pr.descendants():
+                d.enforce_statfs = max(d.enforce_statfs, enforce)
+        if "devfs_ruleset" in opts:
+            pr.devfs_ruleset = opts["devfs_ruleset"]
+            for d in pr.descendants():
+                d.devfs_ruleset = pr.devfs_ruleset
+        if short is not None and not created and short != pr.short:
+            names = pr.parent.alive_names
+            del names[pr.short]
+            pr.short = short
+            names[short] = pr
+        host_given = [f for f in ("hostname", "domainname", "hostuuid", "hostid") if "host." + f in opts]
+        if opts.get("host") == SYS_INHERIT and not host_given:
+            pr.flags &= ~PR_HOST
+            for field in ("hostname", "domainname", "hostuuid", "hostid"):
+                setattr(pr, field, getattr(pr.parent, field))
+        elif host_given:
+            pr.flags |= PR_HOST
+            for field in host_given:
+                setattr(pr, field, opts["host." + field])
+            self._propagate_host(pr, host_given)
+        elif opts.get("host") == SYS_NEW:
+            pr.flags |= PR_HOST
+        for bitname, flag in (("ip4.saddrsel", PR_IP4_SADDRSEL), ("ip6.saddrsel", PR_IP6_SADDRSEL)):
+            if bitname in opts:
+                pr.flags = pr.flags | flag if opts[bitname] else pr.flags & ~flag
+        cleared = allow_clear & ~allow_set
+        if cleared:
+            for d in pr.descendants():
+                d.allow &= ~cleared
+        pr.allow = (pr.allow & ~(allow_set | allow_clear)) | allow_set
+        if "persist" in opts:
+            want = bool(opts["persist"])
+            has = bool(pr.flags & PR_PERSIST)
+            if want and not has:
+                pr.flags |= PR_PERSIST
+                pr.ref += 1
+                pr.uref += 1
+            elif has and not want:
+                pr.flags &= ~PR_PERSIST
+                return True
+        return False
+
+    def _restrict_children(self, pr: Prison, fam: str, user: int, restricted: int) -> None:
+        """prison_restrict_ip*: descendants follow a changed address list."""
+        stack = list(pr.newest_first())
+        while stack:
+            tpr = stack.pop()
+            if tpr.flags & PR_VNET:
+                continue
+            parent_addrs = getattr(tpr.parent, fam)
+            if not tpr.flags & user:
+                tpr.flags |= tpr.parent.flags & restricted
+                setattr(tpr, fam, parent_addrs)
+            else:
+                mine = getattr(tpr, fam) or ()
+                kept = tuple(a for a in mine if parent_addrs and a in parent_addrs)
+                setattr(tpr, fam, kept or None)
+            stack.extend(tpr.newest_first())
+
+    def _propagate_host(self, pr: Prison, fields: list[str]) -> None:
+        stack = list(pr.newest_first())
+        while stack:
+            tpr = stack.pop()
+            if tpr.flags & PR_HOST:
+                continue
+            for field in fields:
+                setattr(tpr, field, getattr(pr, field))
+            stack.extend(tpr.newest_first())
+
