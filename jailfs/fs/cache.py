@@ -16,9 +16,11 @@ may block until a request it depends on is answered, so they run in a worker
 thread, never in a handler.  A handler whose request changed something awaits
 that flush before it answers (the event loop keeps serving meanwhile), so a
 change that a caller has seen complete is never read stale from any view.
-Only the entries of the requesting view's own directory operation, which the
-VFS updates itself and whose directories that very request holds locked, are
-left to the background task.
+The exception: a directory operation (mkdir, rmdir, rename) leaves its entry
+invalidations to the background task, since its caller holds directory locks
+that they may need; the VFS updates the requesting view's own entries itself,
+and another view's stale entry leads to an inode whose attributes were
+invalidated before the answer (a removed jail's is then ENOENT).
 """
 
 from __future__ import annotations
@@ -152,23 +154,16 @@ class Cache:
             self._work.set()
 
     # ------------------------------------------------------------- flushing
-    def _take(self, defer_view: int | None):
+    async def settle(self, entries: bool) -> None:
+        """Flush the pending invalidations before the current request is
+        answered: all of them, or (``entries`` false) the inodes only, the
+        entries being left to the background task."""
         inodes, self._inodes = self._inodes, set()
-        if defer_view is None:
-            entries, self._entries = self._entries, set()
-        else:
-            entries = {e for e in self._entries if I.split_ino(e[0])[0] != defer_view}
-            self._entries -= entries
-        return inodes, entries
-
-    async def settle(self, defer_view: int | None = None) -> None:
-        """Flush what the current request changed, before it is answered.
-        Entries in view ``defer_view`` wait for the background task."""
-        if not (self._inodes or self._entries):
-            return
-        inodes, entries = self._take(defer_view)
-        if inodes or entries:
-            await trio.to_thread.run_sync(_notify, inodes, entries)
+        names = set()
+        if entries:
+            names, self._entries = self._entries, set()
+        if inodes or names:
+            await trio.to_thread.run_sync(_notify, inodes, names)
         self._wake()
 
     async def run(self, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
@@ -179,6 +174,7 @@ class Cache:
         while True:
             await self._work.wait()
             self._work = trio.Event()
-            inodes, entries = self._take(None)
+            inodes, self._inodes = self._inodes, set()
+            entries, self._entries = self._entries, set()
             if inodes or entries:
                 await trio.to_thread.run_sync(_notify, inodes, entries)

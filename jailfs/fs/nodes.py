@@ -50,8 +50,7 @@ def jail_path(view, pr) -> str:
 def param_mode(name: str) -> int:
     """A live jail's parameter file: 0644 when the table lets an existing
     jail's value change, else 0444 (read-only and create-only parameters)."""
-    row = PARAMS[name]
-    return stat.S_IFREG | (0o444 if row.readonly or row.createonly else 0o644)
+    return stat.S_IFREG | (0o644 if PARAMS[name].writable else 0o444)
 
 
 def dirent_ok(name: str) -> bool:

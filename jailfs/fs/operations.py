@@ -65,13 +65,17 @@ class DirHandle:
         self.cookies = None
 
 
-def handler(fn=None, *, dir_op: bool = False):
+def handler(fn=None, *, settle: str = ""):
     """Turn kernel refusals into errnos and bugs into EIO; never crash the mount.
-    Before answering, flush the cache invalidations the request caused; a
-    directory operation (``dir_op``, its context last) leaves its own view's
-    entries to the VFS, which updates them itself."""
+
+    A request that changes state flushes, before it is answered, the cache
+    invalidations pending (cache.py): ``settle="all"`` for write(2), whose
+    caller holds no directory lock; ``settle="inodes"`` for mkdir, rmdir and
+    rename, whose callers hold directory locks that an entry invalidation may
+    need (their entries go to the background task).  A request that changes
+    nothing never waits: its caller may hold a lock a pending invalidation needs."""
     if fn is None:
-        return functools.partial(handler, dir_op=dir_op)
+        return functools.partial(handler, settle=settle)
 
     @functools.wraps(fn)
     async def wrapper(self, *args):
@@ -86,7 +90,8 @@ def handler(fn=None, *, dir_op: bool = False):
             log.exception("unexpected error in %s%r", fn.__name__, args[:2])
             raise FUSEError(errno.EIO) from None
         finally:
-            await self.cache.settle(self.view_of(args[-1]).index if dir_op else None)
+            if settle:
+                await self.cache.settle(entries=settle == "all")
     return wrapper
 
 
@@ -432,7 +437,7 @@ class JailFS(pyfuse3.Operations):
         h = self._handle(fh, FileHandle)
         return h.node.kind.read(self, h, off, size)
 
-    @handler
+    @handler(settle="all")
     def write(self, fh, off, buf):
         h = self._handle(fh, FileHandle)
         if not h.writable:
@@ -467,7 +472,7 @@ class JailFS(pyfuse3.Operations):
     def _relname(self, view, parent, name: str) -> str:
         return name if parent.pr is view.root else f"{parent.pr.relname(view.root)}.{name}"
 
-    @handler(dir_op=True)
+    @handler(settle="inodes")
     def mkdir(self, parent_inode, name, mode, ctx):
         view = self.view_of(ctx)
         parent = self._dir(parent_inode, view)
@@ -495,7 +500,7 @@ class JailFS(pyfuse3.Operations):
         self.cache.looked_up(a.st_ino)
         return a
 
-    @handler(dir_op=True)
+    @handler(settle="inodes")
     def rmdir(self, parent_inode, name, ctx):
         view = self.view_of(ctx)
         parent = self._dir(parent_inode, view)
@@ -514,7 +519,7 @@ class JailFS(pyfuse3.Operations):
         with self.refusals.kernel_call(view, "jail_remove"):
             self.k.jail_remove(Caller(view.root, ctx.uid), node.pr.jid)
 
-    @handler(dir_op=True)
+    @handler(settle="inodes")
     def rename(self, parent_old, name_old, parent_new, name_new, flags, ctx):
         view = self.view_of(ctx)
         pold = self._dir(parent_old, view)
