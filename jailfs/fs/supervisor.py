@@ -75,7 +75,7 @@ class Supervisor:
         self._real: dict[int, dict[int, object]] = {}   # serial -> real pid -> Proc
         self._starts: dict[int, int] = {}                # Proc.pid -> start time
         self._unremoved: set = set()                     # freed prisons whose cgroups were busy
-        self._send = None                                 # to run(): procs to watch, "sync"
+        self._send = None                                 # to run(): procs to watch
         self._pending: list = []
         kernel.signal_real = self.kill_real
         kernel.subscribe(self.on_event)
