@@ -81,13 +81,15 @@ class Supervisor:
         kernel.subscribe(self.on_event)
 
     # ............................................................ start / stop
-    def start_cgroups(self) -> bool:
+    def start_cgroups(self, tree: cg.CgroupTree | None = None) -> bool:
         """Keep membership in cgroups from now on (the daemon calls this once,
-        before serving); False, with the reason logged, when it cannot."""
-        tree = cg.CgroupTree.create()
+        before serving, and a sentinel watches the daemon); False, with the
+        reason logged, when it cannot.  ``tree``: one made already (tests)."""
         if tree is None:
-            return False
-        tree.start_sentinel()
+            tree = cg.CgroupTree.create()
+            if tree is None:
+                return False
+            tree.start_sentinel()
         self.cgroups = tree
         self.limits = Limits(self.k, tree, lambda pr: tree.pids(pr, recursive=True))
         self.k.rctl.usage_provider = self.limits.usage
