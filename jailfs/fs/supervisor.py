@@ -75,19 +75,21 @@ class Supervisor:
         self._real: dict[int, dict[int, object]] = {}   # serial -> real pid -> Proc
         self._starts: dict[int, int] = {}                # Proc.pid -> start time
         self._unremoved: set = set()                     # freed prisons whose cgroups were busy
-        self._send = None                                 # to run(): procs to watch, "sync"
+        self._send = None                                 # to run(): procs to watch
         self._pending: list = []
         kernel.signal_real = self.kill_real
         kernel.subscribe(self.on_event)
 
     # ............................................................ start / stop
-    def start_cgroups(self) -> bool:
+    def start_cgroups(self, tree: cg.CgroupTree | None = None) -> bool:
         """Keep membership in cgroups from now on (the daemon calls this once,
-        before serving); False, with the reason logged, when it cannot."""
-        tree = cg.CgroupTree.create()
+        before serving, and a sentinel watches the daemon); False, with the
+        reason logged, when it cannot.  ``tree``: one made already (tests)."""
         if tree is None:
-            return False
-        tree.start_sentinel()
+            tree = cg.CgroupTree.create()
+            if tree is None:
+                return False
+            tree.start_sentinel()
         self.cgroups = tree
         self.limits = Limits(self.k, tree, lambda pr: tree.pids(pr, recursive=True))
         self.k.rctl.usage_provider = self.limits.usage

@@ -4,15 +4,11 @@
 # daemon sees the process end.  jexec attaches a keeper, which runs the
 # command as its child (alive_keeper.sh: what the command leaves behind).
 . "$(dirname "$0")/lib/alive.subr"
+. "$ROOT/tests/shell/lib/jailed.subr"     # state, dead, keeper, hostpid
 
-# state PID: the process's state letter (Z for a zombie), empty when gone
-state() { sed 's/.*) \(.\).*/\1/' "/proc/$1/stat" 2>/dev/null; }
-dead() { _s=$(state "$1"); [ -z "$_s" ] || [ "$_s" = Z ]; }
 no_dying() { [ -z "$(ls "$MNT/.dying")" ]; }
 # ppid PID: its parent's pid
 ppid() { sed 's/.*) . \([0-9]*\).*/\1/' "/proc/$1/stat"; }
-# keeper JAILDIR: the real pid attached to the jail (jexec's keeper)
-keeper() { sed -n 's/^process [0-9]* (running, real pid \([0-9]*\)).*/\1/p' "$1/.refs" | head -n 1; }
 # child PID: its children's pids
 child() { _c=$(cat "/proc/$1/task/$1/children" 2>/dev/null); echo ${_c% }; }
 # runs PID COMM: PID's child runs COMM
@@ -61,7 +57,7 @@ expect 0 "" "" -- mkdir box
 jexec box sh -c 'sleep 300 & echo $! > "$1"; wait' sh "$OUT/child" &
 BP=$!; started $BP
 expect 0 "" "" -- wait_for 10 test -s "$OUT/child"
-CP=$(cat "$OUT/child"); started "$CP"
+CP=$(hostpid "$(cat "$OUT/child")"); started "$CP"     # it knows its pid in the jail
 expect 0 "" "" -- wait_for 10 grep -q "real pid" box/.refs
 KP=$(keeper box)
 expect 0 "$BP" "" -- ppid "$KP"

@@ -7,13 +7,14 @@
 # kills its cgroups on exit).
 . "$(dirname "$0")/lib/alive.subr"
 . "$ROOT/tests/shell/lib/jailed.subr"
+eval "$(jailfs env -m "$MNT")" || { echo "FAIL: jailfs env"; exit 1; }   # FreeBSD's rctl(8)
 
 all_dead() { for _p in $(cat "$1"); do dead "$_p" || return 1; done; }
-usage() { jailfs sim rctl -u jail:web | grep "^$1="; }
+usage() { rctl -u jail:web | grep "^$1="; }
 fast() { timeout 5 sh -c 'for i in 1 2 3 4 5 6 7 8 9 10; do /bin/true; done'; }
 
 expect 0 "" "" -- mkdir web
-expect 0 "jail:web:maxproc:deny=20" "" -- jailfs sim rctl -a jail:web:maxproc:deny=20
+expect 0 "" "" -- rctl -a jail:web:maxproc:deny=20
 
 # Every process of the bomb forks for ever, waiting a little after a refusal.
 BOMB='import os, time
@@ -37,7 +38,7 @@ expect 0 "" "" -- wait_for 10 at_limit
 sleep 1                                      # the bomb at its limit for a while
 expect 0 "20" "" -- cat "$PIDS/pids.current"
 expect 0 "" "" -- fast                      # the host still forks at once
-expect 0 "" "" -- wait_for 10 sh -c 'jailfs sim rctl -u jail:web | grep -qx maxproc=20'
+expect 0 "" "" -- wait_for 10 sh -c 'rctl -u jail:web | grep -qx maxproc=20'
 expect 0 "maxproc=20" "" -- usage maxproc
 find "$PIDS" -name cgroup.procs -exec cat {} + > "$OUT/bomb"
 is "the bomb's processes are all in web" "$(wc -l < "$OUT/bomb")" 20
