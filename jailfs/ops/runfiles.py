@@ -97,11 +97,13 @@ def write_pid(mountpoint: str) -> None:
     os.replace(tmp, pid_file(mountpoint))
 
 
-def remove_pid(mountpoint: str) -> None:
-    """Remove the pid file if it is this process's."""
+def remove_pid(mountpoint: str, pid: int | None = None) -> None:
+    """Remove the pid file if it is that of ``pid`` (default: this process):
+    a daemon at exit, or whoever ended a daemon that could not (SIGKILL)."""
+    pid = os.getpid() if pid is None else pid
     try:
         with open(pid_file(mountpoint)) as f:
-            if int(f.read().split()[0]) != os.getpid():
+            if int(f.read().split()[0]) != pid:
                 return
         os.unlink(pid_file(mountpoint))
     except (OSError, ValueError, IndexError):

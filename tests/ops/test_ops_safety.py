@@ -124,3 +124,21 @@ def test_failed_background_mount_says_why_and_leaves_no_log(tmp_path):
     assert r.stderr.startswith("jailfs: ") and str(conf) in r.stderr, r.stderr
     assert not os.path.exists(daemon.log_file(str(mp)))
     assert not os.path.ismount(mp)
+
+
+def test_a_daemon_killed_by_its_test_leaves_no_pid_file(tmp_path):
+    from conftest import start_daemon, stop_daemon, wait_ready
+    require_fuse()
+    mp = tmp_path / "mnt"
+    mp.mkdir()
+    log = tmp_path / "log"
+    proc = start_daemon(mp, log)
+    try:
+        wait_ready(mp, proc, log)
+        assert os.path.exists(daemon.pid_file(str(mp)))
+        proc.kill()                               # SIGKILL: the daemon cannot clean up
+        proc.wait()
+        assert os.path.exists(daemon.pid_file(str(mp)))
+    finally:
+        stop_daemon(mp, proc)
+    assert not os.path.exists(daemon.pid_file(str(mp)))
