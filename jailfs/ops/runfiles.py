@@ -110,6 +110,17 @@ def remove_pid(mountpoint: str, pid: int | None = None) -> None:
         pass
 
 
+def forget_dead_daemon(mountpoint: str) -> None:
+    """Remove the pid file and log of ``mountpoint`` when no jailfs process
+    serves it any more (its daemon was killed and could not clean up)."""
+    if os.path.exists(pid_file(mountpoint)) and read_pid(mountpoint) is None:
+        try:
+            os.unlink(pid_file(mountpoint))
+        except OSError:
+            pass
+        remove_log(log_file(mountpoint))
+
+
 def remove_log(logpath: str) -> None:
     for p in (logpath, logpath + ".1"):
         try:
