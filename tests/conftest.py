@@ -26,6 +26,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from jailfs.ctlproto import CtlAnswer, ctl_answer, ctl_transact  # noqa: E402
+from jailfs.ops.runfiles import remove_pid  # noqa: E402
 
 READY_TIMEOUT = 30.0
 
@@ -114,6 +115,7 @@ def stop_daemon(mp: Path, proc: subprocess.Popen) -> None:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+    remove_pid(str(mp), proc.pid)       # left behind when the test killed it with SIGKILL
 
 
 @pytest.fixture

@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from jailfs.ops import logs
 from jailfs.ops.deadline import stat_within
 from jailfs.ops.notify import sd_notify
-from jailfs.ops.runfiles import (absolute, alive, log_file, mounted_fstype, pid_file,
+from jailfs.ops.runfiles import (absolute, alive, forget_dead_daemon, log_file,
+                                 mounted_fstype, pid_file,
                                  process_state, read_pid, remove_log, remove_pid,
                                  state_dir, write_pid)
 
@@ -372,6 +373,8 @@ def unmount(mountpoint: str, lazy: bool = False, timeout: float = 10.0) -> int:
     import time
     mountpoint = absolute(mountpoint)
     pid = read_pid(mountpoint)
+    if pid is None:                 # a killed daemon's pid file and log are of no use now
+        forget_dead_daemon(mountpoint)
     fstype = mounted_fstype(mountpoint)
     if fstype is None and pid is None:
         print(f"jailfs: {mountpoint}: not mounted", file=sys.stderr)

@@ -96,9 +96,9 @@ def _sim(args) -> int:
 
 
 def _sim_verbs() -> str:
-    from jailfs.ctl import USAGE as _USAGE     # the .ctl language's own table: one source
+    from jailfs.ctl import USAGE     # the .ctl language's own table: one source
     lines = ["requests (docs/ctl.md):"]
-    lines += [f"  {usage}" for usage in _USAGE.values()]
+    lines += [f"  {usage}" for usage in USAGE.values()]
     return "\n".join(lines) + "\n\n" + EXIT_CODES
 
 

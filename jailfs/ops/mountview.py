@@ -86,10 +86,11 @@ def params(mount: str, jail: str) -> dict[str, str]:
 
 def find_jail(mount: str, word: str) -> Jail:
     """By jid, else by name (a live jail before a dying one of that name)."""
-    found = jails(mount)
+    found = jails(mount, with_refs=False)
     for match in (lambda j: str(j.jid) == word, lambda j: j.name == word and not j.dying,
                   lambda j: j.name == word):
         for j in found:
             if match(j):
+                j.refs = read_refs(mount, j.jid)
                 return j
     raise Failed(f'jail "{word}" not found')

@@ -97,15 +97,28 @@ def write_pid(mountpoint: str) -> None:
     os.replace(tmp, pid_file(mountpoint))
 
 
-def remove_pid(mountpoint: str) -> None:
-    """Remove the pid file if it is this process's."""
+def remove_pid(mountpoint: str, pid: int | None = None) -> None:
+    """Remove the pid file if it is that of ``pid`` (default: this process):
+    a daemon at exit, or whoever ended a daemon that could not (SIGKILL)."""
+    pid = os.getpid() if pid is None else pid
     try:
         with open(pid_file(mountpoint)) as f:
-            if int(f.read().split()[0]) != os.getpid():
+            if int(f.read().split()[0]) != pid:
                 return
         os.unlink(pid_file(mountpoint))
     except (OSError, ValueError, IndexError):
         pass
+
+
+def forget_dead_daemon(mountpoint: str) -> None:
+    """Remove the pid file and log of ``mountpoint`` when no jailfs process
+    serves it any more (its daemon was killed and could not clean up)."""
+    if os.path.exists(pid_file(mountpoint)) and read_pid(mountpoint) is None:
+        try:
+            os.unlink(pid_file(mountpoint))
+        except OSError:
+            pass
+        remove_log(log_file(mountpoint))
 
 
 def remove_log(logpath: str) -> None:

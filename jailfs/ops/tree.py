@@ -19,11 +19,19 @@ from jailfs.ops.mountview import Jail, add_mount_option, ctl, jails, mount_of, p
 def hierarchy(mount: str) -> tuple[list[Jail], dict[int, list[Jail]]]:
     """(top-level jails, children by parent jid), both in jid order."""
     found = jails(mount)
+    by_name: dict[str, list[Jail]] = {}
+    for j in found:
+        by_name.setdefault(j.name, []).append(j)
     children: dict[int, list[Jail]] = {}
     top = []
     for j in found:
-        parent = int(params(mount, str(j.jid)).get("parent", "0"))
-        (children.setdefault(parent, []) if parent else top).append(j)
+        if not j.parent_name:
+            top.append(j)
+            continue
+        named = by_name.get(j.parent_name, [])
+        # the name tells, unless a dying and a live jail share it: then ask
+        parent = named[0].jid if len(named) == 1 else int(params(mount, str(j.jid))["parent"])
+        children.setdefault(parent, []).append(j)
     return top, children
 
 

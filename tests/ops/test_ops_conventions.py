@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -231,3 +232,38 @@ def test_the_log_file_is_rotated(tmp_path, monkeypatch):
     assert log.stat().st_size <= 2000 and (tmp_path / "daemon.log.1").stat().st_size <= 2000
     assert "line 199 " in log.read_text()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["daemon.log", "daemon.log.1"]
+
+
+def test_a_background_daemon_that_dies_silently_is_reported(tmp_path):
+    """The daemon dies before it is ready without a word (SIGKILL, here from
+    this test, to the child of the jailfs process it started): the command
+    says so, with the end of its log."""
+    require_fuse()
+    mp = tmp_path / "mnt"
+    mp.mkdir()
+    conf = tmp_path / "big.conf"          # applying it keeps the daemon busy a while
+    conf.write_text("".join(f"j{i} {{ persist; }}\n" for i in range(20000)))
+    proc = subprocess.Popen([str(BIN / "jailfs"), "mount", "-b", "-q", "--conf", str(conf),
+                             str(mp)], env=daemon_env(), stderr=subprocess.PIPE, text=True)
+    children = f"/proc/{proc.pid}/task/{proc.pid}/children"
+    try:
+        daemon = None
+        deadline = time.monotonic() + 30
+        while daemon is None and time.monotonic() < deadline and proc.poll() is None:
+            try:
+                with open(children) as f:
+                    daemon = int(f.read().split()[0])
+            except (OSError, IndexError, ValueError):
+                time.sleep(0.005)
+        assert daemon is not None, "the daemon was never seen"
+        os.kill(daemon, signal.SIGKILL)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        subprocess.run(["fusermount3", "-u", "-z", str(mp)], capture_output=True)
+        runfiles.remove_log(runfiles.log_file(str(mp)))     # the dead daemon's, if it made one
+    assert proc.returncode == 1
+    assert err.startswith("jailfs: the daemon ended (killed by SIGKILL) before the mount was "
+                          f"ready; last lines of {runfiles.log_file(str(mp))}:\n"), err

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from conftest import REPO, daemon_env, require_fuse
@@ -124,3 +125,42 @@ def test_failed_background_mount_says_why_and_leaves_no_log(tmp_path):
     assert r.stderr.startswith("jailfs: ") and str(conf) in r.stderr, r.stderr
     assert not os.path.exists(daemon.log_file(str(mp)))
     assert not os.path.ismount(mp)
+
+
+def test_a_daemon_killed_by_its_test_leaves_no_pid_file(tmp_path):
+    from conftest import start_daemon, stop_daemon, wait_ready
+    require_fuse()
+    mp = tmp_path / "mnt"
+    mp.mkdir()
+    log = tmp_path / "log"
+    proc = start_daemon(mp, log)
+    try:
+        wait_ready(mp, proc, log)
+        assert os.path.exists(daemon.pid_file(str(mp)))
+        proc.kill()                               # SIGKILL: the daemon cannot clean up
+        proc.wait()
+        assert os.path.exists(daemon.pid_file(str(mp)))
+    finally:
+        stop_daemon(mp, proc)
+    assert not os.path.exists(daemon.pid_file(str(mp)))
+
+
+def test_umount_after_the_daemon_was_killed_removes_its_run_files(tmp_path):
+    require_fuse()
+    mp = tmp_path / "mnt"
+    mp.mkdir()
+    jailfs = [sys.executable, "-m", "jailfs"]
+    r = subprocess.run(jailfs + ["mount", "-b", str(mp)], env=daemon_env(), capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    pid = int(open(daemon.pid_file(str(mp))).read().split()[0])
+    os.kill(pid, 9)                                # the daemon this test started
+    while os.path.exists(f"/proc/{pid}"):          # it is not our child: wait until reaped
+        time.sleep(0.02)
+    assert os.path.exists(daemon.log_file(str(mp)))
+    u = subprocess.run(jailfs + ["umount", str(mp)], env=daemon_env(), capture_output=True,
+                       text=True, timeout=60)
+    assert u.returncode == 0, u.stderr
+    assert not os.path.ismount(mp)
+    assert not os.path.exists(daemon.pid_file(str(mp)))
+    assert not os.path.exists(daemon.log_file(str(mp)))

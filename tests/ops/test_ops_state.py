@@ -17,7 +17,6 @@ from conftest import REPO, daemon_env, require_fuse
 
 sys.path.insert(0, str(REPO))
 from jailfs import state as jstate  # noqa: E402
-from jailfs.ops import runfiles  # noqa: E402
 
 BIN = REPO / ".venv/bin"
 
@@ -72,7 +71,6 @@ def test_kill_9_then_mount_restores_every_jail(mount_factory, tmp_path):
     assert any("web" in k for k in before) and "jail web (jid 1)" not in str(before)
     m.proc.kill()                              # kill -9: no chance to save at exit
     m.proc.wait()
-    os.unlink(runfiles.pid_file(str(m.path)))  # the dead daemon's, left behind by kill -9
     again = mount_factory("--state", str(state))
     assert snapshot(again) == before
     assert sim(again, "rctl").count("jail:tmp:maxproc:deny=5") == 1
@@ -187,7 +185,6 @@ def test_real_processes_are_not_restored(mount_factory, tmp_path):
         wait_saved(state, start)
         m.proc.kill()
         m.proc.wait()
-        os.unlink(runfiles.pid_file(str(m.path)))
         again = mount_factory("--state", str(state))
         assert sim(again, "list -d") == "ok\n2 keep\n"    # web went with its process
         assert "1 real process(es) cannot be restored" in again.log_text()
