@@ -62,15 +62,18 @@ def rss_mib(pid: int) -> float:
     return 0.0
 
 
-def best_of(repeat: int, fn) -> float:
-    """The shortest of ``repeat`` timed runs of fn() (the least disturbed by
-    the other work of a shared machine)."""
-    best = float("inf")
+def best_of(repeat: int, *fns) -> float | list[float]:
+    """The shortest of ``repeat`` timed runs of each fn (the least disturbed
+    by the other work of a shared machine).  With several functions the runs
+    alternate (a, b, a, b, ...) so that each sees the same conditions; the
+    result is then a list, one time per function."""
+    best = [float("inf")] * len(fns)
     for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
+        for k, fn in enumerate(fns):
+            t0 = time.perf_counter()
+            fn()
+            best[k] = min(best[k], time.perf_counter() - t0)
+    return best if len(fns) > 1 else best[0]
 
 
 def make_conf(n: int, addresses: bool = True) -> str:

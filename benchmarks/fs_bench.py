@@ -15,7 +15,8 @@ each operation run on the floor and on jailfs one after the other:
     then, beside the cached baseline: warm stat and repeated cat of one
     parameter file (WARM times each).
 
-Prints seconds (best of --repeat for the operations that change nothing),
+Prints seconds (for the operations that change nothing, the best of --repeat
+runs, the baseline's and jailfs's alternating),
 operations per second, and the speed ratio baseline time / jailfs time
 (1.0 or more: jailfs at least as fast), and each daemon's resident memory
 after the mkdirs.
@@ -258,19 +259,16 @@ def main() -> int:
                     os.mkdir(mp)
                     procs[kind] = mount(kind, mp)
                 ops = {kind: operations(mps[kind], n) for kind in KINDS}
-                rss = {}
                 for k, (label, count, _, changes) in enumerate(ops["jailfs"]):
                     # the warm operations compare with the cached baseline,
                     # which must hold the jail first; the others with the floor
                     warm = label.startswith("warm")
                     base_kind = "cached" if warm else "floor"
                     kinds = (base_kind, "jailfs") + (("cached",) if label in ("mkdir", "rmdir") else ())
-                    t = {}
-                    for kind in kinds:
-                        fn = ops[kind][k][2]
-                        t[kind] = best_of(1 if changes else args.repeat, fn)
-                        if label == "mkdir":
-                            rss[kind] = rss_mib(procs[kind].pid)
+                    times = best_of(1 if changes else args.repeat, *(ops[kind][k][2] for kind in kinds))
+                    t = dict(zip(kinds, times))
+                    if label == "mkdir":
+                        rss = {kind: rss_mib(procs[kind].pid) for kind in kinds}
                     j, b = t["jailfs"], t[base_kind]
                     print(f"{n:>7} {label:<10} {j:>9.3f} {b:>9.3f} {base_kind:<7} "
                           f"{count / j:>12.0f} {b / j:>6.2f}")

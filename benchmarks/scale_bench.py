@@ -2,13 +2,15 @@
 """A daemon holding many jails: memory per jail and flat latency.
 
 One ``jailfs mount`` is filled through the mount (mkdir, as a user would)
-up to 1,000, 100,000 and 999,999 jails (``--quick``: up to 100,000).  At
-each checkpoint:
+up to 1,000, 100,000 and 999,999 jails (``--quick``: up to 100,000); a
+second mount holds 1,000 jails throughout, the baseline.  At each
+checkpoint:
 
 - memory per jail: (daemon RSS - its RSS with no jails) / jails;
 - stat and cat of ``host.hostname`` in 2,000 jails spread over the whole
-  table (best of 3), as µs per operation, and its ratio to the figure at
-  the first checkpoint (flat: at most 1.2).
+  table, as µs per operation, run alternately with the same on the
+  baseline mount (best of 3 each), and the ratio of the two (flat: at
+  most 1.2).
 
     .venv/bin/python benchmarks/scale_bench.py [--quick] [--sizes 1000,100000,999999]
 """
@@ -24,11 +26,12 @@ import time
 from benchlib import best_of, jailfs_cmd, rss_mib, start, stop
 
 SAMPLE = 2000
+BASE_JAILS = 1000
 
 
 def sample(n: int) -> list[str]:
-    step = max(1, n // SAMPLE)
-    return [f"j{i}" for i in range(0, n, step)][:SAMPLE]
+    """SAMPLE names spread over j0 .. j(n-1) (repeating when n is smaller)."""
+    return [f"j{i * n // SAMPLE}" for i in range(SAMPLE)]
 
 
 def stat_all(mp: str, names: list[str]) -> None:
@@ -42,6 +45,13 @@ def cat_all(mp: str, names: list[str]) -> None:
             f.read()
 
 
+def fill(mp: str, start: int, end: int) -> float:
+    t0 = time.perf_counter()
+    for i in range(start, end):
+        os.mkdir(f"{mp}/j{i}")
+    return time.perf_counter() - t0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="sizes 1000 and 100000")
@@ -49,31 +59,34 @@ def main() -> int:
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else \
         ([1000, 100000] if args.quick else [1000, 100000, 999999])
-    with tempfile.TemporaryDirectory(prefix="scalebench-") as mp:
-        proc = start(jailfs_cmd(mp), mp)
+    with tempfile.TemporaryDirectory(prefix="scalebench-") as mp, \
+            tempfile.TemporaryDirectory(prefix="scalebench-base-") as base_mp:
+        procs = {}
         try:
-            empty = rss_mib(proc.pid)
-            print(f"empty daemon: {empty:.1f} MiB RSS")
+            procs[base_mp] = start(jailfs_cmd(base_mp), base_mp)
+            fill(base_mp, 0, BASE_JAILS)
+            base_names = sample(BASE_JAILS)
+            procs[mp] = start(jailfs_cmd(mp), mp)
+            empty = rss_mib(procs[mp].pid)
+            print(f"empty daemon: {empty:.1f} MiB RSS; baseline mount: {BASE_JAILS} jails")
             print(f"{'jails':>7} {'RSS MiB':>8} {'B/jail':>7} {'mkdir s':>8} "
-                  f"{'stat µs':>8} {'cat µs':>7} {'stat ×':>7} {'cat ×':>6}")
+                  f"{'stat µs':>8} {'base':>6} {'cat µs':>7} {'base':>6} {'stat ×':>7} {'cat ×':>6}")
             made = 0
-            first = None
             for n in sizes:
-                t0 = time.perf_counter()
-                for i in range(made, n):
-                    os.mkdir(f"{mp}/j{i}")
-                made_s = time.perf_counter() - t0
+                made_s = fill(mp, made, n)
                 made = n
-                rss = rss_mib(proc.pid)
+                rss = rss_mib(procs[mp].pid)
                 names = sample(n)
-                st = best_of(3, lambda: stat_all(mp, names)) / len(names) * 1e6
-                ct = best_of(3, lambda: cat_all(mp, names)) / len(names) * 1e6
-                first = first or (st, ct)
+                st, bst = (t / SAMPLE * 1e6 for t in best_of(
+                    3, lambda: stat_all(mp, names), lambda: stat_all(base_mp, base_names)))
+                ct, bct = (t / SAMPLE * 1e6 for t in best_of(
+                    3, lambda: cat_all(mp, names), lambda: cat_all(base_mp, base_names)))
                 print(f"{n:>7} {rss:>8.1f} {(rss - empty) * 2**20 / n:>7.0f} {made_s:>8.1f} "
-                      f"{st:>8.1f} {ct:>7.1f} {st / first[0]:>7.2f} {ct / first[1]:>6.2f}")
+                      f"{st:>8.1f} {bst:>6.1f} {ct:>7.1f} {bct:>6.1f} {st / bst:>7.2f} {ct / bct:>6.2f}")
                 sys.stdout.flush()
         finally:
-            stop(proc, mp)
+            for where, proc in procs.items():
+                stop(proc, where)
     return 0
 
 

@@ -242,6 +242,7 @@ class CfJail:
         # equal parameter in list order wins, as config.c's scan finds it)
         self._by_name: dict[str, CfParam] = {}
         self._added: dict[int, int] = {}
+        self._adds = 0
 
     def __repr__(self):
         return f"CfJail({self.name!r}, {[(p.name, p.strings) for p in self.params]})"
@@ -257,7 +258,8 @@ class CfJail:
     def _append(self, p: CfParam) -> None:
         self.params.append(p)
         self._by_name[p.name] = p
-        self._added[id(p)] = len(self._added)
+        self._adds += 1
+        self._added[id(p)] = self._adds
 
     def _rename(self, p: CfParam, name: str) -> None:
         if self._by_name.get(p.name) is p:
@@ -274,6 +276,7 @@ class CfJail:
         """Keep only the parameters for which ``keep(p)`` is true."""
         self.params = [p for p in self.params if keep(p)]
         self._by_name = {p.name: p for p in self.params}
+        self._added = {id(p): self._added[id(p)] for p in self.params}
         self.intparams = {k: v for k, v in self.intparams.items()
                           if self._by_name.get(v.name) is v}
 

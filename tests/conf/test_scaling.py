@@ -68,6 +68,21 @@ def test_lexing_parsing_merging_and_planning_are_linear(tmp_path):
     assert large / small < 10, (small, large)
 
 
+def test_a_jail_with_many_parameters_is_linear_in_them(tmp_path):
+    # config.c's add_param compares a new parameter with every parameter the
+    # jail has: here an index does it, so n parameters cost O(n).
+    def work(n):
+        path = tmp_path / f"params{n}.conf"
+        path.write_text("".join(f"meta.p{i} = {i}; nometa.q{i};\n" for i in range(n)) +
+                        "web { persist; }\n")
+        conf = load_config(str(path))
+        assert len(conf.jails[0].params) == 2 * n + 2
+        return traced_lines(lambda: load_config(str(path)))
+
+    small, large = work(50), work(400)
+    assert large / small < 10, (small, large)
+
+
 def test_line_numbers_count_each_character_once():
     text = "".join(f'j{i} {{ host.hostname = "h{i}"; persist; }}\n' for i in range(3000))
     text += "oops {\n"
