@@ -49,7 +49,7 @@ from dataclasses import asdict, dataclass, field
 import pyprctl
 
 from . import syscalls as sc
-from .namespaces import CLONE_FLAGS, ns_path
+from .namespaces import CLONE_FLAGS, ns_ids, ns_path
 
 log = logging.getLogger("jailfs.anchor")
 
@@ -98,7 +98,7 @@ class Anchor:
             raise OSError(errno.EIO, f"anchor did not start: {line or 'no answer'}")
         self.pid = int(line.split()[1])
         self.start_time = _start_time(self.pid)
-        self.ns = {t: os.stat(ns_path(self.pid, t)).st_ino for t in CLONE_FLAGS}
+        self.ns = ns_ids(self.pid)
         os.set_blocking(self.proc.stdout.fileno(), False)
 
     def _readline(self, timeout: float) -> str:
