@@ -27,6 +27,9 @@ exec 7<&-
 expect 0 "2" "" -- jexec t sh -c 'ls -d /proc/[0-9]* >/tmp/pids; wc -l </tmp/pids'
 host_pid=$$
 expect 1 "" "" -- jexec t test -e "/proc/$host_pid/root"
+# its /dev: devfs ruleset 4's nodes, its own ptys, shm
+expect 0 "fd full jailfs null ptmx pts random shm stderr stdin stdout tty urandom zero" "" -- jexec t sh -c 'echo $(ls /dev)'
+expect 0 "ptmx" "" -- jexec t ls /dev/pts
 # the jail's view of the mount, where JAILFS_MOUNT says
 expect 0 "/dev/jailfs" "" -- jexec t sh -c 'echo $JAILFS_MOUNT'
 expect 0 "$(jls -j t jid)" "" -- jexec t cat /dev/jailfs/jid
