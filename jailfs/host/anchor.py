@@ -12,8 +12,9 @@ a ``Spec`` as a JSON line on stdin, it:
 2. forks the init (pid 1 of the new pid namespace), which builds the jail's
    root in its private mount namespace: the jail's ``path`` bound onto itself,
    a fresh /proc for the jail's pid namespace (host-wide knobs read-only), a
-   small /dev on tmpfs (null, zero, full, random, urandom, tty) with the
-   jailfs mount's view bound at /dev/jailfs, then pivot_root into it and
+   small /dev on tmpfs (null, zero, full, random, urandom, tty, its own ptys
+   in /dev/pts, a /dev/shm) with the jailfs mount's view bound at
+   /dev/jailfs, then pivot_root into it and
    detach the old root, so nothing outside ``path`` stays reachable;
 3. sets the hostname in a new UTS namespace and brings ``lo`` up in a new
    network namespace, becomes undumpable, prints ``ready HOSTPID`` and then
@@ -49,7 +50,7 @@ from dataclasses import asdict, dataclass, field
 import pyprctl
 
 from . import syscalls as sc
-from .namespaces import CLONE_FLAGS, ns_path
+from .namespaces import CLONE_FLAGS, ns_ids, ns_path
 
 log = logging.getLogger("jailfs.anchor")
 
@@ -98,7 +99,7 @@ class Anchor:
             raise OSError(errno.EIO, f"anchor did not start: {line or 'no answer'}")
         self.pid = int(line.split()[1])
         self.start_time = _start_time(self.pid)
-        self.ns = {t: os.stat(ns_path(self.pid, t)).st_ino for t in CLONE_FLAGS}
+        self.ns = ns_ids(self.pid)
         os.set_blocking(self.proc.stdout.fileno(), False)
 
     def _readline(self, timeout: float) -> str:
@@ -186,8 +187,13 @@ def _mknods(dev: str) -> None:
     for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
                          ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")):
         os.symlink(target, os.path.join(dev, name))
-    os.mkdir(os.path.join(dev, "shm"), 0o1777)
-    os.chmod(os.path.join(dev, "shm"), 0o1777)
+    shm, pts = os.path.join(dev, "shm"), os.path.join(dev, "pts")
+    os.mkdir(shm)
+    sc.mount("tmpfs", shm, "tmpfs", sc.MS_NOSUID | sc.MS_NODEV, "mode=1777,size=64m")
+    os.mkdir(pts)                       # the jail's own ptys, not the host's
+    sc.mount("devpts", pts, "devpts", sc.MS_NOSUID | sc.MS_NOEXEC,
+             "newinstance,ptmxmode=0666,mode=620")
+    os.symlink("pts/ptmx", os.path.join(dev, "ptmx"))
 
 
 def _proc(proc: str) -> None:

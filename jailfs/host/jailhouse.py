@@ -29,6 +29,7 @@ import logging
 import shlex
 
 from jailfs import ctl_real
+from jailfs.ops import runfiles
 from jailfs.kernel import Caller, JailError
 
 from . import namespaces
@@ -180,7 +181,7 @@ class Jailhouse:
     # ------------------------------------------------------------ the daemon's task
     def poll(self) -> None:
         """Take reported hostnames, forget dead anchors, end all if unmounted."""
-        if self.anchors and self.mountpoint and not _mounted(self.mountpoint):
+        if self.anchors and self.mountpoint and runfiles.mounted_fstype(self.mountpoint) is None:
             log.info("%s is no longer mounted: ending every anchor", self.mountpoint)
             self.close()
             return
@@ -217,11 +218,3 @@ class Jailhouse:
         for serial in list(self.anchors):
             self._drop(serial)
         self.netif.close()
-
-
-def _mounted(mountpoint: str) -> bool:
-    try:
-        with open("/proc/self/mountinfo", encoding="utf-8", errors="surrogateescape") as f:
-            return any(line.split()[4] == mountpoint for line in f)
-    except OSError:
-        return True

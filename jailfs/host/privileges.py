@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 import pyprctl
 import pyseccomp as seccomp
 
+from . import syscalls as sc
+
 # Capabilities a jail keeps unless a rule below takes them away: the
 # privileges prison_priv_check() allows every jailed root (file ownership and
 # modes, signals and credentials of its own processes, chroot, rlimits,
@@ -58,7 +60,9 @@ NEW_MOUNT_API = ("open_tree", "move_mount", "fsopen", "fsconfig", "fsmount",
                  "fspick", "mount_setattr")
 CLOCK = ("settimeofday", "clock_settime", "clock_adjtime", "adjtimex")
 MLOCK = ("mlock", "mlock2", "mlockall")
-CLONE_NEW = 0x7E020080          # every CLONE_NEW* flag (time, ns, cgroup, uts, ipc, user, pid, net)
+# every CLONE_NEW* flag: clone(2) may not make a namespace
+CLONE_NEW = (sc.CLONE_NEWNS | sc.CLONE_NEWCGROUP | sc.CLONE_NEWUTS | sc.CLONE_NEWIPC
+             | sc.CLONE_NEWUSER | sc.CLONE_NEWPID | sc.CLONE_NEWNET | sc.CLONE_NEWTIME)
 TIOCSTI = 0x5412                # push input into a terminal (the host's, through jexec's stdin)
 
 

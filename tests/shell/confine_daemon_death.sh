@@ -14,7 +14,6 @@ is "the jail's pid namespace holds the anchor and two sleepers" "$(ns_users pid 
 DPID=$(head -1 "$(ls /run/jailfs/*"$(basename "$MNT")"*.pid 2>/dev/null | head -1)" 2>/dev/null)
 [ -n "$DPID" ] && grep -q jailfs "/proc/$DPID/cmdline"; is "found the daemon ($DPID)" $? 0
 kill -9 "$DPID"
-_n=50; while [ "$(ns_users pid "$pid_ns")" != 0 ] && [ $_n -gt 0 ]; do sleep 0.1; _n=$((_n - 1)); done
-is "no process of the jail survives the daemon" "$(ns_users pid "$pid_ns")" 0
+is "no process of the jail survives the daemon" "$(ns_gone pid "$pid_ns")" 0
 fusermount3 -u -z "$MNT" 2>/dev/null
 done_testing

@@ -77,11 +77,10 @@ net_ns=$(ns_id net net)
 expect 0 "www: removed" "" -- jail -f "$OUT/jail.conf" -r www
 is "rc.shutdown ran" "$(tail -n 1 "$ROOT/var/log/rc.log")" "rc.shutdown: done"
 expect 0 "net: removed" "" -- jail -f "$OUT/jail.conf" -r net
-gone_ns() { _n=50; while [ "$(ns_users "$1" "$2")" != 0 ] && [ $_n -gt 0 ]; do sleep 0.1; _n=$((_n - 1)); done; ns_users "$1" "$2"; }
-is "mount namespace gone" "$(gone_ns mnt "$mnt_ns")" 0
-is "pid namespace gone" "$(gone_ns pid "$pid_ns")" 0
-is "UTS namespace gone" "$(gone_ns uts "$uts_ns")" 0
-is "network namespace gone" "$(gone_ns net "$net_ns")" 0
+is "mount namespace gone" "$(ns_gone mnt "$mnt_ns")" 0
+is "pid namespace gone" "$(ns_gone pid "$pid_ns")" 0
+is "UTS namespace gone" "$(ns_gone uts "$uts_ns")" 0
+is "network namespace gone" "$(ns_gone net "$net_ns")" 0
 kill -0 "$dpid" 2>/dev/null; is "the jail's daemon is gone" $? 1
 _n=50; while [ -d "$v2$cgroup" ] && [ $_n -gt 0 ]; do sleep 0.1; _n=$((_n - 1)); done
 [ -d "$v2$cgroup" ]; is "its cgroup is gone" $? 1

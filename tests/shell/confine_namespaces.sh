@@ -26,6 +26,10 @@ expect 0 "" "" -- jexec u hostname set.inside
 # for a passing reason, the anchor reports it within 2 s
 _n=30; while [ "$(cat "$MNT/u/host.hostname")" != set.inside ] && [ $_n -gt 0 ]; do sleep 0.1; _n=$((_n - 1)); done
 is "a hostname set inside lands in host.hostname" "$(cat "$MNT/u/host.hostname")" set.inside
+# set by a process that outlives its jexec: the anchor reports it (within 2 s)
+expect 0 "" "" -- jexec u sh -c '(sleep 0.3; hostname set.background) >/dev/null 2>&1 &'
+_n=50; while [ "$(cat "$MNT/u/host.hostname")" != set.background ] && [ $_n -gt 0 ]; do sleep 0.1; _n=$((_n - 1)); done
+is "a hostname set in the background lands in host.hostname" "$(cat "$MNT/u/host.hostname")" set.background
 echo set.outside >"$MNT/u/host.hostname"
 expect 0 "set.outside" "" -- jexec u hostname
 expect 0 "" "" -- jail -c name=u.c "path=$ROOT" persist host=inherit
@@ -39,7 +43,7 @@ is "the host's hostname is untouched" "$(hostname)" "$host_name"
 
 # ---- SysV IPC (probes in path=/ jails: the host's tree has Python)
 host_ipc=$(readlink /proc/self/ns/ipc)
-expect 0 "" "" -- jail -c name=s1 path=/ persist sysvshm=new
+expect 0 "" "" -- jail -c name=s1 path=/ persist sysvshm=new children.max=1
 expect 0 "" "" -- jail -c name=s2 path=/ persist sysvshm=new
 expect 0 "" "" -- jail -c name=sd path=/ persist
 [ "$(jexec s1 readlink /proc/self/ns/ipc)" != "$host_ipc" ]; is "sysvshm=new: its own IPC namespace" $? 0
@@ -50,6 +54,8 @@ is "ipcs in s2 shows none of them" "$(jexec s2 ipcs -m | grep -c '^0x')" 0
 probe sd shmget ENOSYS
 probe sd semget ENOSYS
 probe sd msgget ENOSYS
+expect 0 "" "" -- jail -c name=s1.kid path=/ persist sysvshm=inherit
+is "sysvshm=inherit shares its parent jail's IPC namespace" "$(jexec s1.kid readlink /proc/self/ns/ipc)" "$(jexec s1 readlink /proc/self/ns/ipc)"
 expect 0 "" "" -- jail -c name=si path=/ persist sysvshm=inherit
 is "sysvshm=inherit at the top shares the host's IPC" "$(jexec si readlink /proc/self/ns/ipc)" "$host_ipc"
 

@@ -27,6 +27,14 @@ probe plain reboot EPERM
 probe plain mlock EPERM
 probe lock mlock ok
 probe plain mount_tmpfs EPERM
+# allow.mount with a file system and enforce_statfs < 2: mounting works, in
+# the jail's own mount namespace only (the host sees nothing at that point)
+mkdir "$OUT/m"
+expect 0 "" "" -- jail -c name=mounter path=/ persist allow.mount allow.mount.tmpfs enforce_statfs=1
+expect 0 "ok" "" -- jexec mounter "$PY" "$P" mount_tmpfs "$OUT/m"
+is "not mounted on the host" "$(grep -c " $OUT/m " /proc/self/mountinfo)" 0
+expect 0 "" "" -- jail -c name=nostatfs path=/ persist allow.mount allow.mount.tmpfs enforce_statfs=2
+expect 0 "EPERM" "" -- jexec nostatfs "$PY" "$P" mount_tmpfs "$OUT/m"
 probe plain mknod EPERM
 probe plain open_by_handle_at EPERM
 probe plain iopl EPERM

@@ -27,6 +27,9 @@ exec 7<&-
 expect 0 "2" "" -- jexec t sh -c 'ls -d /proc/[0-9]* >/tmp/pids; wc -l </tmp/pids'
 host_pid=$$
 expect 1 "" "" -- jexec t test -e "/proc/$host_pid/root"
+# its /dev: devfs ruleset 4's nodes, its own ptys, shm
+expect 0 "fd full jailfs null ptmx pts random shm stderr stdin stdout tty urandom zero" "" -- jexec t sh -c 'echo $(ls /dev)'
+expect 0 "ptmx" "" -- jexec t ls /dev/pts
 # the jail's view of the mount, where JAILFS_MOUNT says
 expect 0 "/dev/jailfs" "" -- jexec t sh -c 'echo $JAILFS_MOUNT'
 expect 0 "$(jls -j t jid)" "" -- jexec t cat /dev/jailfs/jid
@@ -39,9 +42,7 @@ mnt_ns=$(ns_id t mnt); pid_ns=$(ns_id t pid)
 [ -n "$mnt_ns" ] && [ "$(ns_users mnt "$mnt_ns")" -ge 1 ]; is "the jail's mount namespace exists (anchor)" $? 0
 [ "$mnt_ns" != "$(readlink /proc/self/ns/mnt | tr -dc 0-9)" ]; is "it is not the host's" $? 0
 expect 0 "" "" -- jail -r t
-wait_gone() { _n=100; while [ "$(ns_users "$1" "$2")" != 0 ] && [ $_n -gt 0 ]; do sleep 0.1; _n=$((_n - 1)); done; }
-wait_gone mnt "$mnt_ns"; wait_gone pid "$pid_ns"
-is "mount namespace gone after jail -r" "$(ns_users mnt "$mnt_ns")" 0
-is "pid namespace gone after jail -r" "$(ns_users pid "$pid_ns")" 0
+is "mount namespace gone after jail -r" "$(ns_gone mnt "$mnt_ns")" 0
+is "pid namespace gone after jail -r" "$(ns_gone pid "$pid_ns")" 0
 is "no host mount of the root left" "$(grep -c "$ROOT" /proc/self/mountinfo)" "$mounts_before"
 done_testing
