@@ -3,14 +3,11 @@
 # runs; rmdir SIGKILLs it (and what it started), and the jail goes once the
 # daemon sees the process end.  jexec attaches a keeper, which runs the
 # command as its child (alive_keeper.sh: what the command leaves behind).
+# A pid printed inside a jail is the jail's pid namespace's: host_pid finds
+# the host's through .refs.
 . "$(dirname "$0")/lib/alive.subr"
 
-# state PID: the process's state letter (Z for a zombie), empty when gone
-state() { sed 's/.*) \(.\).*/\1/' "/proc/$1/stat" 2>/dev/null; }
-dead() { _s=$(state "$1"); [ -z "$_s" ] || [ "$_s" = Z ]; }
 no_dying() { [ -z "$(ls "$MNT/.dying")" ]; }
-# ppid PID: its parent's pid
-ppid() { sed 's/.*) . \([0-9]*\).*/\1/' "/proc/$1/stat"; }
 # keeper JAILDIR: the real pid attached to the jail (jexec's keeper)
 keeper() { sed -n 's/^process [0-9]* (running, real pid \([0-9]*\)).*/\1/p' "$1/.refs" | head -n 1; }
 # child PID: its children's pids
@@ -61,7 +58,8 @@ expect 0 "" "" -- mkdir box
 jexec box sh -c 'sleep 300 & echo $! > "$1"; wait' sh "$OUT/child" &
 BP=$!; started $BP
 expect 0 "" "" -- wait_for 10 test -s "$OUT/child"
-CP=$(cat "$OUT/child"); started "$CP"
+expect 0 "" "" -- wait_for 10 host_pid box "$(cat "$OUT/child")"
+CP=$(host_pid box "$(cat "$OUT/child")"); started "$CP"
 expect 0 "" "" -- wait_for 10 grep -q "real pid" box/.refs
 KP=$(keeper box)
 expect 0 "$BP" "" -- ppid "$KP"
