@@ -13,6 +13,7 @@ import errno
 import math
 
 from jailfs import ctl_real  # noqa: F401 - registers the real-process verbs
+from jailfs import ctl_toolbox  # noqa: F401 - registers the toolbox's verbs (sysctl, proclist...)
 from jailfs.ctl_common import (NEEDS_REAL, USAGE, VERBS, RealProcs, jid_of, key, need_root,
                                no_args, ok, sim_proc, verb, visible)
 from jailfs.ctlproto import error_answer, kv_line, record_line, split_request

@@ -12,6 +12,7 @@ import errno
 import os
 import shlex
 import subprocess
+import time
 
 import pytest
 
@@ -110,12 +111,12 @@ def test_create_update_createupdate_set(w):
     assert w.ok("update name=web host.hostname=a") == "1"
     assert w.ok("update jid=7 securelevel=2") == "7"
     assert w.err("update name=nope persist") == ("ENOENT", 'jail "nope" not found')
-    assert w.ok("createupdate name=web host.hostname=b") == "1"
+    assert w.ok("createupdate name=web persist host.hostname=b") == "1"
     assert w.ok("createupdate name=new persist") == "2"     # explicit jid 7 did not move lastprid
     assert w.ok("set web host.hostname=c children.max=3") == "1"
     assert w.ok("set 7 host.hostname=d") == "7"
     assert w.err("set web securelevel=abc") == ("EINVAL", 'securelevel: non-integer value "abc"')
-    assert w.err("set web nosuch=1") == ("EINVAL", "unknown parameter: nosuch")
+    assert w.err("set web nosuch=1") == ("ENOENT", "unknown parameter: nosuch")   # libjail: ENOENT
     assert w.err("set 99 persist") == ("ENOENT", "jail 99 not found")
     vals = w.k.jail_get(w.host, ("name", "web"), ["host.hostname", "children.max"])
     assert vals == {"jid": "1", "host.hostname": "c", "children.max": "3"}
@@ -327,6 +328,11 @@ def test_check(w):
 @pytest.fixture
 def sleeper():
     p = subprocess.Popen(["sleep", "300"])
+    for _ in range(500):                # until it runs sleep, not the forked python
+        with open(f"/proc/{p.pid}/comm") as f:
+            if f.read().strip() == "sleep":
+                break
+        time.sleep(0.01)
     yield p.pid
     p.kill()
     p.wait()
@@ -493,8 +499,8 @@ def test_jailed_children_max(w):
 
 def test_msgget(w):
     h = w.ok("spawn 0")
-    assert w.ok(f"msgget {h} 0x1234 create") == "0"
-    assert w.ok(f"msgget {h} 4660") == "0"                        # the same key, decimal
+    assert w.ok(f"msgget {h} 0x1234 create") == "65536"
+    assert w.ok(f"msgget {h} 4660") == "65536"                        # the same key, decimal
     assert w.err(f"msgget {h} 0x1234 create excl") == ("EEXIST", "msgget: File exists")
     assert w.err(f"msgget {h} 0x99") == ("ENOENT", "msgget: No such file or directory")
     assert w.err(f"msgget {h} 1 maybe") == ("EINVAL", "usage: msgget PID KEY [create] [excl]")
@@ -507,9 +513,9 @@ def test_msgget(w):
 def test_semget(w):
     w.ok("create name=web persist sysvsem=new")
     p, h = w.ok("spawn web"), w.ok("spawn 0")
-    assert w.ok(f"semget {p} 7 create") == "0"
-    assert w.ok(f"semget {h} 7 create") == "1"                    # keys are per jail
-    assert w.ok(f"semget {p} 7", w.jailed("web")) == "0"
+    assert w.ok(f"semget {p} 7 create") == "65536"
+    assert w.ok(f"semget {h} 7 create") == "65537"                    # keys are per jail
+    assert w.ok(f"semget {p} 7", w.jailed("web")) == "65536"
     assert w.err(f"semget {h} 7", w.jailed("web")) == ("ESRCH", f"no process {h}")
 
 
@@ -548,15 +554,15 @@ def test_ipcs(w):
     w.ok(f"msgget {p} 0x2 create")
     w.ok(f"msgget {d} 0x3 create")
     w.ok(f"semget {p} 0x4 create")
-    assert w.ok(f"ipcs {h}") == ("", ["msg 0 0x1 0", "msg 1 0x0 web", "msg 2 0x0 web.db",
-                                      "sem 0 0x0 web"])
-    assert w.ok(f"ipcs {p}", w.jailed("web")) == ("", ["msg 1 0x2 0", "msg 2 0x0 db",
-                                                      "sem 0 0x4 0"])
-    assert w.ok(f"ipcs {d}", w.jailed("web")) == ("", ["msg 1 0x0 0", "msg 2 0x3 db"])
+    assert w.ok(f"ipcs {h}") == ("", ["msg 65536 0x1 0", "msg 65537 0x0 web", "msg 65538 0x0 web.db",
+                                      "sem 65536 0x0 web"])
+    assert w.ok(f"ipcs {p}", w.jailed("web")) == ("", ["msg 65537 0x2 0", "msg 65538 0x0 db",
+                                                      "sem 65536 0x4 0"])
+    assert w.ok(f"ipcs {d}", w.jailed("web")) == ("", ["msg 65537 0x0 0", "msg 65538 0x3 db"])
     w.ok("create name=mail persist sysvmsg=inherit")
     m = w.ok("spawn mail")
-    assert w.ok(f"ipcs {m}", w.jailed("mail")) == ("", ["msg 0 0x0 -", "msg 1 0x0 -",
-                                                       "msg 2 0x0 -"])
+    assert w.ok(f"ipcs {m}", w.jailed("mail")) == ("", ["msg 65536 0x0 -", "msg 65537 0x0 -",
+                                                       "msg 65538 0x0 -"])
     assert w.err("ipcs") == ("EINVAL", "usage: ipcs PID")
 
 

@@ -19,6 +19,18 @@ directory.  The invoking process waits only for the status, so
 ``jexec j sh -c 'sleep 300 &'`` returns at once while the sleep keeps the jail
 alive and sees the jail's view of the mount.
 
+Confinement (jailfs/host/enter.py): K's ``attach`` is ``enter JAIL <K's
+pid>``, whose answer names the jail's anchor; K joins the anchor's namespaces
+(mount: the jail's path is its ``/``; pid, UTS, IPC, net, cgroup) but stays
+in the host's pid namespace, out of the jail's sight, so C is born in the
+jail's pid namespace.  C closes every descriptor above 2 and sheds the host's
+privileges before ``command()``.  Inside a pid namespace an orphan goes to the
+namespace's init (the anchor), not to K: it stays in the jail through its
+cgroup.  A process already inside a jail cannot join another's namespaces:
+K refuses before asking (``enter.can_enter``).  When C has ended, K writes a
+hostname C set into the jail's ``host.hostname`` (through the jail's view of
+the mount) before it reports C's status.
+
 Errors: K and C report their own (attach refused, chdir, exec...) with
 ``report(exception)`` on the stderr they share with the invoking process and
 exit 1, which becomes the status the invoking process gets.
@@ -113,6 +125,7 @@ class Keeper:
         if self.status is None:
             return False
         self.close()
+        _take_terminal(self.command_pid, os.getpgrp())
         return True
 
     def _wait_forwarding(self) -> None:
@@ -219,9 +232,33 @@ def _keep(attach, command, report, w: int, setsid: bool) -> NoReturn:
 def _confined(jail: Confinement | None, command: Callable[[], None]) -> None:
     global confined
     if jail is not None:
+        # Its own process group: kill(0) inside the jail must not reach the
+        # invoking process and its group on the host (Linux does not check
+        # pid namespaces there).  It becomes the terminal's foreground group
+        # when the invoking one was; Keeper gives the terminal back.
+        foreground = os.getpgrp()
+        os.setpgid(0, 0)
+        _take_terminal(foreground, os.getpgrp())
         enter.shed(jail)
         confined = True
     command()
+
+
+def _take_terminal(owner: int | None, new: int) -> None:
+    """Make process group ``new`` the foreground of the controlling terminal
+    (on stdin, stdout or stderr) if ``owner``'s group is."""
+    for fd in (0, 1, 2):
+        try:
+            if owner is None or not os.isatty(fd) or os.tcgetpgrp(fd) != owner:
+                continue
+            old = signal.signal(signal.SIGTTOU, signal.SIG_IGN)
+            try:
+                os.tcsetpgrp(fd, new)
+            finally:
+                signal.signal(signal.SIGTTOU, old)
+            return
+        except OSError:
+            continue
 
 
 def _hostname_set_inside(jail: Confinement) -> None:

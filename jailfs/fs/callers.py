@@ -19,6 +19,8 @@ import signal
 
 import trio
 
+from jailfs.host.cgroups import start_time
+
 log = logging.getLogger("jailfs.callers")
 
 MAX_CHAIN = 256
@@ -71,11 +73,6 @@ def thread_group(pid: int) -> int:
     except (OSError, ValueError, IndexError):
         pass
     return pid
-
-
-def start_time(pid: int) -> int | None:
-    st = proc_stat(pid)
-    return None if st is None else st[1]
 
 
 class CallerResolver:

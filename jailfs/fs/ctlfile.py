@@ -63,7 +63,8 @@ class CtlFile(Kind):
         try:
             # which prison a real pid is in is this mount's knowledge
             code, answer = ctl.execute(fs.k, caller, text,
-                                       prison_of=fs.supervisor.caller_prison)
+                                       prison_of=fs.supervisor.caller_prison,
+                                       procs_in=fs.supervisor.procs_in)
         except Exception as e:      # noqa: BLE001 - a request must be answered
             log.exception("ctl request %r failed", text)
             code, answer = errno.EIO, f"error EIO internal error: {e}"

@@ -18,11 +18,15 @@ from pyfuse3 import FUSEError
 from jailfs.kernel import JAIL_UPDATE, PARAMS, Caller
 
 from . import inodes as I
+from .cache import CACHE_TIMEOUT
 from .ctlguard import authorise
 
 MAX_VALUE_WRITE = 4096          # one page: a parameter value arrives in one write
 PARAM_COOKIE0 = 16              # readdir cookie of parameter i: PARAM_COOKIE0 + i
 CHILD_COOKIE0 = 1 << 20         # readdir cookie of a child jail: CHILD_COOKIE0 + serial
+EMPTY_REFUSED = {"bool": "unknown boolean value", "jailsys": "unknown jailsys value",
+                 "int": "non-integer value", "uint": "non-integer value",
+                 "ulong": "non-integer value"}
 ROOT_DOTFILES = (".ctl", ".dying", ".events", ".jid", ".refs")
 DOT_COOKIE = {name: 3 + i for i, name in enumerate(ROOT_DOTFILES)}
 
@@ -41,6 +45,13 @@ class Node:
 def jail_path(view, pr) -> str:
     """The path of ``pr``'s directory in ``view`` ('' for the view's root)."""
     return "" if pr is view.root else pr.relname(view.root).replace(".", "/")
+
+
+def param_mode(name: str) -> int:
+    """A live jail's parameter file: 0644 when the table lets an existing
+    jail's value change, else 0444 (read-only and create-only parameters)."""
+    row = PARAMS[name]
+    return stat.S_IFREG | (0o444 if row.readonly or row.createonly else 0o644)
 
 
 def dirent_ok(name: str) -> bool:
@@ -67,6 +78,8 @@ class Kind:
     is_dir = False
     ftype = stat.S_IFREG
     perm = 0o444
+    attr_timeout = CACHE_TIMEOUT    # every change is invalidated (cache.py)
+    page_cache = False              # read-only opens keep the kernel's page cache
 
     def exists(self, pr, is_root: bool) -> bool:
         return False
@@ -102,6 +115,7 @@ class Kind:
 # ----------------------------------------------------------------- files
 class ParamFile(Kind):
     """A parameter file: ``jls``'s value and a newline; writes are jail_set."""
+    page_cache = True
 
     def __init__(self, dying: bool):
         self.dying = dying
@@ -115,10 +129,9 @@ class ParamFile(Kind):
         return I.make_ino(view.index, node.pr.serial, self.slot0 + fs.param_index[node.param])
 
     def mode(self, fs, view, node):
-        row = PARAMS[node.param]
-        if self.dying or row.readonly or row.createonly or node.pr is view.root:
+        if self.dying or node.pr is view.root:
             return stat.S_IFREG | 0o444
-        return stat.S_IFREG | 0o644
+        return param_mode(node.param)
 
     def path(self, view, node):
         return join(f".dying/{node.pr.jid}" if self.dying else jail_path(view, node.pr),
@@ -162,11 +175,15 @@ class ParamFile(Kind):
     def parse(self, fs, view, node, buf: bytes) -> str:
         """The value one write carries, or a refusal (EINVAL, nothing changed).
 
-        A value is text without NUL (FreeBSD's strings end at the first NUL),
-        at most one page, with one trailing newline dropped.  A newline alone
-        is the empty value: for a string it clears it (libjail imports "" as
-        the empty string), for a boolean it is refused, since "" is no boolean
-        (jail(8) sets a boolean only by name or by a value it can read)."""
+        A value is text without NUL (FreeBSD's strings end at the first NUL:
+        whatever follows would be lost), at most one page, with one trailing
+        newline dropped.  A newline alone is the empty value.  Where that is a
+        value of the type (a string, a key=value list, an address list) it is
+        set.  Where libjail would read it only by accident (strtol of nothing
+        is 0, so a boolean would turn false) or as jail(8)'s bare-name form (a
+        jailsys parameter named alone is "new", a boolean "true") it is
+        refused with libjail's wording: `echo > file` or a stray newline never
+        switches anything."""
         param = node.param
 
         def refuse(msg):
@@ -183,8 +200,8 @@ class ParamFile(Kind):
         if value.endswith("\n"):
             value = value[:-1]
         row = PARAMS.get(param)
-        if value == "" and row is not None and row.kind == "bool":
-            raise refuse('unknown boolean value ""')
+        if value == "" and row is not None and row.kind in EMPTY_REFUSED:
+            raise refuse(f'{EMPTY_REFUSED[row.kind]} ""')
         if param == "name" and not all(dirent_ok(part) for part in value.split(".")):
             raise refuse(f'"{value}": a jail name cannot contain "/" or be "." or ".."')
         return value
@@ -192,6 +209,8 @@ class ParamFile(Kind):
 
 class RefsFile(ParamFile):
     """``.refs``: who holds the jail, one holder a line."""
+    attr_timeout = 0.0          # holders come and go without a kernel event
+    page_cache = False
 
     def __init__(self, dying: bool):
         super().__init__(dying)
@@ -236,6 +255,7 @@ class JidLink(Kind):
 class EventsFile(Kind):
     """``.events``: the view's lifecycle log (see eventlog.py)."""
     slot = I.SLOT_EVENTS
+    attr_timeout = 0.0          # grows with every line
 
     def exists(self, pr, is_root):
         return is_root
@@ -270,7 +290,7 @@ class Dir(Kind):
     perm = 0o755
     params = None               # the kind of its parameter files, if it lists any
     refs = None                 # the kind of its .refs, if it has one
-    entry_timeout = 0.0         # how long the VFS may keep the names it looks up here
+    entry_timeout = CACHE_TIMEOUT   # how long the VFS may keep the names it looks up here
 
     def child(self, fs, view, node, name):
         if self.params is not None and name in fs.param_index:
@@ -300,8 +320,6 @@ class Dir(Kind):
 
 class JailTree(Dir):
     """The view's root or a live jail: parameters, .refs and the live children."""
-    params = None
-    entry_timeout = 60.0
 
     def child(self, fs, view, node, name):
         found = Dir.child(self, fs, view, node, name)
@@ -330,7 +348,8 @@ class JailTree(Dir):
 
 class ViewRoot(JailTree):
     """The view's root directory: its prison's files and the view's own dot files."""
-    entry_timeout = 0.0         # what a name here means depends on who asks
+    entry_timeout = 0.0         # ROOT_INODE is every view's root: what a name here
+    attr_timeout = 0.0          # means, and its attributes, depend on who asks
 
     def exists(self, pr, is_root):
         return False            # only ever ROOT_INODE
@@ -370,7 +389,6 @@ class JailDir(JailTree):
 class DyingDir(Dir):
     """``.dying/N``: a dying jail's read-only parameters and its .refs."""
     slot = I.SLOT_DYINGDIR
-    entry_timeout = 60.0
 
     def exists(self, pr, is_root):
         return pr.state == "dying" and not is_root

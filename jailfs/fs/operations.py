@@ -6,17 +6,11 @@ mode, size, content, entries, or to write.  Every state change goes through
 the kernel's syscall-like API; nothing here edits a Prison.  Kernel events
 become ``.events`` lines and cache invalidation.
 
-Timeouts (what the VFS may cache without asking us):
-
-* attributes: 0 everywhere.  Sizes of parameter files, ``.refs`` and
-  ``.events`` change behind the VFS's back (a parent's ``children.cur``, an
-  inherited ``host.hostname``, a new event line), so stat always asks.
-* entries in a view's root directory, in ``.dying`` and in ``.jid``: 0.  What
-  a name in the root means depends on who asks (each caller sees its own
-  prison as the root), and .dying/.jid names follow jid renumbering.
-* every other entry (parameter files and child jails below a jail directory):
-  60 seconds, made safe by invalidating the entry whenever the kernel reports
-  that a jail was removed, went dying, was freed or renamed.
+Caching: attributes and entries are cached for a long time and parameter
+files keep their page cache, except where the answer depends on who asks
+(the view's root, shared by every view as ROOT_INODE) or changes without a
+kernel event (.refs, .events); cache.py invalidates exactly what each kernel
+event changed, before the request that caused it is answered.
 """
 
 from __future__ import annotations
@@ -36,6 +30,7 @@ from jailfs.kernel import JAIL_CREATE, JAIL_MAX, JAIL_UPDATE, Caller, JailError
 
 from . import inodes as I
 from . import nodes as N
+from .cache import Cache
 from .ctlfile import CTL
 from .eventtext import event_text, other_event_text
 from .refusals import Refusals
@@ -70,8 +65,14 @@ class DirHandle:
         self.cookies = None
 
 
-def handler(fn):
-    """Turn kernel refusals into errnos and bugs into EIO; never crash the mount."""
+def handler(fn=None, *, dir_op: bool = False):
+    """Turn kernel refusals into errnos and bugs into EIO; never crash the mount.
+    Before answering, flush the cache invalidations the request caused; a
+    directory operation (``dir_op``, its context last) leaves its own view's
+    entries to the VFS, which updates them itself."""
+    if fn is None:
+        return functools.partial(handler, dir_op=dir_op)
+
     @functools.wraps(fn)
     async def wrapper(self, *args):
         try:
@@ -84,6 +85,8 @@ def handler(fn):
         except Exception:           # noqa: BLE001 - a handler must answer
             log.exception("unexpected error in %s%r", fn.__name__, args[:2])
             raise FUSEError(errno.EIO) from None
+        finally:
+            await self.cache.settle(self.view_of(args[-1]).index if dir_op else None)
     return wrapper
 
 
@@ -104,6 +107,9 @@ class JailFS(pyfuse3.Operations):
         self.host = self.views.host
         self.refusals = Refusals(self.host)
         self.supervisor = Supervisor(kernel)
+        self.cache = Cache(I.PARAM_SLOT0 + self.param_index["children.cur"])
+        # modes of a live jail's parameter files, by index (the table says which are writable)
+        self._param_modes = tuple(N.param_mode(n) for n in self.param_names)
         self._fh: dict[int, object] = {}
         self._next_fh = 1
         kernel.subscribe(self._on_event)
@@ -112,6 +118,7 @@ class JailFS(pyfuse3.Operations):
         """The mount's long-running tasks (start with ``nursery.start``)."""
         async with trio.open_nursery() as nursery:
             await nursery.start(self.supervisor.run)
+            await nursery.start(self.cache.run)
             task_status.started()
 
     # ================================================================ nodes
@@ -151,7 +158,7 @@ class JailFS(pyfuse3.Operations):
         a.st_ino = kind.ino(self, view, node)
         a.generation = 0
         a.entry_timeout = entry_timeout
-        a.attr_timeout = 0
+        a.attr_timeout = kind.attr_timeout
         a.st_mode = kind.mode(self, view, node)
         a.st_nlink = kind.nlink(node)
         a.st_uid = a.st_gid = a.st_rdev = 0
@@ -183,32 +190,16 @@ class JailFS(pyfuse3.Operations):
         if kind == "created":
             self.prisons.add(pr)
         old_name = self.prisons.renamed(pr) if kind == "updated" else None
-        for view in self.views.above(pr):
+        views = list(self.views.above(pr))
+        for view in views:
             view.log.append(event_text(ev, view.root, view is self.host))
-            if self.mounted:
-                self._invalidate(view, ev, old_name)
+        if self.mounted:
+            self.cache.on_event(ev, views, old_name, self.prisons.told_name(pr))
         if kind == "freed":
             self.prisons.remove(pr)
             self.views.release(pr)
         elif kind == "attached" and ev.detail.get("real_pid"):
             self.views.get(pr)          # its .events starts now, not at its first request
-
-    def _invalidate(self, view, ev, old_name: str | None) -> None:
-        """Drop the VFS's cached entries that this event made wrong."""
-        pr = ev.prison
-        parent = pr.parent
-        if parent is view.root or ev.kind in ("created", "renumbered", "attached"):
-            return                      # root entries are never cached (timeout 0)
-        pino = I.make_ino(view.index, parent.serial, I.SLOT_DIR)
-        if ev.kind in ("removed", "dying", "freed"):
-            names = {self.prisons.told_name(pr)}
-        elif old_name is not None:
-            names = {old_name, pr.short}
-        else:
-            return
-        for n in names:
-            pyfuse3.invalidate_entry_async(pino, n.encode("utf-8", "surrogateescape"),
-                                           ignore_enoent=True)
 
     # ==================================================== lookup / attributes
     def _dir(self, ino: int, view) -> N.Node:
@@ -250,10 +241,13 @@ class JailFS(pyfuse3.Operations):
             node = parent.kind.child(self, view, parent, n)
             if node is None:
                 raise FUSEError(errno.ENOENT)
-        return self.attr(view, node, entry_timeout=parent.kind.entry_timeout)
+        a = self.attr(view, node, entry_timeout=parent.kind.entry_timeout)
+        self.cache.looked_up(a.st_ino)
+        return a
 
     async def forget(self, inode_list):
-        return None         # inode numbers are computed: nothing to count or free
+        for ino, nlookup in inode_list:
+            self.cache.forget(ino, nlookup)
 
     @handler
     def getattr(self, inode, ctx):
@@ -337,32 +331,77 @@ class JailFS(pyfuse3.Operations):
         view, node = h.view, h.node
         kind, pr = node.kind, node.pr
         timeout = kind.entry_timeout
+        looked_up = self.cache.looked_up
         for cookie, name, n in kind.fixed(self, view, node):
-            if cookie > start_id and not pyfuse3.readdir_reply(token, name.encode(),
-                                                                self.attr(view, n), cookie):
+            if cookie <= start_id:
+                continue
+            a = self.attr(view, n, entry_timeout=timeout)
+            if not pyfuse3.readdir_reply(token, name.encode(), a, cookie):
                 return
+            if cookie > 2:                          # "." and ".." are not looked up
+                looked_up(a.st_ino)
         pkind = kind.params
         if pkind is not None and start_id < N.PARAM_COOKIE0 + len(self.param_names):
-            first = max(0, start_id - N.PARAM_COOKIE0 + 1)
-            names = self.param_names[first:]
-            vals = self.values(view, pr, names) if names else {}
-            for i, name in enumerate(names, first):
-                size = len((vals[name] + "\n").encode("utf-8", "surrogateescape"))
-                a = self.attr(view, N.Node(pkind, pr, name), size=size, entry_timeout=timeout)
-                if not pyfuse3.readdir_reply(token, name.encode(), a, N.PARAM_COOKIE0 + i):
-                    return
+            if not self._list_params(view, pkind, pr, start_id, token, timeout):
+                return
         if start_id == 0 or h.entries is None:
             h.entries = kind.variable(self, view, node)
             h.cookies = [e[0] for e in h.entries]
-        ckind = N.JAIL_DIR if isinstance(kind, N.JailTree) else getattr(kind, "entries", None)
-        for cookie, name, c in h.entries[bisect.bisect_right(h.cookies, start_id):]:
+        entries = h.entries[bisect.bisect_right(h.cookies, start_id):]
+        if isinstance(kind, N.JailTree):
+            self._list_jails(view, kind, entries, token, timeout)
+            return
+        for cookie, name, c in entries:
             name = kind.listed(view, c, name)
             if name is None:
                 continue
-            a = self.attr(view, N.Node(ckind, c), entry_timeout=timeout)
+            a = self.attr(view, N.Node(kind.entries, c), entry_timeout=timeout)
+            if not pyfuse3.readdir_reply(token, name.encode(), a, cookie):
+                return
+            looked_up(a.st_ino)
+
+    # A listing is the hot path of a large host: one EntryAttributes serves
+    # every entry (readdir_reply copies it) and lookups are counted in bulk.
+    def _list_params(self, view, pkind, pr, start_id: int, token, timeout: float) -> bool:
+        first = max(0, start_id - N.PARAM_COOKIE0 + 1)
+        names = self.param_names[first:]
+        if not names:
+            return True
+        vals = self.values(view, pr, names)
+        a = self.attr(view, N.Node(pkind, pr, names[0]), size=0, entry_timeout=timeout)
+        ino0 = a.st_ino - first
+        modes = self._param_modes if pkind is N.PARAM and pr is not view.root else None
+        counts = self.cache.counts(pr.serial)
+        for i, name in enumerate(names, first):
+            size = len((vals[name] + "\n").encode("utf-8", "surrogateescape"))
+            a.st_ino = ino = ino0 + i
+            a.st_size = size
+            a.st_blocks = (size + 511) // 512
+            if modes is not None:
+                a.st_mode = modes[i]
+            if not pyfuse3.readdir_reply(token, name.encode(), a, N.PARAM_COOKIE0 + i):
+                return False
+            counts[ino] = counts.get(ino, 0) + 1
+        return True
+
+    def _list_jails(self, view, kind, entries, token, timeout: float) -> None:
+        a = None
+        vi = view.index
+        born = self.prisons.born
+        for cookie, name, c in entries:
+            name = kind.listed(view, c, name)
+            if name is None:
+                continue
+            if a is None:
+                a = self.attr(view, N.Node(N.JAIL_DIR, c), entry_timeout=timeout)
+            a.st_ino = ino = I.make_ino(vi, c.serial, I.SLOT_DIR)
+            a.st_nlink = 2 + (len(c.alive_names) if c.alive_names else 0)
+            a.st_atime_ns = a.st_mtime_ns = a.st_ctime_ns = born(c)
             if not pyfuse3.readdir_reply(token, name.encode("utf-8", "surrogateescape"),
                                          a, cookie):
                 return
+            counts = self.cache.counts(c.serial)
+            counts[ino] = counts.get(ino, 0) + 1
 
     @handler
     def releasedir(self, fh):
@@ -385,7 +424,8 @@ class JailFS(pyfuse3.Operations):
             raise self.refusals.refuse(view, errno.EACCES, why, "open",
                                        node.kind.path(view, node))
         h = FileHandle(view, node, ctx.uid, ctx.pid, want_write)
-        return pyfuse3.FileInfo(fh=self._new_fh(h), direct_io=True, keep_cache=False)
+        cached = node.kind.page_cache and not want_write
+        return pyfuse3.FileInfo(fh=self._new_fh(h), direct_io=not cached, keep_cache=cached)
 
     @handler
     def read(self, fh, off, size):
@@ -427,7 +467,7 @@ class JailFS(pyfuse3.Operations):
     def _relname(self, view, parent, name: str) -> str:
         return name if parent.pr is view.root else f"{parent.pr.relname(view.root)}.{name}"
 
-    @handler
+    @handler(dir_op=True)
     def mkdir(self, parent_inode, name, mode, ctx):
         view = self.view_of(ctx)
         parent = self._dir(parent_inode, view)
@@ -450,10 +490,12 @@ class JailFS(pyfuse3.Operations):
             jid = self.k.jail_set(Caller(view.root, ctx.uid),
                                   [("name", self._relname(view, parent, n)), ("persist", None)],
                                   JAIL_CREATE)
-        return self.attr(view, N.Node(N.JAIL_DIR, self.k.by_jid(jid)),
-                         entry_timeout=parent.kind.entry_timeout)
+        a = self.attr(view, N.Node(N.JAIL_DIR, self.k.by_jid(jid)),
+                      entry_timeout=parent.kind.entry_timeout)
+        self.cache.looked_up(a.st_ino)
+        return a
 
-    @handler
+    @handler(dir_op=True)
     def rmdir(self, parent_inode, name, ctx):
         view = self.view_of(ctx)
         parent = self._dir(parent_inode, view)
@@ -472,7 +514,7 @@ class JailFS(pyfuse3.Operations):
         with self.refusals.kernel_call(view, "jail_remove"):
             self.k.jail_remove(Caller(view.root, ctx.uid), node.pr.jid)
 
-    @handler
+    @handler(dir_op=True)
     def rename(self, parent_old, name_old, parent_new, name_new, flags, ctx):
         view = self.view_of(ctx)
         pold = self._dir(parent_old, view)

@@ -8,7 +8,8 @@ The filesystem talks to real processes only through one :class:`Supervisor`:
 * ``kill_real(real_pid)``: the kernel's ``signal_real`` hook, called when a
   jail's processes are killed (rmdir, jail_remove);
 * ``refs_text(prison)``: the jail's ``.refs``, its real processes brought up
-  to date first and each named by its command;
+  to date first and each named by its command; ``procs_in(prison)``: those
+  processes as ``.ctl procs`` lists them;
 * ``run(task_status=...)``: the trio task that follows real processes
   (start it with ``nursery.start``);
 * ``service()``: the daemon-side service (fs/daemon.py ``services()``) whose
@@ -38,6 +39,7 @@ import trio
 from pyfuse3 import FUSEError
 
 from jailfs.host import cgroups as cg
+from jailfs.host.limits import Limits
 from jailfs.kernel import JailError
 
 from .callers import ChainTracking
@@ -65,6 +67,7 @@ class Supervisor:
     def __init__(self, kernel):
         self.k = kernel
         self.cgroups: cg.CgroupTree | None = None
+        self.limits: Limits | None = None
         self.callers = ChainTracking(kernel)     # until (unless) cgroups are used
         self._prisons = {kernel.prison0.serial: kernel.prison0}
         for pr in kernel.prison0.descendants():
@@ -86,11 +89,15 @@ class Supervisor:
             return False
         tree.start_sentinel()
         self.cgroups = tree
+        self.limits = Limits(self.k, tree, lambda pr: tree.pids(pr, recursive=True))
+        self.k.rctl.usage_provider = self.limits.usage
         return True
 
     def close(self) -> None:
         """Daemon exit: no jailed process outlives its jails."""
         if self.cgroups is not None:
+            self.k.rctl.usage_provider = None
+            self.limits = None
             self.cgroups.teardown()
             self.cgroups = None
 
@@ -123,8 +130,15 @@ class Supervisor:
         elif kind == "freed":
             self._prisons.pop(pr.serial, None)
             self._real.pop(pr.serial, None)
-            if self.cgroups is not None and not self.cgroups.remove(pr):
-                self._unremoved.add(pr)
+            if self.cgroups is not None:
+                self.limits.forget(pr)
+                if not self.cgroups.remove(pr):
+                    self._unremoved.add(pr)
+        elif kind == "rctl" and self.cgroups is not None:
+            self.limits.apply(self._prisons.values())
+        elif kind == "updated" and self.cgroups is not None and \
+                "name" in ((ev.detail or {}).get("params") or ()):
+            self.limits.apply([pr, *pr.descendants()])
         elif kind == "removed" and self.cgroups is not None:
             # Processes the kernel does not know yet (forked since the last
             # sync) die too: the whole cgroup subtree is killed.
@@ -155,6 +169,12 @@ class Supervisor:
         self._starts[proc.pid] = cg.start_time(proc.real_pid)
         self._real.setdefault(pr.serial, {})[proc.real_pid] = proc
         self.cgroups.watch_jail(pr)
+        chain = []
+        while pr.parent is not None:
+            chain.append(pr)
+            pr = pr.parent
+        self.limits.apply(chain)
+        self.limits.started(proc.real_pid, proc.prison)
         self._watch(proc)
 
     # ............................................................ the kernel's processes
@@ -175,11 +195,16 @@ class Supervisor:
                 departed.append(proc)
         for proc in departed:
             del known[proc.real_pid]
+        # Reap the departed, all but one until the newcomers are in: the jail
+        # keeps a reference throughout, and stays within a maxproc rule's count.
+        last = departed.pop() if departed else None
+        for proc in departed:
+            self._reap(proc)
         if pr.state == "alive":
             for pid in live - set(known):
                 self._adopt(pr, pid)
-        for proc in departed:
-            self._reap(proc)
+        if last is not None:
+            self._reap(last)
         if not known and not live:
             self._real.pop(pr.serial, None)
 
@@ -195,10 +220,13 @@ class Supervisor:
             return
         self._starts[proc.pid] = start
         self._real[pr.serial][pid] = proc
+        self.limits.started(pid, pr)
         self._watch(proc)
 
     def _reap(self, proc) -> None:
         self._starts.pop(proc.pid, None)
+        if self.limits is not None:
+            self.limits.ended(proc.real_pid)
         if proc.state == "running" and self.k.procs.get(proc.pid) is proc:
             try:
                 self.k.kill(proc)
@@ -210,6 +238,13 @@ class Supervisor:
         """real pid -> Proc of the jail's own processes, brought up to date."""
         self.sync(pr)
         return dict(self._real.get(pr.serial, {}))
+
+    def procs_in(self, pr) -> list[tuple[int, str]]:
+        """(pid, command) of the jail's own real processes (``.ctl procs``)."""
+        if self.cgroups is None:
+            from jailfs.ctl_real import scan
+            return scan(pr, self.caller_prison)
+        return [(pid, command_name(pid)) for pid in self.real_procs(pr)]
 
     def refs_text(self, pr) -> str:
         """``.refs``: each running real process followed by its command."""
@@ -247,8 +282,10 @@ class Supervisor:
         send, recv = trio.open_memory_channel(1000)
         async with trio.open_nursery() as nursery:
             self._send = send
-            if self.cgroups is not None and self.cgroups.watch is not None:
-                nursery.start_soon(self._follow_cgroups)
+            if self.cgroups is not None:
+                nursery.start_soon(self._sync_limited)
+                if self.cgroups.watch is not None:
+                    nursery.start_soon(self._follow_cgroups)
             task_status.started()
             async with recv:
                 while True:
@@ -257,6 +294,16 @@ class Supervisor:
                         nursery.start_soon(self._watch_one, proc)
                     proc = await recv.receive()
                     nursery.start_soon(self._watch_one, proc)
+
+    async def _sync_limited(self) -> None:
+        """Jails under limits are synced every second, so that what a rule
+        counts (maxproc: a fork bomb's children) shows in rctl -u."""
+        while self.cgroups is not None:
+            await trio.sleep(1)
+            for serial in self.limits.limited() if self.limits is not None else ():
+                top = self._prisons.get(serial)
+                for pr in [top, *top.descendants()] if top is not None else ():
+                    self.sync(pr)
 
     async def _follow_cgroups(self) -> None:
         """populated/empty changes of the jails' cgroups: sync those jails;

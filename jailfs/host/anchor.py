@@ -315,6 +315,9 @@ def _first_line() -> bytes:
 def main() -> int:
     spec = Spec(**json.loads(_first_line()))
     _pdeathsig()
+    # Undumpable from the start: a nested jail's anchor forks once inside its
+    # parent's pid namespace, where the parent jail's root sees it.
+    pyprctl.set_dumpable(False)
     # Join what the jail shares with an ancestor (namespaces it does not make).
     for nstype, pid in spec.join.items():
         fd = os.open(ns_path(pid, nstype), os.O_RDONLY)

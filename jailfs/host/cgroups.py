@@ -287,6 +287,10 @@ class CgroupTree:
         return os.path.join(self.dir(prison, hierarchy), LEAF)
 
     # ..................................................... jails
+    def has(self, prison) -> bool:
+        """Whether the jail has its cgroups (made when a process first joins it)."""
+        return prison.parent is not None and os.path.isdir(self.dir(prison))
+
     def ensure(self, prison) -> None:
         """Make the jail's cgroups (and its ancestors') where missing."""
         if prison.parent is None:

@@ -51,6 +51,9 @@ class Confinement:
                 k, eq, v = word.partition("=")
                 if eq:
                     values[k] = v
+        if values.get("confine") == "error":
+            raise EnterError("jail_attach: cannot confine the process: "
+                             + values.get("reason", "unknown reason"))
         if values.get("confine") != "anchor":
             return None
         return cls(int(values["anchor"]), int(values["anchor_start"]), values["mount"],

@@ -24,6 +24,7 @@ as before confinement existed and the reason is logged once.
 
 from __future__ import annotations
 
+import errno
 import logging
 import shlex
 
@@ -69,8 +70,9 @@ class Jailhouse:
         try:
             anchor = self.anchor(pr)
         except OSError as e:
+            # Never unconfined because of one jail's trouble: the keeper refuses.
             log.error("jail %s: no anchor: %s", pr.name, e)
-            return ["confine=none", "reason=" + shlex.quote(str(e))]
+            return ["confine=error", "reason=" + shlex.quote(e.strerror or str(e))]
         self.netif.reconcile()          # interfaces moved in before the first entry
         values = self.values(pr)
         proc = next((p for p in k.procs.values()
@@ -104,7 +106,7 @@ class Jailhouse:
                               ("ipc", parent)):
             if nstype not in new and owner is not None:
                 join[nstype] = self.anchor(owner).pid
-        spec = Spec(root=pr.path, mount=self.mountpoint, new=new, join=join,
+        spec = Spec(root=self.root(pr), mount=self.mountpoint, new=new, join=join,
                     hostname=values.get("host.hostname"),
                     domainname=values.get("host.domainname"))
         tree = getattr(self.supervisor, "cgroups", None)
@@ -120,6 +122,23 @@ class Jailhouse:
         log.info("jail %s: anchor %d (namespaces %s)", pr.name, a.pid,
                  " ".join(f"{t}:{i}" for t, i in a.ns.items()))
         return a
+
+    def root(self, pr) -> str:
+        """The directory that becomes pr's ``/``: its path, which must lie
+        within its parent jail's root (the parent's root sees the child's
+        processes, and so their roots).  A jail created from inside another
+        one without a path gets ``/`` from the kernel model: FreeBSD gives it
+        its parent's root, and so do we."""
+        parent = pr.parent
+        if parent is None or parent is self.k.prison0:
+            return pr.path
+        proot = self.root(parent)
+        if pr.path == "/" or proot == "/":
+            return proot if pr.path == "/" else pr.path
+        if pr.path == proot or pr.path.startswith(proot.rstrip("/") + "/"):
+            return pr.path
+        raise OSError(errno.EPERM, f"jail {pr.name}: path {pr.path} is outside its "
+                                   f"parent's root {proot}")
 
     def _owner(self, pr, param: str):
         """The nearest strict ancestor with ``param=new`` (None: the host)."""

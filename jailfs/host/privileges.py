@@ -1,6 +1,7 @@
 """Root in a jail is not root of the host: what a jailed process keeps.
 
-FreeBSD decides in prison_priv_check() (sys/kern/kern_jail.c) which
+FreeBSD decides in prison_priv_check() (sys/kern/kern_jail.c, read at
+freebsd-src dce23b283c7c) which
 privileges a jailed root keeps: the ones that touch only the jail's own
 processes and files, plus those its ``allow.*`` bits grant.  Linux splits
 root's power into capabilities; a jailed process keeps the capabilities that
@@ -25,11 +26,11 @@ import pyseccomp as seccomp
 # Capabilities a jail keeps unless a rule below takes them away: the
 # privileges prison_priv_check() allows every jailed root (file ownership and
 # modes, signals and credentials of its own processes, chroot, rlimits,
-# reserved ports, SysV IPC permissions, leases).
+# SysV IPC permissions, leases).
 BASE_CAPS = frozenset({
     "CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL",
-    "SETGID", "SETUID", "SETPCAP", "NET_BIND_SERVICE", "IPC_OWNER",
-    "SYS_CHROOT", "SYS_RESOURCE", "LEASE", "AUDIT_WRITE",
+    "SETGID", "SETUID", "SETPCAP", "IPC_OWNER", "SYS_CHROOT", "SYS_RESOURCE",
+    "LEASE", "AUDIT_WRITE",
 })
 # Capabilities no jail ever has: kernel modules, raw I/O and devices, reboot,
 # process accounting, debugging processes of more privilege (the jail's
@@ -78,7 +79,9 @@ def derive(params: dict[str, str], allow: set[str]) -> Privileges:
     securelevel = _int(params.get("securelevel"), -1)
     enforce_statfs = _int(params.get("enforce_statfs"), 2)
     vnet = params.get("vnet") == "new"
-    if "raw_sockets" in allow:
+    if "reserved_ports" in allow:
+        caps.add("NET_BIND_SERVICE")
+    if "raw_sockets" in allow or vnet:  # a vnet jail has every network privilege
         caps.add("NET_RAW")
     if vnet:
         caps.add("NET_ADMIN")           # configures its own stack only

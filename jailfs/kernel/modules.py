@@ -98,6 +98,3 @@ class KernelModule:
 
     def check_invariants(self) -> None:
         pass
-
-    def __getstate__(self) -> dict:
-        return dict(self.__dict__)

@@ -115,7 +115,7 @@ _INT_TYPES = {"int": (32, True, False), "uint": (32, False, True), "ulong": (64,
 def _parse_int(name: str, kind: str, text: str) -> int:
     bits, signed, unsigned = _INT_TYPES[kind]
     value, used = strtol(text, unsigned)
-    if used != len(text):
+    if used != len(text) or not used:       # jail(8) check_intparams: nothing converted
         raise JailError(EINVAL, f'{name}: non-integer value "{text}"')
     return c_int(value, bits, signed)
 

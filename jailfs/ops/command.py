@@ -4,6 +4,7 @@
     jailfs umount [MOUNTPOINT] [--lazy]
     jailfs sim [-m MOUNT] WORD...      one .ctl request, e.g. `jailfs sim spawn web`
     jailfs export|tree|graph|status    see `jailfs COMMAND --help`
+    jailfs env [-m MOUNT] [-u]         shell lines giving FreeBSD's toolbox (sysctl, ifconfig...)
 
 Inside a checkout the default mount point is its ``mountpoint/`` directory;
 installed elsewhere the mount point must be given.
@@ -34,6 +35,7 @@ SUBCOMMAND_MODULES = [
     "jailfs.ops.tree",
     "jailfs.ops.graph",
     "jailfs.ops.status",
+    "jailfs.toolbox.env",
 ]
 
 

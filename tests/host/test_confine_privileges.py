@@ -44,7 +44,12 @@ def test_raw_sockets():
 
 def test_network_configuration_only_with_vnet():
     assert "NET_ADMIN" not in d(["raw_sockets", "routing"]).caps
-    assert "NET_ADMIN" in d(vnet="new").caps
+    assert {"NET_ADMIN", "NET_RAW"} <= d(vnet="new").caps      # every network privilege
+
+
+def test_reserved_ports():
+    assert "NET_BIND_SERVICE" not in d().caps
+    assert "NET_BIND_SERVICE" in d(["reserved_ports"]).caps
 
 
 def test_mlock():

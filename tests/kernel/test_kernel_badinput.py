@@ -6,7 +6,7 @@ from errno import EINVAL, ENAMETOOLONG
 
 import pytest
 
-from kutil import U, expect, get, jailed_root, jset, mk, refused_errno, val
+from kutil import U, expect, get, jset, mk, refused_errno, val
 
 from jailfs.kernel import PARAMS
 

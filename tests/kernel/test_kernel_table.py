@@ -7,7 +7,7 @@ from errno import EINVAL, ENAMETOOLONG
 
 import pytest
 
-from kutil import CU, U, expect, get, jset, mk, new_kernel, val
+from kutil import CU, U, expect, jset, mk, new_kernel, val
 
 from jailfs.kernel import PARAMS, Caller, Kernel, KernelModule
 from jailfs.kernel.errors import JailError

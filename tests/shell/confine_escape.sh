@@ -21,7 +21,7 @@ escape_cleanup() {
 trap escape_cleanup EXIT
 ENOENT="No such file or directory"
 
-expect 0 "" "" -- jail -c name=t "path=$ROOT" persist
+expect 0 "" "" -- jail -c name=t "path=$ROOT" persist children.max=4
 expect 0 "" "" -- jail -c name=b path=/ persist
 expect 0 "root:x:0:0:root:/root:/bin/sh" "" -- jexec t sh -c '/bin/escape read /etc/passwd | head -1'
 
@@ -54,7 +54,24 @@ expect 1 "setns: Permission denied" "" -- jexec t /bin/escape setns /proc/1/ns/m
 expect 1 "setns: Operation not permitted" "" -- jexec t /bin/escape setns /proc/self/ns/mnt "$SECRET"
 # the classic chroot escape: chroot into a subdirectory, cwd left outside, .. up
 expect 1 "$ENOENT" "" -- jexec t /bin/escape chroot /sub "$SECRET"
+# signals: kill(0) reaches the caller's whole process group, host processes
+# included (Linux does not check pid namespaces there): the command has its
+# own group, so only it dies (were it in this script's group, the script would)
+jexec t sh -c 'kill -9 0'
+is "kill -9 0 inside kills the jail's group only (jexec passes on SIGKILL)" $? 137
 # pivot_root
 expect 1 "" "pivot_root" -- jexec t pivot_root / /sub
 
+# a child jail: made from inside without a path it gets the parent's root
+# (never the host's), and through its processes' /proc/PID/root the parent
+# reaches nothing outside its own root
+expect 0 "ok" "" -- jexec t sh -c 'exec 3<>/dev/jailfs/.ctl; echo "create name=kid persist" >&3; head -1 <&3 | cut -d" " -f1'
+expect 1 "$ENOENT" "" -- jexec t.kid /bin/escape read "$SECRET"
+jexec t.kid sleep 300 &
+KP=$!; MYPIDS="$MYPIDS $KP"
+_n=50; while [ "$(jexec t sh -c 'ls -d /proc/[0-9]* | wc -l')" -lt 4 ] && [ $_n -gt 0 ]; do sleep 0.1; _n=$((_n - 1)); done
+expect 0 "" "" -- jexec t sh -c "for p in /proc/[0-9]*; do /bin/escape read \$p/root$SECRET | grep host-secret; done; true"
+# a child whose path lies outside its parent's root is refused, not run unconfined
+expect 0 "" "" -- jail -c name=t.out "path=$OUT" persist
+expect 1 "" "is outside its parent's root" -- jexec t.out /bin/escape read "$SECRET"
 done_testing

@@ -1,33 +1,36 @@
 #!/bin/sh
 # Issue 9, items 1 and 10, as an attacker does it: a command in jail web
-# leaves a child behind and kills the keeper above it, hoping that the orphan,
-# re-parented out of the keeper's tree, is taken for a host process.  It must
-# stay in web: its write to a sibling jail fails (web's view has no sib), it is
-# listed in web/.refs, it keeps the non-persistent jail alive, and `rmdir web`
-# kills it.
+# leaves a child behind and its keeper dies (`kill -9 $PPID` in the issue;
+# inside a confining jail the keeper is outside the jail's pid namespace, so
+# the test kills it from outside), hoping that the orphan, re-parented out of
+# the keeper's tree, is taken for a host process.  It must stay in web: its
+# write to a sibling jail fails (web's view has no sib), it is listed in
+# web/.refs, it keeps the non-persistent jail alive, and `rmdir web` kills it.
 . "$(dirname "$0")/lib/alive.subr"
+. "$ROOT/tests/shell/lib/jailed.subr"
 
-state() { sed 's/.*) \(.\).*/\1/' "/proc/$1/stat" 2>/dev/null; }
-dead() { _s=$(state "$1"); [ -z "$_s" ] || [ "$_s" = Z ]; }
 freed() { [ ! -e "$MNT/$1" ] && [ -z "$(ls "$MNT/.dying")" ]; }
 
 expect 0 "" "" -- mkdir web sib
 expect 0 "" "" -- sh -c 'echo sib.example > sib/host.hostname'
-# The orphan: waits for its keeper to be gone, tries the sibling's hostname,
-# says how it went, then stays (exec sleep keeps its pid).  The command kills
-# the keeper once the test has turned web's persist off ($3 appears).
-ORPHAN='(n=200; while kill -0 $PPID 2>/dev/null && [ $n -gt 0 ]; do n=$((n - 1)); sleep 0.05; done
+
+# The orphan: waits until the go file appears and its keeper is gone, tries
+# the sibling's hostname, says how it went, then stays (exec sleep keeps its
+# pid).  The command prints the orphan's pid (in the jail's pid namespace).
+ORPHAN='(n=400; while [ ! -e "$3" ] && [ $n -gt 0 ]; do n=$((n - 1)); sleep 0.05; done
 sleep 1
 if echo pwned > "$0/sib/host.hostname" 2>/dev/null; then r=wrote; else r=refused; fi
 echo $r > "$1.tmp"; mv "$1.tmp" "$1"; exec sleep 300) </dev/null >/dev/null 2>&1 &
-echo $! > "$2"
-n=200; while [ ! -e "$3" ] && [ $n -gt 0 ]; do n=$((n - 1)); sleep 0.05; done
-kill -9 $PPID'
-timeout 20 jexec web sh -c "$ORPHAN" "$MNT" "$OUT/result" "$OUT/orphan" "$OUT/go" &
+echo $! > "$2.tmp"; mv "$2.tmp" "$2"; wait'
+timeout 30 jexec web sh -c "$ORPHAN" "$MNT" "$OUT/result" "$OUT/orphan" "$OUT/go" &
 JP=$!; started $JP
 expect 0 "" "" -- wait_for 10 test -s "$OUT/orphan"
-OP=$(cat "$OUT/orphan"); started "$OP"
+OP=$(hostpid "$(cat "$OUT/orphan")"); started "$OP"
+KP=$(keeper web); started "$KP"
+is "the orphan and its keeper are different processes" "$([ -n "$OP" ] && [ "$OP" != "$KP" ] && echo yes)" yes
 expect 0 "" "" -- sh -c 'echo 0 > web/persist'       # from now on only its processes hold web
+expect 0 "" "" -- kill -9 "$KP"
+expect 0 "" "" -- wait_for 10 dead "$KP"
 expect 0 "" "" -- touch "$OUT/go"
 wait $JP; rc=$?
 is "jexec dies of its keeper's SIGKILL (not by timeout)" "$rc" 137

@@ -66,18 +66,24 @@ printf 'a { persist; depend = zz; }\n' > "$TMP/dep.conf"
 check "undefined dependency" 1 "" 'jail: a: depends on undefined jail "zz"' -- jail -f "$TMP/dep.conf" -c
 check "missing file" 1 "" "jail: $TMP/none.conf: No such file or directory" -- jail -f "$TMP/none.conf" -c
 
-# exec hooks: host commands see JID/JNAME/JPATH; in-jail ones run inside
+# exec hooks: host commands see JID/JNAME/JPATH (JID also in exec.poststop,
+# after the removal: command.c builds it from the cfjail); in-jail ones run
+# inside the jail's root (a busybox root file system), where the jail's view of
+# the mount is $JAILFS_MOUNT
+. "$(dirname "$0")/lib/rootfs.subr"
+HK=$TMP/hkroot
+make_rootfs "$HK" || { echo "FAIL: no root file system for the hooks"; FAILS=$((FAILS + 1)); }
 E=$TMP/env
 cat > "$TMP/hooks.conf" <<CONF
 hk {
-    path = "$TMP/root";
+    path = "$HK";
     exec.prestart = 'echo prestart JNAME=\$JNAME JPATH=\$JPATH >> $E';
     exec.created = 'echo created JID=\$JID JNAME=\$JNAME >> $E';
-    exec.start = 'echo start jid=\`cat \$JAILFS_MOUNT/jid\` >> $E';
+    exec.start = 'echo start jid=\`cat \$JAILFS_MOUNT/jid\` >> /hooks.log';
     exec.poststart = 'echo poststart JID=\$JID >> $E';
     exec.prestop = 'echo prestop JID=\$JID >> $E';
-    exec.stop = 'echo stop jid=\`cat \$JAILFS_MOUNT/jid\` >> $E';
-    exec.poststop = 'echo poststop JNAME=\$JNAME >> $E';
+    exec.stop = 'echo stop jid=\`cat \$JAILFS_MOUNT/jid\` >> /hooks.log';
+    exec.poststop = 'echo poststop JID=\$JID JNAME=\$JNAME >> $E';
     exec.release = 'echo release JPATH=\$JPATH >> $E';
     persist;
 }
@@ -86,14 +92,14 @@ CONF
 check "hooks start" 0 "hk: created" "" -- jail -f "$TMP/hooks.conf" -c hk
 J=$(cat "$MNT/hk/jid")
 check "hooks stop" 0 "hk: removed" "" -- jail -f "$TMP/hooks.conf" -r hk
-same "hook order and environment" "$(cat "$E")" "prestart JNAME=hk JPATH=$TMP/root
+same "host hooks: order and environment" "$(cat "$E")" "prestart JNAME=hk JPATH=$HK
 created JID=$J JNAME=hk
-start jid=$J
 poststart JID=$J
 prestop JID=$J
-stop jid=$J
-poststop JNAME=hk
-release JPATH=$TMP/root"
+poststop JID=$J JNAME=hk
+release JPATH=$HK"
+same "jail hooks ran inside the jail's root" "$(cat "$HK/hooks.log")" "start jid=$J
+stop jid=$J"
 
 # a failing start command undoes the creation
 printf 'fl { path = "/"; exec.start = "/bin/false"; }\n' > "$TMP/fail.conf"

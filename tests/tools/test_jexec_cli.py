@@ -235,7 +235,8 @@ def test_keeper_passes_on_exit_status_and_signal():
     k = _keep(["sh", "-c", "exit 7"])
     assert os.waitstatus_to_exitcode(k.wait()) == 7
     assert os.waitstatus_to_exitcode(_reap(k.pid)) == 0      # no orphans: K ends
-    k = _keep(["sh", "-c", "kill -TERM $$"])
+    k = _keep([sys.executable, "-c", "import os, signal; signal.signal(signal.SIGTERM, "
+               "signal.SIG_DFL); os.kill(os.getpid(), signal.SIGTERM)"])   # even if inherited ignored
     st = k.wait()
     assert os.WIFSIGNALED(st) and os.WTERMSIG(st) == signal.SIGTERM
     _reap(k.pid)

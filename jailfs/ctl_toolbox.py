@@ -1,0 +1,218 @@
+"""The `.ctl` requests FreeBSD's jail toolbox needs (docs/ctl.md, "toolbox").
+
+Registered into the verb table (jailfs.ctl_common.verb) by ctl.py's one
+import line. Each request is answered from the caller's own view, as
+FreeBSD's syscalls answer from ``td_ucred``:
+
+    sysctl get NAME        one leaf, or every leaf below a node
+    sysctl all             every leaf (sysctl -a)
+    sysctl set NAME VALUE  a write, with sysctl_root's privilege rule
+    proclist               real processes the caller can see: pid, jid, pid per namespace
+    sysvlist [JAIL]        SysV objects the caller (or JAIL) sees
+    sysvrm msg|sem|shm ID [JAIL] / sysvrm all [JAIL]
+    ifdestroy IFNAME       ifconfig IFNAME destroy
+
+A leaf line is ``NAME KIND FORMAT ACCESS VALUE DESCRIPTION`` (VALUE and
+DESCRIPTION shell-quoted; a struct's bytes in hex), so the tool prints it
+as sysctl(8) would without knowing the MIB.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import re
+import shlex
+import weakref
+
+from jailfs.ctl_common import ok as _ok
+from jailfs.ctl_common import verb
+from jailfs.ctl_common import visible as _visible
+from jailfs.kernel import Caller, JailError
+from jailfs.kernel.ipc import FACILITIES
+from jailfs.kernel.sysctl import Oid, Sysctl
+from jailfs.kernel.vnet import CLONERS
+
+_MIBS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def mib(k) -> Sysctl:
+    """The one MIB of a kernel (its state: meta limits, jail(2) defaults)."""
+    m = _MIBS.get(k)
+    if m is None:
+        m = _MIBS[k] = Sysctl(k)
+    return m
+
+
+# ------------------------------------------------------------------- sysctl
+
+def _leaf_line(caller: Caller, m: Sysctl, oid: Oid) -> str:
+    value = m.read(caller, oid)
+    text = value.hex() if isinstance(value, bytes) else str(value)
+    return " ".join([oid.name, oid.kind, oid.fmt, oid.access, shlex.quote(text), shlex.quote(oid.descr)])
+
+
+@verb("sysctl", "sysctl get NAME | sysctl all | sysctl set NAME VALUE")
+def _sysctl(k, caller, args):
+    m = mib(k)
+    what, rest = args[0], args[1:]
+    if what == "all" and not rest:
+        return _ok(lines=[_leaf_line(caller, m, o) for o in m.all()])
+    if what == "get":
+        (name,) = rest
+        return _ok(lines=[_leaf_line(caller, m, o) for o in m.find(name)])
+    if what == "set":
+        name, value = rest
+        return _ok(lines=[_leaf_line(caller, m, m.write(caller, name, value))])
+    raise ValueError(what)
+
+
+# ------------------------------------------------------------------- real processes
+
+def _nspids(pid: str) -> str:
+    """The pid in each pid namespace from the daemon's inward (NSpid of
+    /proc/PID/status), comma-joined; just PID where the kernel has no NSpid."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("NSpid:"):
+                    return ",".join(line.split()[1:])
+    except OSError:
+        pass
+    return pid
+
+
+@verb("proclist", "proclist", real=True)
+def _proclist(k, caller, args, real):
+    """`PID JID NSPIDS` for every live Linux process in the caller's prison or
+    below (jid 0 for the host's own): what FreeBSD's kern.proc sysctl shows a
+    jailed caller, and ki_jid for each. NSPIDS lets a tool in a jail's pid
+    namespace name each process as its own /proc does. A process the daemon
+    cannot place is left out."""
+    if args:
+        raise ValueError(args)
+    lines = []
+    for name in sorted(os.listdir("/proc"), key=lambda n: (len(n), n)):
+        if not name.isdigit():
+            continue
+        try:
+            pr = real.prison_of(int(name))
+        except Exception:       # noqa: BLE001 - gone meanwhile, or not placeable: left out
+            continue
+        if pr is not None and (pr is caller.prison or _visible(caller, pr)):
+            lines.append(f"{name} {pr.jid} {_nspids(name)}")
+    return _ok(lines=lines)
+
+
+# ------------------------------------------------------------------- SysV IPC
+
+class _Viewer:
+    """The caller (or a jail it names) in the shape k.ipc reads a process:
+    its prison, its uid, running. It holds nothing and attaches nothing."""
+    state = "running"
+    pid = None
+
+    def __init__(self, prison, uid: int):
+        self.prison = prison
+        self.cred = type("Cred", (), {"uid": uid})()
+
+
+def _viewer(k, caller: Caller, word: str | None) -> _Viewer:
+    if word is None:
+        return _Viewer(caller.prison, caller.uid)
+    if word.isdigit():
+        pr = k.by_jid(int(word))
+        if pr is None or not _visible(caller, pr):
+            raise JailError(errno.ENOENT, f"jail {word} not found", "ipcs")
+    else:
+        try:
+            pr = k.lookup(caller, word)
+        except JailError as e:
+            e.op = "ipcs"
+            raise
+    return _Viewer(pr, caller.uid)
+
+
+def _mine(viewer: _Viewer, named: bool, obj) -> bool:
+    """With a JAIL named: only the objects made in it or below it."""
+    return not named or obj.creator is viewer.prison or obj.creator.is_descendant_of(viewer.prison)
+
+
+@verb("sysvlist", "sysvlist [JAIL]")
+def _sysvlist(k, caller, args):
+    """`FACILITY ID KEY UID NATTCH JAIL` per object, as ipcs(1) reads
+    kern.ipc.msqids/sema/shmsegs in the viewer's prison; a facility the
+    viewer has disabled answers `FACILITY disabled`."""
+    if len(args) > 1:
+        raise ValueError(args)
+    viewer = _viewer(k, caller, args[0] if args else None)
+    lines = []
+    for facility, which in enumerate(FACILITIES):
+        if viewer.prison.sysv_root(facility) is None:
+            lines.append(f"{which} disabled")
+            continue
+        for ident, key, creator in k.ipc.stat(facility, viewer):
+            obj = k.ipc.tables[facility][ident]
+            if not _mine(viewer, bool(args), obj):
+                continue
+            where = creator.relname(caller.prison) if _visible(caller, creator) else "-"
+            if creator is caller.prison:
+                where = "0"
+            lines.append(f"{which} {ident} {key} {obj.uid} {obj.nattch} {where}")
+    return _ok(lines=lines)
+
+
+@verb("sysvrm", "sysvrm msg|sem|shm ID [JAIL] | sysvrm all [JAIL]")
+def _sysvrm(k, caller, args):
+    """IPC_RMID as the caller (or, from above, on JAIL's objects)."""
+    which, rest = args[0], args[1:]
+    if which == "all":
+        if len(rest) > 1:
+            raise ValueError(rest)
+        viewer = _viewer(k, caller, rest[0] if rest else None)
+        gone = 0
+        for facility in range(len(FACILITIES)):
+            if viewer.prison.sysv_root(facility) is None:
+                continue
+            for ident, _key, _creator in k.ipc.stat(facility, viewer):
+                if _mine(viewer, bool(rest), k.ipc.tables[facility][ident]):
+                    k.ipc.remove(facility, viewer, ident)
+                    gone += 1
+        return _ok(gone)
+    if which not in FACILITIES or len(rest) not in (1, 2):
+        raise ValueError(args)
+    facility = FACILITIES.index(which)
+    viewer = _viewer(k, caller, rest[1] if len(rest) == 2 else None)
+    ident = int(rest[0])
+    obj = k.ipc.tables[facility].get(ident)
+    if obj is not None and not _mine(viewer, len(rest) == 2, obj):
+        raise JailError(errno.EINVAL, "", ("msgctl", "semctl", "shmctl")[facility])
+    k.ipc.remove(facility, viewer, ident)
+    return _ok()
+
+
+# ------------------------------------------------------------------- interfaces
+
+@verb("ifdestroy", "ifdestroy IFNAME")
+def _ifdestroy(k, caller, args):
+    """ifconfig IF destroy: a cloned interface of the caller's stack (an
+    epair's both ends go, wherever the other end is)."""
+    (ifname,) = args
+    vnet = k.vnet
+    if caller.uid != 0 or caller.prison not in vnet.stacks:
+        raise JailError(errno.EPERM, "", "ifdestroy")
+    st = vnet.stacks[caller.prison]
+    iface = st.find(ifname)
+    if iface is None:
+        raise JailError(errno.ENXIO, f"interface {ifname} does not exist", "ifdestroy")
+    cloned = re.fullmatch(r"([a-z]+?)\d+[ab]?", ifname)
+    if ifname == "lo0" or cloned is None or cloned.group(1) not in CLONERS:
+        raise JailError(errno.EINVAL, "", "SIOCIFDESTROY")
+    names = [ifname]
+    if ifname.startswith("epair"):
+        names = [ifname[:-1] + "a", ifname[:-1] + "b"]
+    for other in vnet.stacks.values():
+        other.ifaces = [i for i in other.ifaces if i.name not in names or
+                        (i.home is not iface.home)]
+    return _ok(" ".join(names))
+
