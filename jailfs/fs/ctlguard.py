@@ -83,7 +83,7 @@ def holds_or_writes(pid: int, ino: int) -> bool:
             try:
                 with open(f"/proc/{pid}/task/{tid}/syscall", "rb") as f:
                     call = f.read().split()
-            except FileNotFoundError:
+            except (FileNotFoundError, ProcessLookupError):
                 continue                        # the thread has just ended
             if not call or not call[0].lstrip(b"-").isdigit():
                 continue                        # "running": not blocked in a call
@@ -91,8 +91,8 @@ def holds_or_writes(pid: int, ino: int) -> bool:
             if arg is not None and _is_this_file(pid, int(call[1 + arg], 16), ino, cache) \
                     is not False:
                 return True
-    except FileNotFoundError:
-        return False                            # the process has ended
+    except (FileNotFoundError, ProcessLookupError):
+        return False                            # the process has ended (ESRCH: since its lookup)
     except (OSError, ValueError, IndexError):
         return True                             # cannot inspect it: it might be the writer
     return False

@@ -102,7 +102,14 @@ expect 0 "1" "" -- jexec in grep -c "refused op=jail_set errno=EPERM msg='prison
 expect 1 "" "mkdir: cannot create directory '$MNT/x': Operation not permitted" -- jexec tight mkdir "$MNT/x"
 expect 0 "0" "" -- cat tight/children.cur
 expect 1 "" "" -- test -e tight/x
-# nested: inside sub (children.max 0 as well)
-expect 1 "" "mkdir: cannot create directory '$MNT/y': Operation not permitted" -- jexec in jexec sub mkdir "$MNT/y"
+# nested: sub (children.max 0 as well) sees itself as the root
+expect 1 "" "mkdir: cannot create directory '$MNT/y': Operation not permitted" -- jexec in.sub mkdir "$MNT/y"
+expect 0 "0" "" -- cat in/sub/children.cur
+expect 1 "" "" -- test -e in/sub/y
+# a process inside a jail cannot enter another jail, not even a child of its
+# own (it has lost what joining namespaces takes; FreeBSD would allow it)
+expect 1 "" "jexec: jail_attach: Operation not permitted (a process inside a jail cannot enter another jail)" -- jexec in jexec sub mkdir "$MNT/y"
+expect 1 "" "" -- test -e in/sub/y
+expect 1 "" "" -- test -e in/y
 expect 0 "" "" -- jailfs sim check
 done_testing
