@@ -19,10 +19,14 @@ from jailfs.cli import injail as injail_mod
 from jailfs.cli.bsdlib import login_path
 from jailfs.cli.injail import spawn as spawn_keeper, undo_locale_coercion
 from jailfs.cli.jailp import Fatal, Job
+from jailfs.toolbox.ifconfig import main as ifconfig
 
 DEFAULT_STOP_TIMEOUT = 10
+IFCONFIG = "/sbin/ifconfig"     # _PATH_IFCONFIG, as jail(8)'s messages name it
 # Shell metacharacters: a command holding one runs under /bin/sh -c.
 SHELL_META = "!\"$&'()*;<>?[\\]`{|}~"
+
+
 class Commands:
     """The command.c half of jail(8); mixed into :class:`jailfs.cli.jail.Jail8`."""
 
@@ -156,6 +160,40 @@ class Commands:
             if not self.run_command(j, param, v, injail):
                 return False
         return True
+
+    # ------------------------------------------------------------ vnet.interface
+    def vnet_interface(self, j: Job, ifname: str, down: bool) -> bool:
+        """command.c's IP_VNET_INTERFACE: ``ifconfig IF vnet JAIL`` after
+        creation (``-vnet`` when undoing a start that failed later), naming
+        the jail by its jid or name parameter, else by the jid it got.  The
+        toolbox's ifconfig runs in this process: the same `.ctl` verbs
+        (ifvnet, ifreclaim) and sbin/ifconfig's messages."""
+        target = j.cj.string("jid") or j.cj.string("name") or str(j.known_jid)
+        argv = [ifname, "-vnet" if down else "vnet", target]
+        comline = " ".join([IFCONFIG] + argv)
+        if self.verbose > 0:
+            self.jail_note(j, f"run command: {comline}\n")
+        if ifconfig(argv) != 0:
+            self.jail_warnx(j, f"{comline}: failed")
+            return False
+        return True
+
+    def give_interfaces(self, j: Job, moved: list[str]) -> bool:
+        """Move every vnet.interface into the new jail, in order; ``moved``
+        collects those that went, for :meth:`take_interfaces`."""
+        for ifname in j.cj.strings("vnet.interface"):
+            if ifname == "":
+                continue
+            if not self.vnet_interface(j, ifname, False):
+                return False
+            moved.append(ifname)
+        return True
+
+    def take_interfaces(self, j: Job, moved: list[str]) -> None:
+        """A start failed after interfaces went in: take them back, last
+        first, before the jail is removed (next_command walking back)."""
+        while moved:
+            self.vnet_interface(j, moved.pop(), True)
 
     # ------------------------------------------------------------ processes
     def jail_pids(self, j: Job) -> list[int]:
