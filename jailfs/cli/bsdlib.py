@@ -10,6 +10,7 @@ import sys
 from typing import Callable
 
 from jailfs.ops.version import exit_if_version
+from jailfs.toolbox.env import bin_dir, ensure_bin_dir, path_with
 
 _C_SPACE = " \t\n\v\f\r"
 # The default login class's path (login.conf(5), FreeBSD's /etc/login.conf),
@@ -128,3 +129,22 @@ def login_path(home: str) -> str:
     substvar), without doubling the slash of a home of ``/``."""
     return ":".join(home.rstrip("/") + p[1:] if p.startswith("~") else p
                     for p in LOGIN_CLASS_PATH.split(":"))
+
+
+def toolbox_dir() -> str:
+    """The directory of FreeBSD's toolbox (``jailfs env``'s), made or
+    refreshed when this process may; a jailed command gets it on PATH."""
+    try:
+        ensure_bin_dir()
+    except OSError:
+        pass                # not ours to write: what is there already serves
+    return str(bin_dir())
+
+
+def jailed_path(path: str | None, toolbox: str, root: str) -> str | None:
+    """PATH of a command inside a jail: the toolbox's directory first when it
+    exists under the jail's root ``root`` (as the command sees its files),
+    else ``path`` as it is -- never an entry that leads nowhere."""
+    if not os.path.isdir(os.path.join(root, toolbox.lstrip("/"))):
+        return path
+    return path_with(toolbox, os.defpath if path is None else path, first=True)

@@ -16,7 +16,7 @@ import signal
 import time
 
 from jailfs.cli import injail as injail_mod
-from jailfs.cli.bsdlib import login_path
+from jailfs.cli.bsdlib import jailed_path, login_path, toolbox_dir
 from jailfs.cli.injail import spawn as spawn_keeper, undo_locale_coercion
 from jailfs.cli.jailp import Fatal, Job
 from jailfs.toolbox.ifconfig import main as ifconfig
@@ -62,10 +62,11 @@ class Commands:
             self.jail_note(j, "run command%s%s%s: %s\n" % (
                 " in jail" if injail else "", " as " if username else "",
                 username or "", comline))
+        toolbox = toolbox_dir() if injail else ""
         try:
             keeper = spawn_keeper(
                 (lambda: self._attach(j)) if injail else None,
-                lambda: self._command(j, argv, injail, clean, username, consfd),
+                lambda: self._command(j, argv, injail, toolbox, clean, username, consfd),
                 lambda e: self.jail_warnx(j, str(e)), setsid=bg)
         finally:
             if consfd is not None:
@@ -93,17 +94,21 @@ class Commands:
             raise Fatal(f"jail_attach: {a.value}")
         return a.extra
 
-    def _command(self, j: Job, argv, injail, clean, username, consfd) -> None:
-        """In the command's process: directory, user, environment, exec."""
+    def _command(self, j: Job, argv, injail, toolbox: str, clean, username, consfd) -> None:
+        """In the command's process: directory, user, environment, exec.  A
+        command in the jail gets ``toolbox`` (the toolbox's directory) first
+        on PATH where the jail's root has it."""
         cj = j.cj
         env = dict(os.environ)
         undo_locale_coercion(env)
         path = cj.string("path")
+        root = "/"
         if injail and path and not injail_mod.confined:     # confined: already at its /
             try:
                 os.chdir(path)
             except OSError as e:
                 raise Fatal(f"chdir {path}: {e.strerror}")
+            root = path
         if clean or username:
             try:
                 pw = pwd.getpwnam(username) if username else pwd.getpwuid(os.getuid())
@@ -132,6 +137,8 @@ class Commands:
                     os.chdir(pw.pw_dir)
                 except OSError as e:
                     raise Fatal(f"chdir {pw.pw_dir}: {e.strerror}")
+        if injail and (jail_path := jailed_path(env.get("PATH"), toolbox, root)) is not None:
+            env["PATH"] = jail_path
         if not clean:
             # the jail's jid stays known after its removal (exec.poststop)
             if j.known_jid > 0:

@@ -18,6 +18,11 @@ passes SIGINT, SIGQUIT, SIGTERM and SIGHUP sent to it on to the command.
 There is no chroot: the jail's ``path`` is a simulated path.  jexec changes
 directory to it when that directory exists on this Linux system, and to ``/``
 otherwise; ``-d DIR`` names a directory of this system.
+
+Inside the jail FreeBSD's tools are the ones a command finds: its PATH starts
+with the toolbox's directory (``jailfs env``'s) when that directory exists
+under the jail's root -- a jail whose path is ``/`` sees the host's -- and is
+left as it is otherwise.
 """
 
 from __future__ import annotations
@@ -28,8 +33,8 @@ import pwd
 import sys
 
 from jailfs.cli import injail
-from jailfs.cli.bsdlib import (Fatal, bsd_getopt, command_main, login_path, strerror_name,
-                               strtoul_int)
+from jailfs.cli.bsdlib import (Fatal, bsd_getopt, command_main, jailed_path, login_path,
+                               strerror_name, strtoul_int, toolbox_dir)
 from jailfs.ctlproto import MountError, ctl_answer, find_mount, quote
 
 PROG = "jexec"
@@ -144,15 +149,16 @@ def run(argv: list[str]) -> int:
     jid, jpath = resolve(mount, args[0])
     if jid == 0:
         raise Fatal(f"jail_attach({jid}): {os.strerror(_errno.EINVAL)}")
+    toolbox = toolbox_dir()
     keeper = injail.spawn(
         lambda: attach(mount, jid),
-        lambda: command(args[1:], jpath, workdir, clean, username, Uflag, pw),
+        lambda: command(args[1:], jpath, workdir, clean, username, Uflag, pw, toolbox),
         report)
     return injail.exit_status(keeper.wait(forward=True))
 
 
 def command(argv: list[str], jpath: str, workdir: str | None, clean: bool,
-            username: str | None, Uflag: bool, pw) -> None:
+            username: str | None, Uflag: bool, pw, toolbox: str) -> None:
     """In the jail (the keeper's child): directory, user, environment, exec."""
     injail.undo_locale_coercion(os.environ)
     # The jail's root: its path when that exists here (no chroot), else /.
@@ -182,6 +188,9 @@ def command(argv: list[str], jpath: str, workdir: str | None, clean: bool,
                 os.chdir(pw.pw_dir)
             except OSError as e:
                 raise Fatal(f"chdir: {pw.pw_dir}: {e.strerror}")
+    path = jailed_path(os.environ.get("PATH"), toolbox, root)
+    if path is not None:
+        os.environ["PATH"] = path
 
     sys.stdout.flush()
     sys.stderr.flush()
