@@ -1,10 +1,10 @@
 """The bits of FreeBSD's libc the work-alikes share: getopt(3), strtol(3),
-strerror(3) by errno name, the login class PATH, and the quoting jail.c and
-jls.c use."""
+the login class PATH and a user's environment, the quoting jail.c and jls.c
+use, and where FreeBSD's toolbox goes on a jailed command's PATH.  (strerror
+by errno name is the toolbox's: jailfs.toolbox.common.strerror.)"""
 
 from __future__ import annotations
 
-import errno
 import os
 import sys
 from typing import Callable
@@ -107,12 +107,6 @@ def strtoul_int(s: str) -> int | None:
     return value - (1 << 32) if value >= 1 << 31 else value
 
 
-def strerror_name(errname: str) -> str:
-    """strerror() of an errno given by name (``"EPERM"``); the name itself if unknown."""
-    num = getattr(errno, errname, None)
-    return os.strerror(num) if isinstance(num, int) else errname
-
-
 def quote_char(value: str) -> str:
     """The quote jail.c and jls.c put around a value: \" unless the value holds a
     double quote and no single one; none when it needs no quoting."""
@@ -129,6 +123,16 @@ def login_path(home: str) -> str:
     substvar), without doubling the slash of a home of ``/``."""
     return ":".join(home.rstrip("/") + p[1:] if p.startswith("~") else p
                     for p in LOGIN_CLASS_PATH.split(":"))
+
+
+def user_environment(env: dict[str, str], pw, clean: bool) -> dict[str, str]:
+    """The environment of a command run as ``pw`` (jexec.c, command.c):
+    with ``clean`` only TERM is kept (environ = &cleanenv), then PATH as
+    setusercontext(3)'s LOGIN_SETPATH sets it, USER, HOME and SHELL."""
+    if clean:
+        env = {k: v for k, v in env.items() if k == "TERM"}
+    return {**env, "PATH": login_path(pw.pw_dir), "USER": pw.pw_name, "HOME": pw.pw_dir,
+            "SHELL": pw.pw_shell or "/bin/sh"}
 
 
 def toolbox_dir() -> str:

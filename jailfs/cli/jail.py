@@ -28,7 +28,7 @@ import socket
 import stat
 import sys
 
-from jailfs.cli.bsdlib import quote_char, strerror_name
+from jailfs.cli.bsdlib import quote_char
 from jailfs.cli.jail_command import Commands
 from jailfs.cli.jail_state import State
 from jailfs.cli.jailp import (JF_SET, JF_START, JF_STOP, Fatal, Job, Usage, out,
@@ -38,6 +38,7 @@ from jailfs.conf import CfJail, ConfError, Dependencies, load_config, wild_jail_
 from jailfs.conf import strip_ip_decorations
 from jailfs.ctlproto import MountError, ctl_answer, find_mount, quote
 from jailfs.ops.version import exit_if_version
+from jailfs.toolbox.common import strerror
 
 CONF_FILE = "/etc/jail.conf"
 OPTSTRING = "cCde:f:hiJ:lmn:p:qrRs:u:U:v"
@@ -161,7 +162,7 @@ class Jail8(State, Commands):
                 f" {n}" if v is None else f" {n}={quoted_print(v)}"
                 for n, v in params)
             if not a.ok:
-                line += ": " + strerror_name(a.errname)
+                line += ": " + strerror(a.errname)
             self.jail_note(j, line + "\n")
         if a.ok:
             try:
@@ -218,7 +219,7 @@ class Jail8(State, Commands):
         a = self.ctl(f"update jid={j.jid} nopersist")
         if self.verbose > 0:
             self.jail_note(j, "jail_set(JAIL_UPDATE) jid=%d nopersist%s\n" % (
-                j.jid, "" if a.ok else ": " + strerror_name(a.errname)))
+                j.jid, "" if a.ok else ": " + strerror(a.errname)))
 
     def remove(self, j: Job) -> bool:
         a = self.ctl(f"remove {j.jid}")

@@ -16,7 +16,7 @@ import signal
 import time
 
 from jailfs.cli import injail as injail_mod
-from jailfs.cli.bsdlib import jailed_path, login_path, toolbox_dir
+from jailfs.cli.bsdlib import jailed_path, toolbox_dir, user_environment
 from jailfs.cli.injail import spawn as spawn_keeper, undo_locale_coercion
 from jailfs.cli.jailp import Fatal, Job
 from jailfs.toolbox.ifconfig import main as ifconfig
@@ -115,11 +115,6 @@ class Commands:
             except KeyError:
                 raise Fatal(f"{username}: no such user" if username
                             else f"unknown uid {os.getuid()}")
-            if clean:
-                term = os.environ.get("TERM")
-                env = {}
-                if term is not None:
-                    env["TERM"] = term
             if username and pw.pw_uid != os.getuid():
                 try:
                     os.setgid(pw.pw_gid)
@@ -127,11 +122,7 @@ class Commands:
                     os.setuid(pw.pw_uid)
                 except OSError as e:
                     raise Fatal(f"setgid {pw.pw_gid}: {e.strerror}")
-            # setusercontext(3): LOGIN_SETPATH in both of command.c's flag sets
-            env["PATH"] = login_path(pw.pw_dir)
-            env["USER"] = pw.pw_name
-            env["HOME"] = pw.pw_dir
-            env["SHELL"] = pw.pw_shell or "/bin/sh"
+            env = user_environment(env, pw, clean)
             if clean:
                 try:
                     os.chdir(pw.pw_dir)

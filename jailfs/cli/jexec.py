@@ -33,9 +33,10 @@ import pwd
 import sys
 
 from jailfs.cli import injail
-from jailfs.cli.bsdlib import (Fatal, bsd_getopt, command_main, jailed_path, login_path,
-                               strerror_name, strtoul_int, toolbox_dir)
+from jailfs.cli.bsdlib import (Fatal, bsd_getopt, command_main, jailed_path, strtoul_int,
+                               toolbox_dir, user_environment)
 from jailfs.ctlproto import MountError, ctl_answer, find_mount, quote
+from jailfs.toolbox.common import strerror
 
 PROG = "jexec"
 USAGE = ("usage: jexec [-l] [-d working-directory] [-u username | -U username] "
@@ -92,7 +93,7 @@ def resolve(mount: str, name: str) -> tuple[int, str]:
     key = str(n) if n is not None else name
     a = ctl_answer(mount, f"get {quote(key)} jid path")
     if not a.ok:
-        raise Fatal(a.value or f"jail_get: {strerror_name(a.errname)}")
+        raise Fatal(a.value or f"jail_get: {strerror(a.errname)}")
     try:
         values = a.kv()
     except ValueError:
@@ -109,7 +110,7 @@ def attach(mount: str, jid: int) -> list[str]:
     answer's lines tell the keeper how to enter (injail.spawn)."""
     a = ctl_answer(mount, f"enter {jid} {os.getpid()}")
     if not a.ok:
-        raise Fatal(f"jail_attach({jid}): {strerror_name(a.errname)}")
+        raise Fatal(f"jail_attach({jid}): {strerror(a.errname)}")
     return a.extra
 
 
@@ -172,17 +173,10 @@ def command(argv: list[str], jpath: str, workdir: str | None, clean: bool,
     if clean or username is not None:
         if Uflag:
             pw = get_user_info(username)    # "inside the jail": the same passwd here
-        if clean:
-            term = os.environ.get("TERM")
-            os.environ.clear()
-            if term is not None:
-                os.environ["TERM"] = term
         _set_credentials(pw, username is not None)
-        # setusercontext(3), LOGIN_SETPATH in both of jexec.c's flag sets
-        os.environ["PATH"] = login_path(pw.pw_dir)
-        os.environ["USER"] = pw.pw_name
-        os.environ["HOME"] = pw.pw_dir
-        os.environ["SHELL"] = pw.pw_shell or PATH_BSHELL
+        environ = user_environment(dict(os.environ), pw, clean)
+        os.environ.clear()
+        os.environ.update(environ)
         if clean and workdir is None:
             try:
                 os.chdir(pw.pw_dir)
