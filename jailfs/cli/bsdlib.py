@@ -1,15 +1,16 @@
 """The bits of FreeBSD's libc the work-alikes share: getopt(3), strtol(3),
-strerror(3) by errno name, the login class PATH, and the quoting jail.c and
-jls.c use."""
+the login class PATH and a user's environment, the quoting jail.c and jls.c
+use, and where FreeBSD's toolbox goes on a jailed command's PATH.  (strerror
+by errno name is the toolbox's: jailfs.toolbox.common.strerror.)"""
 
 from __future__ import annotations
 
-import errno
 import os
 import sys
 from typing import Callable
 
 from jailfs.ops.version import exit_if_version
+from jailfs.toolbox.env import bin_dir, ensure_bin_dir, path_with
 
 _C_SPACE = " \t\n\v\f\r"
 # The default login class's path (login.conf(5), FreeBSD's /etc/login.conf),
@@ -106,12 +107,6 @@ def strtoul_int(s: str) -> int | None:
     return value - (1 << 32) if value >= 1 << 31 else value
 
 
-def strerror_name(errname: str) -> str:
-    """strerror() of an errno given by name (``"EPERM"``); the name itself if unknown."""
-    num = getattr(errno, errname, None)
-    return os.strerror(num) if isinstance(num, int) else errname
-
-
 def quote_char(value: str) -> str:
     """The quote jail.c and jls.c put around a value: \" unless the value holds a
     double quote and no single one; none when it needs no quoting."""
@@ -128,3 +123,32 @@ def login_path(home: str) -> str:
     substvar), without doubling the slash of a home of ``/``."""
     return ":".join(home.rstrip("/") + p[1:] if p.startswith("~") else p
                     for p in LOGIN_CLASS_PATH.split(":"))
+
+
+def user_environment(env: dict[str, str], pw, clean: bool) -> dict[str, str]:
+    """The environment of a command run as ``pw`` (jexec.c, command.c):
+    with ``clean`` only TERM is kept (environ = &cleanenv), then PATH as
+    setusercontext(3)'s LOGIN_SETPATH sets it, USER, HOME and SHELL."""
+    if clean:
+        env = {k: v for k, v in env.items() if k == "TERM"}
+    return {**env, "PATH": login_path(pw.pw_dir), "USER": pw.pw_name, "HOME": pw.pw_dir,
+            "SHELL": pw.pw_shell or "/bin/sh"}
+
+
+def toolbox_dir() -> str:
+    """The directory of FreeBSD's toolbox (``jailfs env``'s), made or
+    refreshed when this process may; a jailed command gets it on PATH."""
+    try:
+        ensure_bin_dir()
+    except OSError:
+        pass                # not ours to write: what is there already serves
+    return str(bin_dir())
+
+
+def jailed_path(path: str | None, toolbox: str, root: str) -> str | None:
+    """PATH of a command inside a jail: the toolbox's directory first when it
+    exists under the jail's root ``root`` (as the command sees its files),
+    else ``path`` as it is -- never an entry that leads nowhere."""
+    if not os.path.isdir(os.path.join(root, toolbox.lstrip("/"))):
+        return path
+    return path_with(toolbox, os.defpath if path is None else path, first=True)

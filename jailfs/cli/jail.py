@@ -12,9 +12,11 @@ is the parameter table.
 
 exec.prepare, exec.prestart, exec.created, exec.poststart, exec.prestop,
 exec.poststop and exec.release run on the host; exec.start, exec.stop and
-``command`` run inside the jail, below a keeper (see injail.py).  mount*,
-interface addresses, vnet.interface, zfs.dataset and exec.fib need a FreeBSD
-host and are accepted but not performed.
+``command`` run inside the jail, below a keeper (see injail.py).
+vnet.interface moves each interface into the jail after exec.created (the
+toolbox's ``ifconfig IF vnet JAIL``, in process).  mount*, interface
+addresses, zfs.dataset and exec.fib need a FreeBSD host and are accepted but
+not performed.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import socket
 import stat
 import sys
 
-from jailfs.cli.bsdlib import quote_char, strerror_name
+from jailfs.cli.bsdlib import quote_char
 from jailfs.cli.jail_command import Commands
 from jailfs.cli.jail_state import State
 from jailfs.cli.jailp import (JF_SET, JF_START, JF_STOP, Fatal, Job, Usage, out,
@@ -36,6 +38,7 @@ from jailfs.conf import CfJail, ConfError, Dependencies, load_config, wild_jail_
 from jailfs.conf import strip_ip_decorations
 from jailfs.ctlproto import MountError, ctl_answer, find_mount, quote
 from jailfs.ops.version import exit_if_version
+from jailfs.toolbox.common import strerror
 
 CONF_FILE = "/etc/jail.conf"
 OPTSTRING = "cCde:f:hiJ:lmn:p:qrRs:u:U:v"
@@ -49,6 +52,9 @@ COMMAND_LINE_PARAMS = {
     "-u": [("exec.jail_user", ARG), ("exec.system_jail_user", None)],
     "-U": [("exec.jail_user", ARG), ("exec.system_jail_user", "false")],
 }
+
+# Parameters whose command-line value is a comma-separated list (jail.c main).
+LIST_PARAMS = ("ip4.addr", "ip6.addr", "vnet.interface")
 
 DEPRECATED_DYING = ("the 'allow.dying' parameter and '-d' flag are "
                     "deprecated and have no effect.")
@@ -156,7 +162,7 @@ class Jail8(State, Commands):
                 f" {n}" if v is None else f" {n}={quoted_print(v)}"
                 for n, v in params)
             if not a.ok:
-                line += ": " + strerror_name(a.errname)
+                line += ": " + strerror(a.errname)
             self.jail_note(j, line + "\n")
         if a.ok:
             try:
@@ -213,7 +219,7 @@ class Jail8(State, Commands):
         a = self.ctl(f"update jid={j.jid} nopersist")
         if self.verbose > 0:
             self.jail_note(j, "jail_set(JAIL_UPDATE) jid=%d nopersist%s\n" % (
-                j.jid, "" if a.ok else ": " + strerror_name(a.errname)))
+                j.jid, "" if a.ok else ": " + strerror(a.errname)))
 
     def remove(self, j: Job) -> bool:
         a = self.ctl(f"remove {j.jid}")
@@ -269,11 +275,18 @@ class Jail8(State, Commands):
             out(f"{j.jid}\n")
         if self.verbose >= 0 and (j.name is not None or self.verbose > 0):
             self.jail_note(j, "created\n")
-        for param, injail in (("exec.created", False), ("exec.start", True),
-                              ("command", True), ("exec.poststart", False)):
-            if not self.run_param(j, param, injail):
+        moved: list[str] = []
+        for param, injail in (("exec.created", False), ("vnet.interface", False),
+                              ("exec.start", True), ("command", True),
+                              ("exec.poststart", False)):
+            if param == "vnet.interface":
+                ok = self.give_interfaces(j, moved)
+            else:
+                ok = self.run_param(j, param, injail)
+            if not ok:
                 j.failed = True
-                # undo: remove the jail again
+                # undo: the interfaces back, then remove the jail again
+                self.take_interfaces(j, moved)
                 self.remove(j)
                 if self.verbose > 0 or (self.verbose == 0 and
                                         j.name is not None):
@@ -493,9 +506,10 @@ class Jail8(State, Commands):
                     for rest in args[i + 1:]:
                         cl.add_param(ipname="command", value=rest)
                     break
-                if a.startswith("ip4.addr=") or a.startswith("ip6.addr="):
-                    for v in a[9:].split(","):
-                        cl.add_param(ipname=a[:8], value=v)
+                pname, eq, value = a.partition("=")
+                if eq and pname in LIST_PARAMS:
+                    for v in value.split(","):
+                        cl.add_param(ipname=pname, value=v)
                 else:
                     cl.add_param(from_arg=a, sink=None)
                 i += 1

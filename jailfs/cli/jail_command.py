@@ -16,13 +16,17 @@ import signal
 import time
 
 from jailfs.cli import injail as injail_mod
-from jailfs.cli.bsdlib import login_path
+from jailfs.cli.bsdlib import jailed_path, toolbox_dir, user_environment
 from jailfs.cli.injail import spawn as spawn_keeper, undo_locale_coercion
 from jailfs.cli.jailp import Fatal, Job
+from jailfs.toolbox.ifconfig import main as ifconfig
 
 DEFAULT_STOP_TIMEOUT = 10
+IFCONFIG = "/sbin/ifconfig"     # _PATH_IFCONFIG, as jail(8)'s messages name it
 # Shell metacharacters: a command holding one runs under /bin/sh -c.
 SHELL_META = "!\"$&'()*;<>?[\\]`{|}~"
+
+
 class Commands:
     """The command.c half of jail(8); mixed into :class:`jailfs.cli.jail.Jail8`."""
 
@@ -58,10 +62,11 @@ class Commands:
             self.jail_note(j, "run command%s%s%s: %s\n" % (
                 " in jail" if injail else "", " as " if username else "",
                 username or "", comline))
+        toolbox = toolbox_dir() if injail else ""
         try:
             keeper = spawn_keeper(
                 (lambda: self._attach(j)) if injail else None,
-                lambda: self._command(j, argv, injail, clean, username, consfd),
+                lambda: self._command(j, argv, injail, toolbox, clean, username, consfd),
                 lambda e: self.jail_warnx(j, str(e)), setsid=bg)
         finally:
             if consfd is not None:
@@ -89,28 +94,27 @@ class Commands:
             raise Fatal(f"jail_attach: {a.value}")
         return a.extra
 
-    def _command(self, j: Job, argv, injail, clean, username, consfd) -> None:
-        """In the command's process: directory, user, environment, exec."""
+    def _command(self, j: Job, argv, injail, toolbox: str, clean, username, consfd) -> None:
+        """In the command's process: directory, user, environment, exec.  A
+        command in the jail gets ``toolbox`` (the toolbox's directory) first
+        on PATH where the jail's root has it."""
         cj = j.cj
         env = dict(os.environ)
         undo_locale_coercion(env)
         path = cj.string("path")
+        root = "/"
         if injail and path and not injail_mod.confined:     # confined: already at its /
             try:
                 os.chdir(path)
             except OSError as e:
                 raise Fatal(f"chdir {path}: {e.strerror}")
+            root = path
         if clean or username:
             try:
                 pw = pwd.getpwnam(username) if username else pwd.getpwuid(os.getuid())
             except KeyError:
                 raise Fatal(f"{username}: no such user" if username
                             else f"unknown uid {os.getuid()}")
-            if clean:
-                term = os.environ.get("TERM")
-                env = {}
-                if term is not None:
-                    env["TERM"] = term
             if username and pw.pw_uid != os.getuid():
                 try:
                     os.setgid(pw.pw_gid)
@@ -118,16 +122,14 @@ class Commands:
                     os.setuid(pw.pw_uid)
                 except OSError as e:
                     raise Fatal(f"setgid {pw.pw_gid}: {e.strerror}")
-            # setusercontext(3): LOGIN_SETPATH in both of command.c's flag sets
-            env["PATH"] = login_path(pw.pw_dir)
-            env["USER"] = pw.pw_name
-            env["HOME"] = pw.pw_dir
-            env["SHELL"] = pw.pw_shell or "/bin/sh"
+            env = user_environment(env, pw, clean)
             if clean:
                 try:
                     os.chdir(pw.pw_dir)
                 except OSError as e:
                     raise Fatal(f"chdir {pw.pw_dir}: {e.strerror}")
+        if injail and (jail_path := jailed_path(env.get("PATH"), toolbox, root)) is not None:
+            env["PATH"] = jail_path
         if not clean:
             # the jail's jid stays known after its removal (exec.poststop)
             if j.known_jid > 0:
@@ -156,6 +158,40 @@ class Commands:
             if not self.run_command(j, param, v, injail):
                 return False
         return True
+
+    # ------------------------------------------------------------ vnet.interface
+    def vnet_interface(self, j: Job, ifname: str, down: bool) -> bool:
+        """command.c's IP_VNET_INTERFACE: ``ifconfig IF vnet JAIL`` after
+        creation (``-vnet`` when undoing a start that failed later), naming
+        the jail by its jid or name parameter, else by the jid it got.  The
+        toolbox's ifconfig runs in this process: the same `.ctl` verbs
+        (ifvnet, ifreclaim) and sbin/ifconfig's messages."""
+        target = j.cj.string("jid") or j.cj.string("name") or str(j.known_jid)
+        argv = [ifname, "-vnet" if down else "vnet", target]
+        comline = " ".join([IFCONFIG] + argv)
+        if self.verbose > 0:
+            self.jail_note(j, f"run command: {comline}\n")
+        if ifconfig(argv) != 0:
+            self.jail_warnx(j, f"{comline}: failed")
+            return False
+        return True
+
+    def give_interfaces(self, j: Job, moved: list[str]) -> bool:
+        """Move every vnet.interface into the new jail, in order; ``moved``
+        collects those that went, for :meth:`take_interfaces`."""
+        for ifname in j.cj.strings("vnet.interface"):
+            if ifname == "":
+                continue
+            if not self.vnet_interface(j, ifname, False):
+                return False
+            moved.append(ifname)
+        return True
+
+    def take_interfaces(self, j: Job, moved: list[str]) -> None:
+        """A start failed after interfaces went in: take them back, last
+        first, before the jail is removed (next_command walking back)."""
+        while moved:
+            self.vnet_interface(j, moved.pop(), True)
 
     # ------------------------------------------------------------ processes
     def jail_pids(self, j: Job) -> list[int]:

@@ -18,6 +18,11 @@ passes SIGINT, SIGQUIT, SIGTERM and SIGHUP sent to it on to the command.
 There is no chroot: the jail's ``path`` is a simulated path.  jexec changes
 directory to it when that directory exists on this Linux system, and to ``/``
 otherwise; ``-d DIR`` names a directory of this system.
+
+Inside the jail FreeBSD's tools are the ones a command finds: its PATH starts
+with the toolbox's directory (``jailfs env``'s) when that directory exists
+under the jail's root -- a jail whose path is ``/`` sees the host's -- and is
+left as it is otherwise.
 """
 
 from __future__ import annotations
@@ -28,9 +33,10 @@ import pwd
 import sys
 
 from jailfs.cli import injail
-from jailfs.cli.bsdlib import (Fatal, bsd_getopt, command_main, login_path, strerror_name,
-                               strtoul_int)
+from jailfs.cli.bsdlib import (Fatal, bsd_getopt, command_main, jailed_path, strtoul_int,
+                               toolbox_dir, user_environment)
 from jailfs.ctlproto import MountError, ctl_answer, find_mount, quote
+from jailfs.toolbox.common import strerror
 
 PROG = "jexec"
 USAGE = ("usage: jexec [-l] [-d working-directory] [-u username | -U username] "
@@ -87,7 +93,7 @@ def resolve(mount: str, name: str) -> tuple[int, str]:
     key = str(n) if n is not None else name
     a = ctl_answer(mount, f"get {quote(key)} jid path")
     if not a.ok:
-        raise Fatal(a.value or f"jail_get: {strerror_name(a.errname)}")
+        raise Fatal(a.value or f"jail_get: {strerror(a.errname)}")
     try:
         values = a.kv()
     except ValueError:
@@ -104,7 +110,7 @@ def attach(mount: str, jid: int) -> list[str]:
     answer's lines tell the keeper how to enter (injail.spawn)."""
     a = ctl_answer(mount, f"enter {jid} {os.getpid()}")
     if not a.ok:
-        raise Fatal(f"jail_attach({jid}): {strerror_name(a.errname)}")
+        raise Fatal(f"jail_attach({jid}): {strerror(a.errname)}")
     return a.extra
 
 
@@ -144,15 +150,16 @@ def run(argv: list[str]) -> int:
     jid, jpath = resolve(mount, args[0])
     if jid == 0:
         raise Fatal(f"jail_attach({jid}): {os.strerror(_errno.EINVAL)}")
+    toolbox = toolbox_dir()
     keeper = injail.spawn(
         lambda: attach(mount, jid),
-        lambda: command(args[1:], jpath, workdir, clean, username, Uflag, pw),
+        lambda: command(args[1:], jpath, workdir, clean, username, Uflag, pw, toolbox),
         report)
     return injail.exit_status(keeper.wait(forward=True))
 
 
 def command(argv: list[str], jpath: str, workdir: str | None, clean: bool,
-            username: str | None, Uflag: bool, pw) -> None:
+            username: str | None, Uflag: bool, pw, toolbox: str) -> None:
     """In the jail (the keeper's child): directory, user, environment, exec."""
     injail.undo_locale_coercion(os.environ)
     # The jail's root: its path when that exists here (no chroot), else /.
@@ -166,22 +173,18 @@ def command(argv: list[str], jpath: str, workdir: str | None, clean: bool,
     if clean or username is not None:
         if Uflag:
             pw = get_user_info(username)    # "inside the jail": the same passwd here
-        if clean:
-            term = os.environ.get("TERM")
-            os.environ.clear()
-            if term is not None:
-                os.environ["TERM"] = term
         _set_credentials(pw, username is not None)
-        # setusercontext(3), LOGIN_SETPATH in both of jexec.c's flag sets
-        os.environ["PATH"] = login_path(pw.pw_dir)
-        os.environ["USER"] = pw.pw_name
-        os.environ["HOME"] = pw.pw_dir
-        os.environ["SHELL"] = pw.pw_shell or PATH_BSHELL
+        environ = user_environment(dict(os.environ), pw, clean)
+        os.environ.clear()
+        os.environ.update(environ)
         if clean and workdir is None:
             try:
                 os.chdir(pw.pw_dir)
             except OSError as e:
                 raise Fatal(f"chdir: {pw.pw_dir}: {e.strerror}")
+    path = jailed_path(os.environ.get("PATH"), toolbox, root)
+    if path is not None:
+        os.environ["PATH"] = path
 
     sys.stdout.flush()
     sys.stderr.flush()

@@ -1,15 +1,8 @@
-# Shared prelude of the jail_*.sh tests (sourced, plain sh).
-# Starts a private mount, exports JAILFS_MOUNT, and offers check helpers.
-set -u
+# Shared prelude of the jail_*.sh tests (sourced, plain sh): jls_lib.sh's
+# private mount (JAILFS_MOUNT exported), same and finish, with a check that
+# compares output as $(...) gives it (trailing newlines dropped).
 case $0 in *jail_lib.sh) echo "jail_lib.sh: sourced by the other jail_*.sh tests, nothing to run"; exit 0;; esac
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-if [ -x "$ROOT/.venv/bin/jailfs" ]; then BIN="$ROOT/.venv/bin"; PATH="$BIN:$PATH"; export PATH; fi
-MNT=$(mktemp -d /tmp/jailfs-jail-test.XXXXXX)
-TMP=$(mktemp -d /tmp/jailfs-jail-tmp.XXXXXX)
-jailfs mount --background "$MNT" || { echo "FAIL: cannot mount $MNT"; exit 1; }
-trap 'jailfs umount "$MNT"; rm -rf "$TMP"; rmdir "$MNT" 2>/dev/null' EXIT
-JAILFS_MOUNT=$MNT; export JAILFS_MOUNT
-FAILS=0
+. "$(dirname "$0")/jls_lib.sh"
 
 # check NAME EXPECTED_RC EXPECTED_STDOUT EXPECTED_STDERR -- CMD...
 check() {
@@ -28,21 +21,7 @@ check() {
     fi
 }
 
-# same NAME GOT WANT
-same() {
-    if [ "$2" != "$3" ]; then
-        echo "FAIL: $1"; echo "  got:  [$2]"; echo "  want: [$3]"; FAILS=$((FAILS + 1))
-    else
-        echo "ok: $1"
-    fi
-}
-
 gone() { [ ! -e "$MNT/$1" ]; }
-
-finish() {
-    if [ "$FAILS" -ne 0 ]; then echo "$FAILS failure(s)"; exit 1; fi
-    echo "all passed"; exit 0
-}
 
 USAGE='usage: jail [-dhilqv] [-J jid_file] [-u username] [-U username]
             -[cmr] param=value ... [command=command ...]

@@ -39,7 +39,9 @@ jexec -l web env >"$TMP/env"
 same "-l exit" "$?" 0
 # the default login class's path, ~ being the home directory (setusercontext(3))
 HOMEDIR=$(awk -F: -v u="$(id -u)" '$3 == u { print $6; exit }' /etc/passwd)
-grep -qx "PATH=/sbin:/bin:/usr/sbin:/usr/bin:/usr/local/sbin:/usr/local/bin:${HOMEDIR%/}/bin" "$TMP/env"; same "-l PATH is the login class one" "$?" 0
+# after FreeBSD's toolbox, whose directory a jail with path / sees (jexec_toolbox.sh)
+TOOLBOX=$("$PY" -c 'from jailfs.toolbox.env import bin_dir; print(bin_dir())')
+grep -qx "PATH=$TOOLBOX:/sbin:/bin:/usr/sbin:/usr/bin:/usr/local/sbin:/usr/local/bin:${HOMEDIR%/}/bin" "$TMP/env"; same "-l PATH is the login class one" "$?" 0
 grep -q '^FOO=' "$TMP/env"; same "-l drops FOO" "$?" 1
 grep -q '^USER=' "$TMP/env" && grep -q '^HOME=' "$TMP/env" && grep -q '^SHELL=' "$TMP/env"
 same "-l USER HOME SHELL" "$?" 0

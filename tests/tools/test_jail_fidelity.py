@@ -101,3 +101,25 @@ def test_exec_clean_path_is_the_login_class_one(capsys, loop, tmp_path):
     assert env["PATH"] == ("/sbin:/bin:/usr/sbin:/usr/bin:/usr/local/sbin:/usr/local/bin:"
                            + home.rstrip("/") + "/bin")
     assert "JAILFS_MOUNT" not in env
+
+
+def test_vnet_interface_moves_after_exec_created_and_comes_back_on_failure(capsys, loop, tmp_path):
+    """Issue 11 item 2: command.c IP_VNET_INTERFACE, after IP_EXEC_CREATED
+    (jail.c startcommands): one `ifconfig IF vnet JAIL` per interface, the
+    jail named by its name parameter; when a later step fails, next_command
+    walks back and runs `ifconfig IF -vnet JAIL`, last first, before the
+    jail is removed.  Here the ifconfig is the toolbox's, over .ctl."""
+    for name in ("lo", "lo"):
+        assert loop.answer(f"ifcreate {name}").ok
+    log = tmp_path / "log"
+    rc, o, e = run(capsys, "-c", "name=v", "vnet", "persist", "vnet.interface=lo1,lo2",
+                   f"exec.created=echo created >> {log}", "exec.poststart=/bin/false")
+    assert (rc, o, e) == (1, "", "jail: /bin/false: failed\n")
+    assert log.read_text() == "created\n"
+    moves = [r for r in loop.requests if r.split()[0] in ("create", "ifvnet", "ifreclaim", "remove")]
+    # ifconfig's jail_getid turns the name jail(8) gives it into jid 1
+    assert "get v jid" in loop.requests
+    assert [m.split()[0] for m in moves] == ["create", "ifvnet", "ifvnet", "ifreclaim",
+                                             "ifreclaim", "remove"]
+    assert moves[1:5] == ["ifvnet lo1 1", "ifvnet lo2 1", "ifreclaim lo2 1", "ifreclaim lo1 1"]
+    assert loop.answer("ifconfig .").extra == ["lo0", "em0", "lo2", "lo1"]   # back, last first

@@ -380,3 +380,16 @@ def test_locale_coercion_is_undone(given, passed):
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
                          text=True, check=True).stdout
     assert out == f"{passed}\n"
+
+
+def test_jailed_path_puts_the_toolbox_first_only_where_the_root_has_it(tmp_path):
+    """Issue 11 item 7: the toolbox's directory first on a jailed command's
+    PATH when the jail's root has it (once), PATH untouched otherwise."""
+    from jailfs.cli.bsdlib import jailed_path
+    tb = "/opt/jailfs/libexec/jailfs-bsd"
+    assert jailed_path("/bin:/usr/bin", tb, str(tmp_path)) == "/bin:/usr/bin"
+    assert jailed_path(None, tb, str(tmp_path)) is None
+    (tmp_path / tb.lstrip("/")).mkdir(parents=True)
+    assert jailed_path("/bin:/usr/bin", tb, str(tmp_path)) == f"{tb}:/bin:/usr/bin"
+    assert jailed_path(f"/bin:{tb}:/usr/bin", tb, str(tmp_path)) == f"{tb}:/bin:/usr/bin"
+    assert jailed_path(None, tb, str(tmp_path)) == f"{tb}:{os.defpath}"
