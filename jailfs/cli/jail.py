@@ -34,7 +34,8 @@ from jailfs.cli.jail_state import State
 from jailfs.cli.jailp import (JF_SET, JF_START, JF_STOP, Fatal, Job, Usage, out,
                               warnx)
 from jailfs.cli.libjail import ParamError, ParamInfo, ParamTable, bool_value
-from jailfs.conf import CfJail, ConfError, Dependencies, load_config, wild_jail_name
+from jailfs.conf import (PROGRESS_EVERY, CfJail, ConfError, Dependencies, Progress,
+                         load_config, wild_jail_name)
 from jailfs.conf import strip_ip_decorations
 from jailfs.ctlproto import MountError, ctl_answer, find_mount, quote
 from jailfs.ops.version import exit_if_version
@@ -101,6 +102,9 @@ class Jail8(State, Commands):
         self.error = 0
         self.jobs: list[Job] = []
         self.by_name: dict[str, Job] = {}
+        self.deps = Dependencies([], [])          # the config file's graph
+        self.job_of: dict[CfJail, Job] = {}
+        self.progress: Progress | None = None     # with a config file
         self.docf = True
 
     # ------------------------------------------------------------ messages
@@ -381,7 +385,8 @@ class Jail8(State, Commands):
                 self.jfp.close()
 
     def _load(self, cfname: str):
-        conf = load_config(cfname)
+        self.progress = Progress(sys.stderr, "STDIN" if cfname == "-" else cfname)
+        conf = load_config(cfname, self.progress)
         for w in conf.warnings:
             warnx(w)
         return conf
@@ -525,11 +530,12 @@ class Jail8(State, Commands):
         if conf is not None:
             # state.c dep_setup: undefined dependencies and loops fail their jails
             warnings: list[str] = []
-            Dependencies(conf.jails, warnings)
+            self.deps = Dependencies(conf.jails, warnings)
             for w in warnings:
                 warnx(w)
             self.jobs = [Job(cj) for cj in conf.jails]
             self.by_name = {jb.name: jb for jb in self.jobs}
+            self.job_of = {jb.cj: jb for jb in self.jobs}
         elif self.jobs and self.jobs[0].cj.param("depend") is not None:
             j = self.jobs[0]
             for d in j.cj.strings("depend"):
@@ -560,8 +566,14 @@ class Jail8(State, Commands):
             except OSError as e:
                 raise Fatal(f"open {jidfile}: {e.strerror}")
 
-        for j in selected:
+        stage = ("removing" if op == JF_STOP else "restarting" if op & JF_STOP
+                 else "creating" if op & JF_START else "updating")
+        for done, j in enumerate(selected):
+            if self.progress is not None and done % PROGRESS_EVERY == 0:
+                self.progress(stage, done, len(selected))
             self.process(j)
+        if self.progress is not None:
+            self.progress(stage, len(selected), len(selected))
         return self.error
 
     def clean_up(self, args: list[str], cfname: str) -> int:

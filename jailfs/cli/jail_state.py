@@ -3,7 +3,7 @@ an invocation acts on (start_state, running_jail), and doing each one after
 the jails it depends on -- or, when stopping, after those depending on it.
 
 The dependency graph itself (``depend``, a hierarchical name's parent,
-undefined names and loops) is jailfs.conf's ``order_jails``.
+undefined names and loops) is jailfs.conf's ``Dependencies`` (``self.deps``).
 """
 
 from __future__ import annotations
@@ -95,21 +95,12 @@ class State:
     def deps_of(self, j: Job) -> list[tuple[Job, bool]]:
         """(job, light) pairs j depends on (config jails only); light: the
         implied dependency on a hierarchical name's parent."""
-        deps = []
         if not self.docf or j.name is None:
-            return deps
-        for d in j.cj.strings("depend"):
-            dj = self.by_name.get(d)
-            if dj is not None:
-                deps.append((dj, False))
-        if "." in j.name:
-            pj = self.by_name.get(j.name.rsplit(".", 1)[0])
-            if pj is not None:
-                deps.append((pj, True))
-        return deps
+            return []
+        return [(self.job_of[d], light) for d, light in self.deps.deps_of(j.cj)]
 
     def dependents_of(self, j: Job) -> list[tuple[Job, bool]]:
-        return [(k, light) for k in self.jobs for d, light in self.deps_of(k) if d is j]
+        return [(self.job_of[d], light) for d, light in self.deps.dependents_of(j.cj)]
 
     def check_once(self, j: Job) -> bool:
         """The per-jail checks done before its first operation."""

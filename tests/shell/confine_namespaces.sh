@@ -49,8 +49,8 @@ expect 0 "" "" -- jail -c name=sd path=/ persist
 [ "$(jexec s1 readlink /proc/self/ns/ipc)" != "$host_ipc" ]; is "sysvshm=new: its own IPC namespace" $? 0
 probe s1 shmget ok
 probe s1 shmget ok
-is "ipcs in s1 shows its two segments" "$(jexec s1 ipcs -m | grep -c '^0x')" 2
-is "ipcs in s2 shows none of them" "$(jexec s2 ipcs -m | grep -c '^0x')" 0
+is "ipcs in s1 shows its two segments" "$(jexec s1 /usr/bin/ipcs -m | grep -c '^0x')" 2
+is "ipcs in s2 shows none of them" "$(jexec s2 /usr/bin/ipcs -m | grep -c '^0x')" 0
 probe sd shmget ENOSYS
 probe sd semget ENOSYS
 probe sd msgget ENOSYS
