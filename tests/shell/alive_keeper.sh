@@ -52,9 +52,9 @@ expect 0 "" "" -- wait_for 10 no_keeper c
 expect 130 "" "" -- jexec c sh -c 'kill -INT $$'      # jexec dies of the command's signal
 
 # --- the command gets the environment jexec was given (no LC_CTYPE from Python;
-# JAILFS_MOUNT is where the jail's view is inside the jail)
+# JAILFS_MOUNT is where the jail's view is inside the jail; PATH has the toolbox first)
 NOLOC="env -u LANG -u LC_ALL -u LC_CTYPE"
-envof() { "$@" | grep -v '^JAILFS_MOUNT=' | sort; }
+envof() { "$@" | grep -v -e '^JAILFS_MOUNT=' -e '^PATH=' | sort; }
 is "no locale" "$(envof $NOLOC jexec c env)" "$(envof $NOLOC env)"
 is "LC_CTYPE=C" "$(envof $NOLOC LC_CTYPE=C jexec c env)" "$(envof $NOLOC LC_CTYPE=C env)"
 
