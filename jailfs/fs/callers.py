@@ -19,7 +19,7 @@ import signal
 
 import trio
 
-from jailfs.host.cgroups import start_time
+from jailfs.ops.runfiles import start_time, stat_fields
 
 log = logging.getLogger("jailfs.callers")
 
@@ -28,16 +28,10 @@ MAX_CHAIN = 256
 
 def proc_stat(pid: int) -> tuple[int, int] | None:
     """(ppid, starttime) of a Linux process, or None when it is gone."""
+    fields = stat_fields(pid)
     try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            data = f.read()
-    except OSError:
-        return None
-    # The command name (field 2) is in parentheses and may hold anything.
-    rest = data[data.rfind(b")") + 2:].split()
-    try:
-        return int(rest[1]), int(rest[19])
-    except (IndexError, ValueError):
+        return int(fields[1]), int(fields[19])
+    except (TypeError, IndexError, ValueError):
         return None
 
 

@@ -49,6 +49,8 @@ from dataclasses import asdict, dataclass, field
 
 import pyprctl
 
+from jailfs.ops.runfiles import start_time
+
 from . import syscalls as sc
 from .namespaces import CLONE_FLAGS, ns_ids, ns_path
 
@@ -98,7 +100,7 @@ class Anchor:
             self.kill()
             raise OSError(errno.EIO, f"anchor did not start: {line or 'no answer'}")
         self.pid = int(line.split()[1])
-        self.start_time = _start_time(self.pid)
+        self.start_time = start_time(self.pid)
         self.ns = ns_ids(self.pid)
         os.set_blocking(self.proc.stdout.fileno(), False)
 
@@ -126,7 +128,7 @@ class Anchor:
         return [x.decode(errors="replace") for x in lines]
 
     def alive(self) -> bool:
-        return self.proc.poll() is None and _start_time(self.pid) == self.start_time
+        return self.proc.poll() is None and start_time(self.pid) == self.start_time
 
     def send(self, line: str) -> None:
         try:
@@ -137,7 +139,7 @@ class Anchor:
 
     def kill(self) -> None:
         """End the anchor and, with its init, every process of its pid namespace."""
-        if self.pid and _start_time(self.pid) == getattr(self, "start_time", None):
+        if self.pid and start_time(self.pid) == getattr(self, "start_time", None):
             try:
                 os.kill(self.pid, signal.SIGKILL)
             except ProcessLookupError:
@@ -153,15 +155,6 @@ class Anchor:
                 f.close()
             except OSError:
                 pass
-
-
-def _start_time(pid: int) -> int | None:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            data = f.read()
-    except OSError:
-        return None
-    return int(data[data.rfind(b")") + 2:].split()[19])
 
 
 # ============================================================ the anchor itself

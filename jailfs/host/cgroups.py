@@ -38,7 +38,7 @@ import subprocess
 import sys
 import time
 
-from jailfs.ops.runfiles import unescape_mount_field
+from jailfs.ops.runfiles import start_time, unescape_mount_field
 
 log = logging.getLogger("jailfs.cgroups")
 
@@ -50,21 +50,6 @@ BASE_RE = re.compile(r"jailfs-(\d+)-(\d+)\Z")
 
 
 # --------------------------------------------------------------- small helpers
-def start_time(pid: int, zombie_too: bool = True) -> int | None:
-    """Field 22 of /proc/PID/stat (clock ticks after boot), None when gone
-    (or, unless ``zombie_too``, dead and not yet reaped)."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            data = f.read()
-    except OSError:
-        return None
-    fields = data[data.rfind(b")") + 2:].split()
-    try:
-        return None if fields[0] == b"Z" and not zombie_too else int(fields[19])
-    except (IndexError, ValueError):
-        return None
-
-
 def _read(path: str) -> str:
     with open(path) as f:
         return f.read()

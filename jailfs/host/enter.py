@@ -24,6 +24,8 @@ import os
 import shlex
 from dataclasses import dataclass
 
+from jailfs.ops.runfiles import start_time
+
 from . import privileges
 from . import syscalls as sc
 from .namespaces import CLONE_FLAGS
@@ -64,15 +66,6 @@ class Confinement:
         return privileges.derive(self.params, self.allow)
 
 
-def _start_time(pid: int) -> int | None:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            data = f.read()
-    except OSError:
-        return None
-    return int(data[data.rfind(b")") + 2:].split()[19])
-
-
 def can_enter() -> str | None:
     """Why this process cannot enter a jail (None: it can).  A process in a
     confining jail has lost CAP_SYS_ADMIN or runs under the jail's seccomp
@@ -100,7 +93,7 @@ def join(c: Confinement) -> None:
     except OSError as e:
         raise EnterError(f"jail_attach: the jail's anchor {c.anchor}: {e.strerror}")
     try:
-        if _start_time(c.anchor) != c.anchor_start:
+        if start_time(c.anchor) != c.anchor_start:
             raise EnterError(f"jail_attach: the jail's anchor {c.anchor} is gone")
         flags = 0
         for f in CLONE_FLAGS.values():

@@ -1,4 +1,5 @@
-"""Where a daemon keeps its run files (pid, log) and what /proc says is mounted.
+"""Where a daemon keeps its run files (pid, log) and what /proc says is mounted
+and about a process (its /proc/PID/stat, read here once for every user).
 
 A daemon of mount point MNT writes ``state_dir()/<escaped MNT>.pid`` while it
 serves; a background daemon logs to ``<escaped MNT>.log`` beside it.  Both
@@ -129,15 +130,32 @@ def remove_log(logpath: str) -> None:
             pass
 
 
-def process_state(pid: int) -> str | None:
-    """The state letter of /proc/PID/stat (R, S, D, T, Z...), or None if gone."""
+def stat_fields(pid: int) -> list[bytes] | None:
+    """The fields of /proc/PID/stat after the command name (index 0 is the
+    state, field 3 in proc(5)), or None when the process is gone."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as f:
             data = f.read()
     except OSError:
         return None
-    end = data.rfind(b")")
-    return data[end + 2:end + 3].decode()
+    # The command name (field 2) is in parentheses and may hold anything.
+    return data[data.rfind(b")") + 2:].split()
+
+
+def process_state(pid: int) -> str | None:
+    """The state letter of /proc/PID/stat (R, S, D, T, Z...), or None if gone."""
+    fields = stat_fields(pid)
+    return None if fields is None else fields[0][:1].decode()
+
+
+def start_time(pid: int, zombie_too: bool = True) -> int | None:
+    """Field 22 of /proc/PID/stat (clock ticks after boot), None when gone
+    (or, unless ``zombie_too``, dead and not yet reaped)."""
+    fields = stat_fields(pid)
+    try:
+        return None if fields[0] == b"Z" and not zombie_too else int(fields[19])
+    except (TypeError, IndexError, ValueError):
+        return None
 
 
 def alive(pid: int) -> bool:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from typing import NamedTuple
 
+from jailfs.ops.runfiles import stat_fields
 from jailfs.toolbox.common import Failed, must
 
 PF_KTHREAD = 0x00200000
@@ -113,10 +114,9 @@ def my_ancestors() -> set[int]:
     out, pid = set(), os.getpid()
     while pid > 0 and pid not in out:
         out.add(pid)
+        fields = stat_fields(pid)
         try:
-            with open(f"/proc/{pid}/stat", "rb") as f:
-                data = f.read()
-            pid = int(data[data.rindex(b")") + 2:].split()[1])
-        except (OSError, ValueError):
+            pid = int(fields[1])
+        except (TypeError, IndexError, ValueError):
             break
     return out
