@@ -1,5 +1,5 @@
-"""The bits of FreeBSD's libc the work-alikes share: getopt(3), strtol(3),
-the login class PATH and a user's environment, the quoting jail.c and jls.c
+"""The bits of FreeBSD's libc the work-alikes share: getopt(3), strtoul(3)
+for a jid (strtol(3) itself is jailfs.bsdparse's), the login class PATH and a user's environment, the quoting jail.c and jls.c
 use, and where FreeBSD's toolbox goes on a jailed command's PATH.  (strerror
 by errno name is the toolbox's: jailfs.toolbox.common.strerror.)"""
 
@@ -9,10 +9,10 @@ import os
 import sys
 from typing import Callable
 
+from jailfs.bsdparse import strtol
 from jailfs.ops.version import exit_if_version
 from jailfs.toolbox.env import bin_dir, ensure_bin_dir, path_with
 
-_C_SPACE = " \t\n\v\f\r"
 # The default login class's path (login.conf(5), FreeBSD's /etc/login.conf),
 # which setusercontext(3) with LOGIN_SETPATH puts in PATH.
 LOGIN_CLASS_PATH = "/sbin:/bin:/usr/sbin:/usr/bin:/usr/local/sbin:/usr/local/bin:~/bin"
@@ -77,21 +77,6 @@ def bsd_getopt(prog: str, args: list[str], optstring: str):
             j += 1
         i += 1
     return opts, args[i:]
-
-
-def strtol(s: str) -> tuple[int, str]:
-    """strtol(s, &ep, 10) -> (value, the text at ep), without C's clamping.
-    No digits: (0, s), as ep is left at s."""
-    i = 0
-    while i < len(s) and s[i] in _C_SPACE:
-        i += 1
-    j = i + 1 if s[i:i + 1] in ("+", "-") else i
-    k = j
-    while k < len(s) and s[k] in "0123456789":
-        k += 1
-    if k == j:
-        return 0, s
-    return int(s[i:k]), s[k:]
 
 
 def strtoul_int(s: str) -> int | None:

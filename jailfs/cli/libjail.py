@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from jailfs.cli.bsdlib import strtol
+from jailfs.bsdparse import true_text
 from jailfs.ctlproto import ctl_answer
 
 
@@ -56,7 +56,7 @@ def bool_value(text: str | None) -> bool:
     otherwise the number strtol finds (``false``, ``0``, junk: false)."""
     if text is None:
         return True
-    return text.strip().lower() == "true" or strtol(text)[0] != 0
+    return true_text(text.strip())
 
 
 class ParamTable:

@@ -23,6 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from jailfs.bsdparse import strtol, true_text
+
 from .progress import ProgressFn
 
 # parameter flags (as in jailp.h)
@@ -152,23 +154,6 @@ def wild_jail_match(jname: str, wname: str) -> bool:
 def wild_jail_name(name: str) -> bool:
     """Whether a jail name has a ``*`` component."""
     return "*" in name.split(".")
-
-
-def _strtol(s: str) -> tuple[int, str]:
-    """C strtol(s, &ep, 10): (value, rest)."""
-    i = 0
-    n = len(s)
-    while i < n and s[i] in " \t\n\r\f\v":
-        i += 1
-    j = i
-    if j < n and s[j] in "+-":
-        j += 1
-    k = j
-    while k < n and s[k].isdigit() and s[k].isascii():
-        k += 1
-    if k == j:
-        return 0, s
-    return int(s[i:k]), s[k:]
 
 
 @dataclass
@@ -369,7 +354,7 @@ class CfJail:
         s = self.string(name)
         if s is None:
             return None
-        return _strtol(s)[0]
+        return strtol(s)[0]
 
     def strings(self, name: str) -> list[str]:
         p = self.param(name)
@@ -413,8 +398,7 @@ def bool_param(p: CfParam | None) -> bool:
     if not p.values:
         val = True
     else:
-        s = p.values[-1].text
-        val = s.lower() == "true" or _strtol(s)[0] != 0
+        val = true_text(p.values[-1].text)
     return negated ^ val
 
 
@@ -425,7 +409,7 @@ def check_bool_int(j: CfJail, sink: list[str] | None = None) -> bool:
         if not p.values or not (p.flags & (PF_BOOL | PF_INT)):
             continue
         val = p.values[-1].text
-        num, rest = _strtol(val)
+        num, rest = strtol(val)
         if p.flags & PF_BOOL:
             if val.lower() not in ("true", "false") and rest != "":
                 j.warn(f'{p.name}: unknown boolean value "{val}"', sink)
@@ -489,7 +473,7 @@ def merge_and_resolve(raw: list[CfJail], sink: list[str],
         if progress is not None and done % PROGRESS_EVERY == 0:
             progress("merging", done, len(jails))
         own = j.reset_params()
-        num, rest = _strtol(j.name)
+        num, rest = strtol(j.name)
         numeric = num != 0 and rest == ""
         j.add_param(ipname="jid" if numeric else "name", value=j.name,
                     sink=sink)
