@@ -27,6 +27,7 @@ import trio
 from pyfuse3 import FUSEError
 
 from jailfs.kernel import JAIL_CREATE, JAIL_MAX, JAIL_UPDATE, Caller, JailError
+from jailfs.ops.logs import subscribe_logged
 
 from . import inodes as I
 from . import nodes as N
@@ -117,7 +118,7 @@ class JailFS(pyfuse3.Operations):
         self._param_modes = tuple(N.param_mode(n) for n in self.param_names)
         self._fh: dict[int, object] = {}
         self._next_fh = 1
-        kernel.subscribe(self._on_event)
+        subscribe_logged(kernel, self._handle_event, log)
 
     async def run(self, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
         """The mount's long-running tasks (start with ``nursery.start``)."""
@@ -178,12 +179,6 @@ class JailFS(pyfuse3.Operations):
         return self.prisons.check(self.k)
 
     # ================================================================ events
-    def _on_event(self, ev) -> None:
-        try:
-            self._handle_event(ev)
-        except Exception:       # noqa: BLE001 - a subscriber must not break the kernel
-            log.exception("while handling kernel event %r", ev)
-
     def _handle_event(self, ev) -> None:
         kind, pr = ev.kind, ev.prison
         if kind == "refused":

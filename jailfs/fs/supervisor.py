@@ -41,6 +41,7 @@ from pyfuse3 import FUSEError
 from jailfs.host import cgroups as cg
 from jailfs.host.limits import Limits
 from jailfs.kernel import JailError
+from jailfs.ops.logs import subscribe_logged
 
 from .callers import ChainTracking
 
@@ -78,7 +79,7 @@ class Supervisor:
         self._send = None                                 # to run(): procs to watch
         self._pending: list = []
         kernel.signal_real = self.kill_real
-        kernel.subscribe(self.on_event)
+        subscribe_logged(kernel, self.on_event, log)
 
     # ............................................................ start / stop
     def start_cgroups(self, tree: cg.CgroupTree | None = None) -> bool:
@@ -120,12 +121,6 @@ class Supervisor:
         return pr
 
     def on_event(self, ev) -> None:
-        try:
-            self._on_event(ev)
-        except Exception:       # noqa: BLE001 - a subscriber must not break the kernel
-            log.exception("while handling kernel event %r", ev)
-
-    def _on_event(self, ev) -> None:
         kind, pr = ev.kind, ev.prison
         if kind == "created":
             self._prisons[pr.serial] = pr

@@ -30,6 +30,7 @@ import shlex
 
 from jailfs import ctl_real
 from jailfs.ops import runfiles
+from jailfs.ops.logs import subscribe_logged
 from jailfs.kernel import Caller, JailError
 
 from . import namespaces
@@ -59,7 +60,7 @@ class Jailhouse:
                         "a jailed process runs on the host's root, hostname, "
                         "network and IPC", self.refused)
         ctl_real.enter_hooks.append(self.attach_answer)
-        self.k.subscribe(self._event)
+        subscribe_logged(self.k, self._on_event, log, "jailhouse: while handling %r")
 
     # ------------------------------------------------------------ attach
     def attach_answer(self, k, pr, real_pid: int) -> list[str]:
@@ -151,12 +152,6 @@ class Jailhouse:
         return None
 
     # ------------------------------------------------------------ events
-    def _event(self, ev) -> None:
-        try:
-            self._on_event(ev)
-        except Exception:       # noqa: BLE001 - a subscriber must not break the kernel
-            log.exception("jailhouse: while handling %r", ev)
-
     def _on_event(self, ev) -> None:
         pr = ev.prison
         if pr is None or self.refused:

@@ -41,6 +41,19 @@ def setup_logging(verbosity: int = 0, logfile: str | None = None) -> None:
     logging.getLogger("pyfuse3").setLevel(logging.DEBUG if verbosity >= 2 else logging.WARNING)
 
 
+def subscribe_logged(kernel, handler, logger: logging.Logger,
+                     message: str = "while handling kernel event %r") -> None:
+    """Give ``handler`` the kernel's events; what it raises is logged on
+    ``logger`` (``message`` % the event), never passed back: a subscriber must
+    not break the kernel."""
+    def on_event(ev) -> None:
+        try:
+            handler(ev)
+        except Exception:       # noqa: BLE001 - see above
+            logger.exception(message, ev)
+    kernel.subscribe(on_event)
+
+
 def _show(arg) -> str:
     if isinstance(arg, bytes):
         return repr(arg[:64].decode("utf-8", "backslashreplace")) + ("..." if len(arg) > 64 else "")
