@@ -174,19 +174,9 @@ class ChainTracking(CallerResolver):
     async def watch(self, proc) -> None:
         """Reap the kernel's model of a real process when the process ends."""
         pid = proc.real_pid
-        try:
-            fd = os.pidfd_open(pid)
-        except OSError:
-            fd = None
-        try:
-            if fd is not None and self.is_alive(proc):
-                await trio.lowlevel.wait_readable(fd)
-            else:
-                while self.is_alive(proc):
-                    await trio.sleep(1)
-        finally:
-            if fd is not None:
-                os.close(fd)
+        if not await wait_exit(pid, lambda: self.is_alive(proc)):
+            while self.is_alive(proc):
+                await trio.sleep(1)
         if proc.state == "running" and self.k.procs.get(proc.pid) is proc:
             try:
                 self.k.kill(proc)
@@ -194,6 +184,23 @@ class ChainTracking(CallerResolver):
             except Exception as e:      # noqa: BLE001
                 log.info("reaping process %d: %s", proc.pid, e)
         self.forget(proc)
+
+
+async def wait_exit(pid: int, still_ours) -> bool:
+    """Wait on a pidfd until Linux process ``pid`` ends, if ``still_ours()``
+    (asked once the pidfd is open, so the pid cannot be reused in between).
+    False when it did not wait: no pidfd, or the process is no longer ours."""
+    try:
+        fd = os.pidfd_open(pid)
+    except OSError:
+        return False
+    try:
+        if not still_ours():
+            return False
+        await trio.lowlevel.wait_readable(fd)
+        return True
+    finally:
+        os.close(fd)
 
 
 def _signal(pid: int, sig: int) -> None:

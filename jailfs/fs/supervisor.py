@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import errno
 import logging
-import os
 
 import psutil
 import trio
@@ -43,7 +42,7 @@ from jailfs.host.limits import Limits
 from jailfs.kernel import JailError
 from jailfs.ops.logs import subscribe_logged
 
-from .callers import ChainTracking
+from .callers import ChainTracking, wait_exit
 
 log = logging.getLogger("jailfs.supervisor")
 
@@ -323,16 +322,7 @@ class Supervisor:
             await self.callers.watch(proc)
             return
         pid = proc.real_pid
-        try:
-            fd = os.pidfd_open(pid)
-        except OSError:
-            fd = None
-        try:
-            if fd is not None and cg.start_time(pid) == self._starts.get(proc.pid):
-                await trio.lowlevel.wait_readable(fd)
-        finally:
-            if fd is not None:
-                os.close(fd)
+        await wait_exit(pid, lambda: cg.start_time(pid) == self._starts.get(proc.pid))
         if proc.state == "running" and self.k.procs.get(proc.pid) is proc:
             self.sync(proc.prison)
             if proc.state == "running" and proc.real_pid not in self._real.get(
