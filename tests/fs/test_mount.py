@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import signal
@@ -25,6 +26,17 @@ def wait_gone(proc, timeout=10):
         return None
 
 
+@contextlib.contextmanager
+def serving(mp, log):
+    """A daemon mounted on ``mp`` and ready; stopped afterwards, whatever happened."""
+    proc = start_daemon(mp, log)
+    try:
+        wait_ready(mp, proc, log)
+        yield proc
+    finally:
+        stop_daemon(mp, proc)
+
+
 @pytest.fixture
 def mp(tmp_path):
     require_fuse()
@@ -35,49 +47,33 @@ def mp(tmp_path):
 
 
 def test_sigterm_unmounts_cleanly(mp, tmp_path):
-    proc = start_daemon(mp, tmp_path / "log")
-    try:
-        wait_ready(mp, proc, tmp_path / "log")
+    with serving(mp, tmp_path / "log") as proc:
         os.mkdir(mp / "web")
         proc.send_signal(signal.SIGTERM)
         assert wait_gone(proc) == 0
         assert not mounted(mp)
-    finally:
-        stop_daemon(mp, proc)
 
 
 def test_sigint_unmounts_cleanly(mp, tmp_path):
-    proc = start_daemon(mp, tmp_path / "log")
-    try:
-        wait_ready(mp, proc, tmp_path / "log")
+    with serving(mp, tmp_path / "log") as proc:
         proc.send_signal(signal.SIGINT)
         assert wait_gone(proc) == 0
         assert not mounted(mp)
-    finally:
-        stop_daemon(mp, proc)
 
 
 def test_external_unmount_ends_daemon(mp, tmp_path):
-    proc = start_daemon(mp, tmp_path / "log")
-    try:
-        wait_ready(mp, proc, tmp_path / "log")
+    with serving(mp, tmp_path / "log") as proc:
         subprocess.run(["fusermount3", "-u", str(mp)], check=True)
         assert wait_gone(proc) == 0
-    finally:
-        stop_daemon(mp, proc)
 
 
 def test_double_mount_fails_clearly(mp, tmp_path):
-    proc = start_daemon(mp, tmp_path / "log")
-    try:
-        wait_ready(mp, proc, tmp_path / "log")
+    with serving(mp, tmp_path / "log"):
         r = subprocess.run(jailfs_cmd("mount", str(mp)), capture_output=True, text=True,
                            env=daemon_env(), timeout=30)
         assert r.returncode == 1
         assert "already mounted" in r.stderr
         os.mkdir(mp / "still-works")
-    finally:
-        stop_daemon(mp, proc)
 
 
 def test_stale_mount_is_cleared(mp, tmp_path):
@@ -91,13 +87,9 @@ def test_stale_mount_is_cleared(mp, tmp_path):
     except OSError as e:
         stale = e.errno == errno.ENOTCONN
     assert stale
-    proc2 = start_daemon(mp, tmp_path / "log2")
-    try:
-        wait_ready(mp, proc2, tmp_path / "log2")
+    with serving(mp, tmp_path / "log2"):
         assert os.listdir(mp / ".jid") == []
         assert "stale" in (tmp_path / "log2").read_text()
-    finally:
-        stop_daemon(mp, proc2)
 
 
 def test_background_returns_ready_and_umount_undoes_it(mp):
