@@ -195,19 +195,15 @@ def test_place_a_gone_process(tree, procs):
         tree.place(p.pid, web)
 
 
-def test_teardown_kills_and_removes_everything(procs):
-    t = make_tree()
-    try:
-        web, db = jails()
-        a = procs.start("sleep", "300")
-        b = procs.start("sleep", "300")
-        t.place(a.pid, web)
-        t.place(b.pid, db)
-        assert t.teardown()
-        assert wait_until(lambda: gone(a.pid) and gone(b.pid))
-    finally:
-        t.teardown()
-    for h in t.hierarchies:
+def test_teardown_kills_and_removes_everything(procs, tree):
+    web, db = jails()
+    a = procs.start("sleep", "300")
+    b = procs.start("sleep", "300")
+    tree.place(a.pid, web)
+    tree.place(b.pid, db)
+    assert tree.teardown()
+    assert wait_until(lambda: gone(a.pid) and gone(b.pid))
+    for h in tree.hierarchies:
         assert not os.path.exists(h.base)
 
 
@@ -240,20 +236,16 @@ def test_sweep_removes_only_bases_whose_owner_is_gone(tree, procs):
     assert os.path.isdir(alive) and os.path.isdir(other)
 
 
-def test_sentinel_cleans_up_after_its_daemon_dies(procs):
-    t = make_tree()
-    try:
-        web, _ = jails()
-        fake_daemon = procs.start("sleep", "300")
-        jailed = procs.start("sleep", "300")
-        t.place(jailed.pid, web)
-        s = cg.spawn_sentinel(fake_daemon.pid, [h.base for h in t.hierarchies])
-        procs.add(s.pid)
-        fake_daemon.kill()
-        fake_daemon.wait()
-        assert s.wait(20) == 0
-        assert gone(jailed.pid)
-        for h in t.hierarchies:
-            assert not os.path.exists(h.base)
-    finally:
-        t.teardown()
+def test_sentinel_cleans_up_after_its_daemon_dies(procs, tree):
+    web, _ = jails()
+    fake_daemon = procs.start("sleep", "300")
+    jailed = procs.start("sleep", "300")
+    tree.place(jailed.pid, web)
+    s = cg.spawn_sentinel(fake_daemon.pid, [h.base for h in tree.hierarchies])
+    procs.add(s.pid)
+    fake_daemon.kill()
+    fake_daemon.wait()
+    assert s.wait(20) == 0
+    assert gone(jailed.pid)
+    for h in tree.hierarchies:
+        assert not os.path.exists(h.base)
