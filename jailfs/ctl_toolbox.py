@@ -32,6 +32,7 @@ from jailfs.kernel import Caller, JailError
 from jailfs.kernel.ipc import FACILITIES
 from jailfs.kernel.sysctl import Oid, Sysctl
 from jailfs.kernel.vnet import CLONERS
+from jailfs.ops.runfiles import status_field
 
 _MIBS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
@@ -72,14 +73,8 @@ def _sysctl(k, caller, args):
 def _nspids(pid: str) -> str:
     """The pid in each pid namespace from the daemon's inward (NSpid of
     /proc/PID/status), comma-joined; just PID where the kernel has no NSpid."""
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("NSpid:"):
-                    return ",".join(line.split()[1:])
-    except OSError:
-        pass
-    return pid
+    words = status_field(pid, "NSpid")
+    return pid if words is None else ",".join(words)
 
 
 @verb("proclist", "proclist", real=True)

@@ -19,7 +19,7 @@ import signal
 
 import trio
 
-from jailfs.ops.runfiles import start_time, stat_fields
+from jailfs.ops.runfiles import start_time, stat_fields, status_field
 
 log = logging.getLogger("jailfs.callers")
 
@@ -59,14 +59,11 @@ def descendants(pid: int) -> list[int]:
 
 def thread_group(pid: int) -> int:
     """The process (thread group) id of a thread id; FUSE reports thread ids."""
+    words = status_field(pid, "Tgid")
     try:
-        with open(f"/proc/{pid}/status", "rb") as f:
-            for line in f:
-                if line.startswith(b"Tgid:"):
-                    return int(line.split()[1])
-    except (OSError, ValueError, IndexError):
-        pass
-    return pid
+        return int(words[0])
+    except (TypeError, IndexError, ValueError):
+        return pid
 
 
 class CallerResolver:

@@ -152,13 +152,3 @@ def apply(p: Privileges) -> None:
 
 def _bits(mask: int) -> list[int]:
     return [1 << i for i in range(32) if mask >> i & 1]
-
-
-def current_caps(pid: int | str = "self") -> int:
-    """CapBnd of a process, as a bit mask (for tests and the log)."""
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("CapBnd:"):
-                return int(line.split()[1], 16)
-    return 0
-

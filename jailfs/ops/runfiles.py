@@ -1,5 +1,6 @@
 """Where a daemon keeps its run files (pid, log) and what /proc says is mounted
-and about a process (its /proc/PID/stat, read here once for every user).
+and about a process (its /proc/PID/stat and status, read here once for every
+user).
 
 A daemon of mount point MNT writes ``state_dir()/<escaped MNT>.pid`` while it
 serves; a background daemon logs to ``<escaped MNT>.log`` beside it.  Both
@@ -140,6 +141,20 @@ def stat_fields(pid: int) -> list[bytes] | None:
         return None
     # The command name (field 2) is in parentheses and may hold anything.
     return data[data.rfind(b")") + 2:].split()
+
+
+def status_field(pid: int | str, key: str) -> list[str] | None:
+    """The words after ``KEY:`` in /proc/PID/status, or None when the process
+    is gone or has no such line."""
+    prefix = key.encode() + b":"
+    try:
+        with open(f"/proc/{pid}/status", "rb") as f:
+            for line in f:
+                if line.startswith(prefix):
+                    return line.decode("utf-8", "surrogateescape").split()[1:]
+    except OSError:
+        pass
+    return None
 
 
 def process_state(pid: int) -> str | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from typing import NamedTuple
 
-from jailfs.ops.runfiles import stat_fields
+from jailfs.ops.runfiles import stat_fields, status_field
 from jailfs.toolbox.common import Failed, must
 
 PF_KTHREAD = 0x00200000
@@ -61,11 +61,8 @@ def _read(pid: int, jid: int) -> Proc | None:
 
 def own_nspids() -> list[str]:
     """This process's pids, from its /proc's pid namespace inward."""
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("NSpid:"):
-                return line.split()[1:]
-    return [str(os.getpid())]
+    words = status_field("self", "NSpid")
+    return [str(os.getpid())] if words is None else words
 
 
 def as_seen_here(lines: list[str]) -> list[tuple[int, int]]:

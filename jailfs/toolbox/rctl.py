@@ -16,6 +16,7 @@ import grp
 import pwd
 import shlex
 
+from jailfs.ops.runfiles import status_field
 from jailfs.toolbox.common import Failed, Usage, getopts, request, run, strerror, warnx
 from jailfs.toolbox.procs import as_seen_here
 
@@ -192,12 +193,11 @@ def limits(rule: str, unexpanded: str, hflag: bool, nflag: bool) -> bool:
         errname = answer.errname if not answer.ok else "ESRCH" if subject == "process" else "EINVAL"
         warnx(PROG, f"failed to get limits for '{unexpanded}': {strerror(errname)}")
         return False
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            uid = next(line.split()[1] for line in f if line.startswith("Uid:"))
-    except OSError:
+    uids = status_field(pid, "Uid")
+    if not uids:
         warnx(PROG, f"failed to get limits for '{unexpanded}': {strerror('ESRCH')}")
         return False
+    uid = uids[0]
     names = jail_and_ancestors(jid)
     mine = {("process", pid), ("user", uid), ("loginclass", "default")} | {("jail", n) for n in names}
     print_rules([r for r in answer.extra if tuple(r.split(":")[:2]) in mine], hflag, nflag)
