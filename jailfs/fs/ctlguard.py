@@ -19,6 +19,13 @@ the daemon answers, so the writer of the request being checked is always
 found.  Inspection reads /proc/PID/fdinfo and /proc/PID/task/TID/syscall,
 which never call back into this filesystem.  A process that cannot be
 inspected counts as a possible writer: when in doubt, deny.
+
+Only processes in the jails' cgroups are candidates (the supervisor lists
+them): any other process's /proc/PID/cgroup places it outside every jail,
+that is in the host's view, which no view exceeds.  A writer cannot move
+itself out of its cgroup while blocked in its write, and the daemon, the one
+that moves processes into jails, is busy with this check.  Without cgroups,
+or when part of the tree cannot be read, every process is a candidate.
 """
 
 from __future__ import annotations
@@ -106,10 +113,12 @@ def outsider_holds(fs, view, ino: int) -> int | None:
         return None                             # no real process is in any jail
     root = view.root
     me = os.getpid()
-    for name in os.listdir("/proc"):
-        if not name.isdigit() or int(name) == me:
+    pids = fs.supervisor.possible_outsiders()
+    if pids is None:
+        pids = [int(name) for name in os.listdir("/proc") if name.isdigit()]
+    for pid in pids:
+        if pid == me:
             continue
-        pid = int(name)
         try:
             where = fs.supervisor.caller_prison(pid)
         except FUSEError:                       # gone, or in no jail we know: inspect it

@@ -119,6 +119,13 @@ class Supervisor:
             raise FUSEError(errno.EACCES)
         return pr
 
+    def possible_outsiders(self) -> list[int] | None:
+        """The pids that may be in a jail: every process in the jails'
+        cgroups (any other process is the host's), or None when that cannot
+        be said (no cgroups, or part of the tree is unreadable): then any
+        process may be."""
+        return self.cgroups.member_pids() if self.cgroups is not None else None
+
     def on_event(self, ev) -> None:
         kind, pr = ev.kind, ev.prison
         if kind == "created":

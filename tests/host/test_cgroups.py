@@ -94,6 +94,21 @@ def test_jail_of_follows_the_cgroup_not_the_parent(tree, procs):
     assert sorted(tree.pids(db)) == sorted([sh.pid, child])
     assert tree.pids(web) == [other.pid]
     assert sorted(tree.pids(web, recursive=True)) == sorted([other.pid, sh.pid, child])
+    # the write guard's candidates: every process of every jail, no host process
+    assert sorted(tree.member_pids()) == sorted([other.pid, sh.pid, child])
+
+
+def test_member_pids_is_none_when_part_of_the_tree_is_unreadable(tree, procs, monkeypatch):
+    web, db = jails()
+    tree.place(procs.start("sleep", "300").pid, db)
+    real_read = cg._read
+
+    def refuse(path):
+        if path.startswith(tree.dir(db)):
+            raise PermissionError(13, "Permission denied", path)
+        return real_read(path)
+    monkeypatch.setattr(cg, "_read", refuse)
+    assert tree.member_pids() is None           # the guard then inspects every process
 
 
 def test_a_pid_in_the_tree_but_not_in_a_leaf_is_unknown(tree, procs):
@@ -106,6 +121,7 @@ def test_a_pid_in_the_tree_but_not_in_a_leaf_is_unknown(tree, procs):
     except OSError:         # v2 with controllers on: no process in an inner node anyway
         pytest.skip("inner cgroups take no process here")
     assert tree.jail_of(p.pid) == UNKNOWN
+    assert p.pid in tree.member_pids()            # still a write guard candidate
 
 
 def test_an_orphan_stays_in_its_jail(tree, procs):
