@@ -60,6 +60,8 @@ def test_attach_places_and_children_are_kernel_processes(sup):
     os.write(w, b"go\n")
     os.close(w)
     assert wait_until(lambda: len(s.cgroups.pids(web)) == 3)
+    # the children exist before they have exec'd sleep: wait for their names
+    assert wait_until(lambda: s.refs_text(web).count("    command sleep\n") == 2)
     for pid in s.cgroups.pids(web):
         procs.add(pid)
     real = s.real_procs(web)
