@@ -72,21 +72,13 @@ RULES = [
 ]
 
 
-# Modules whose arrows other helpers are removing now (xfail until they land).
-PENDING = {
-    "jailfs.cli.jailfs": "the daemon's own command line (jailfs mount runs jailfs.fs); ops moves it",
-}
-
-
 def forbidden_arrows(path: Path) -> list[str]:
     mod = module_name(path)
     return [f"{mod} -> {i} ({why})" for covers, forbids, why in RULES if covers(mod)
             for i in sorted(imports_of(path)) if forbids(i, mod)]
 
 
-@pytest.mark.parametrize("path", [
-    pytest.param(p, marks=pytest.mark.xfail(reason=PENDING[module_name(p)], strict=False))
-    if module_name(p) in PENDING else p for p in SOURCES], ids=module_name)
+@pytest.mark.parametrize("path", SOURCES, ids=module_name)
 def test_no_forbidden_arrow(path):
     assert forbidden_arrows(path) == []
 
