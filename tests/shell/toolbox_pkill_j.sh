@@ -28,14 +28,16 @@ jailed() {
 hosted() {
     daemon -p "$TMP/$1.pid" -P "$TMP/$1.sup" "$SLEEP" "$2"
     wait_for 30 ours "$TMP/$1.pid" "$SLEEP $2" || { echo "FAIL: $1.pid: no pid of '$SLEEP $2'"; FAILS=$((FAILS + 1)); }
+    wait_for 30 test -s "$TMP/$1.sup"
     _s=$(cat "$TMP/$1.sup")
     case $(tr '\0' ' ' <"/proc/$_s/cmdline" 2>/dev/null) in
         *"daemon -p $TMP/$1.pid -P $TMP/$1.sup $SLEEP $2 ") MYPIDS="$MYPIDS $_s" ;;
         *) echo "FAIL: $1.sup: no pid of its daemon"; FAILS=$((FAILS + 1)) ;;
     esac
 }
-pidfiles() { for _n in "$@"; do cat "$TMP/$_n.pid"; done | sort -n; }
-gone() { for _n in "$@"; do ! test -e "$TMP/$_n.pid" || return 1; done; }
+# (their loop variables are not wait_for's _n)
+pidfiles() { for _f in "$@"; do cat "$TMP/$_f.pid"; done | sort -n; }
+gone() { for _g in "$@"; do ! test -e "$TMP/$_g.pid" || return 1; done; }
 
 # pgrep -j jid,jid / any / none (pgrep-j_test.sh)
 jailed g1 61; jailed g2 61
