@@ -7,15 +7,24 @@ stdio on /dev/null with -f) and daemon returns at once. With -p or -P a
 supervisor stays behind: it writes the command's pid to the -p file and
 its own to the -P file, waits for the command, removes both files, and
 passes SIGTERM on to the command.
+
+The pids written are the host's (procs.host_pid), also in a jail with its
+own pid namespace: FreeBSD has one pid space, and a pidfile is read by
+whoever manages the service, the host included (pgrep-j_test.sh compares
+`pgrep -j` on the host with the pidfiles jailed daemons wrote, and `kill
+$(cat pidfile)` from the host must reach the command, not whatever host
+process has the jail's small pid).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
 
-from jailfs.toolbox.common import Usage, getopts, run
+from jailfs.toolbox.common import Failed, Usage, getopts, run, warnx
+from jailfs.toolbox.procs import host_pid
 
 USAGE = ("usage: daemon [-cfHrS] [-p child_pidfile] [-P supervisor_pidfile]\n"
          "              [-u user] [-o output_file] [-t title]\n"
@@ -64,9 +73,21 @@ def daemon(argv: list[str]) -> int:
         except OSError as e:
             print(f"daemon: {command[0]}: {e.strerror}", file=sys.stderr)
             os._exit(1)
-    signal.signal(signal.SIGTERM, lambda signum, frame: os.kill(pid, signal.SIGTERM))
-    _write(child_file, pid)
-    _write(own_file, os.getpid())
+    def pass_on(signum, frame):
+        # the command may have ended (and been reaped) already: pkill -j
+        # signals both at once, and the pidfiles must still go
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+    signal.signal(signal.SIGTERM, pass_on)
+    status = 0
+    try:
+        _write(child_file, host_pid(pid))
+        _write(own_file, host_pid(os.getpid()))
+    except (Failed, OSError) as e:
+        # no pidfile, no command: as daemon.c, which opens them before forking
+        os.kill(pid, signal.SIGKILL)
+        warnx("daemon", str(e) if isinstance(e, Failed) else f"{e.filename}: {e.strerror}")
+        status = 1
     while True:
         try:
             os.waitpid(pid, 0)
@@ -81,7 +102,7 @@ def daemon(argv: list[str]) -> int:
                 os.unlink(path)
             except OSError:
                 pass
-    return 0
+    return status
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from typing import NamedTuple
 
+from jailfs.ctlproto import MountError, find_mount
 from jailfs.ops.runfiles import stat_fields, status_field
 from jailfs.toolbox.common import Failed, must
 
@@ -65,23 +66,52 @@ def own_nspids() -> list[str]:
     return [str(os.getpid())] if words is None else words
 
 
-def as_seen_here(lines: list[str]) -> list[tuple[int, int]]:
-    """The daemon's `PID JID NSPIDS` lines -> (pid as this process's /proc
-    names it, jid). A tool in a jail's pid namespace finds its own entry (the
-    one whose NSpid chain ends with its own), which says how many namespaces
-    lie between the daemon and it; processes outside its namespace are left out."""
+def _entries(lines: list[str]) -> list[tuple[int, list[str]]]:
+    """The daemon's `PID JID NSPIDS` lines -> (jid, NSpid chain from the
+    daemon's namespace inward)."""
     entries = []
     for line in lines:
         _pid, jid, chain = line.split()
         entries.append((int(jid), chain.split(",")))
+    return entries
+
+
+def _depth(entries: list[tuple[int, list[str]]]) -> int:
+    """How many pid namespaces lie between the daemon and this process: a
+    tool finds its own entry (the one whose NSpid chain ends with its own)."""
     mine = own_nspids()
     # A process in a deeper namespace may end with the same pids; the caller's
     # own namespace is the shallowest the daemon lists to it.
     depths = [len(chain) - len(mine) for _jid, chain in entries if chain[-len(mine):] == mine]
     if not depths:
         raise Failed("this process is not among those the daemon lists")
-    depth = min(depths)
+    return min(depths)
+
+
+def as_seen_here(lines: list[str]) -> list[tuple[int, int]]:
+    """The daemon's `PID JID NSPIDS` lines -> (pid as this process's /proc
+    names it, jid); processes outside this process's namespace are left out."""
+    entries = _entries(lines)
+    depth = _depth(entries)
     return [(int(chain[depth]), jid) for jid, chain in entries if len(chain) > depth]
+
+
+def host_pid(pid: int) -> int:
+    """The pid the host gives the process this process's namespace calls
+    ``pid``.  FreeBSD has one pid space, so a pid a jailed process writes
+    down (daemon -p) is the host's too; here the host's is the daemon's
+    namespace's, the first of each NSpid chain.  With no jailfs mount to
+    ask there is no jail either: ``pid`` is the only pid known."""
+    try:
+        find_mount()
+    except MountError:
+        return pid
+    entries = _entries(must("proclist").extra)
+    depth = _depth(entries)
+    for _jid, chain in entries:
+        if len(chain) > depth and int(chain[depth]) == pid:
+            return int(chain[0])
+    raise Failed(f"pid {pid} is not among those the daemon lists")
 
 
 def visible() -> list[Proc]:

@@ -76,9 +76,13 @@ check "pkill -l: nothing" 1 "" "No matching processes belonging to you were foun
 # non-persistent jail lives on with the daemon, pgrep -j finds the command
 check "jail -c command=daemon -p returns at once" 0 "" "" -- timeout 10 jail -c path=/ name=d command=daemon -p "$TMP/d.pid" "$SLEEP" 60
 wait_for 10 test -s "$TMP/d.pid"
-JD=$(jls -j d jid); DP=$(hostpid "$JD" "$(cat "$TMP/d.pid")"); MYPIDS="$MYPIDS $DP"
-check "the pidfile names the command (by the jail's pid), in jail d" 0 "$DP$NL" "" -- pgrep -f -x -j d "$SLEEP 60"
-check "the supervisor passes SIGTERM on and removes the pidfile" 0 "" "" -- jexec d sh -c 'kill "$(cat "$0")"' "$TMP/d.pid"
+DP=$(cat "$TMP/d.pid")
+check "the pidfile holds the command's host pid (one pid space, as FreeBSD's)" 0 "$DP$NL" "" -- pgrep -f -x -j d "$SLEEP 60"
+# signalled from the host only once pgrep has vouched for the pid
+if [ "$(pgrep -f -x -j d "$SLEEP 60")" = "$DP" ]; then
+    MYPIDS="$MYPIDS $DP"
+    check "kill from the host: the supervisor passes SIGTERM on" 0 "" "" -- kill "$DP"
+fi
 wait_for 10 sh -c '! test -e "$0"' "$TMP/d.pid"
 same "pidfile removed" "$(test -e "$TMP/d.pid" || echo removed)" removed
 wait_for 10 sh -c '! jls -j d'
