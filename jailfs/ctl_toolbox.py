@@ -8,7 +8,7 @@ FreeBSD's syscalls answer from ``td_ucred``:
     sysctl all             every leaf (sysctl -a)
     sysctl set NAME VALUE  a write, with sysctl_root's privilege rule
     proclist               real processes the caller can see: pid, jid, pid per namespace
-    sysvlist [JAIL]        SysV objects the caller (or JAIL) sees
+    sysvlist [JAIL]        SysV objects the caller (or JAIL) sees, the model's and the real ones
     sysvrm msg|sem|shm ID [JAIL] / sysvrm all [JAIL]
     ifdestroy IFNAME       ifconfig IFNAME destroy
 
@@ -28,6 +28,7 @@ import weakref
 from jailfs.ctl_common import ok as _ok
 from jailfs.ctl_common import verb
 from jailfs.ctl_common import visible as _visible
+from jailfs.host import sysvipc
 from jailfs.kernel import Caller, JailError
 from jailfs.kernel.ipc import FACILITIES
 from jailfs.kernel.sysctl import Oid, Sysctl
@@ -101,6 +102,62 @@ def _proclist(k, caller, args, real):
 
 # ------------------------------------------------------------------- SysV IPC
 
+# Hooks (kernel, prison) -> (the prison owning its IPC namespace, that
+# namespace's anchor pid) or None: the daemon's confinement
+# (jailfs/host/jailhouse.py's ``ipc_namespace``).
+ipc_namespace_hooks: list = []
+_PIDS = ("cpid", "lpid", "lspid", "lrpid")
+
+
+def _real_namespaces(k, viewer, named: bool) -> list[tuple]:
+    """(owner prison, anchor pid) of the real IPC namespaces the viewer's
+    listing covers: its own namespace's; with a JAIL named, those JAIL and
+    its descendants own (a namespace JAIL only inherits is its maker's)."""
+    prisons = [viewer.prison] + (list(viewer.prison.descendants()) if named else [])
+    found = []
+    for hook in ipc_namespace_hooks:
+        for pr in prisons:
+            r = hook(k, pr)
+            if r is not None and (not named or r[0] is pr) and r not in found:
+                found.append(r)
+    return found
+
+
+def _real_lines(k, caller, viewer, named: bool, facility: int) -> list[str]:
+    """`FACILITY ID KEY UID NATTCH JAIL real NAME=VALUE...` per real object
+    (NAME=VALUE: the columns of /proc/sysvipc/FACILITY). Its pids are the
+    host's: only a caller naming JAIL from above gets them."""
+    which = FACILITIES[facility]
+    lines = []
+    for owner, anchor_pid in _real_namespaces(k, viewer, named):
+        where = "-" if not _visible(caller, owner) else owner.relname(caller.prison)
+        if owner is caller.prison:
+            where = "0"
+        for o in sysvipc.objects(anchor_pid, which):
+            fields = " ".join(f"{n}={v}" for n, v in o.items() if named or n not in _PIDS)
+            lines.append(f"{which} {o['id']} {o['key']} {o['uid']} {o.get('nattch', 0)} "
+                         f"{where} real {fields}")
+    return lines
+
+
+def _real_remove(k, caller, viewer, named: bool, facility: int, ident: int | None) -> int:
+    """IPC_RMID on the real object ``ident`` (None: every one) of the viewer's
+    namespaces, with Linux's rule (root, the owner or the creator); the
+    number removed."""
+    which = FACILITIES[facility]
+    gone = 0
+    for _owner, anchor_pid in _real_namespaces(k, viewer, named):
+        for o in sysvipc.objects(anchor_pid, which):
+            if ident is not None and o["id"] != ident:
+                continue
+            if caller.uid not in (0, o["uid"], o["cuid"]):
+                if ident is None:
+                    continue
+                raise JailError(errno.EPERM, "", ("msgctl", "semctl", "shmctl")[facility])
+            gone += sysvipc.remove(anchor_pid, which, o["id"])
+    return gone
+
+
 class _Viewer:
     """The caller (or a jail it names) in the shape k.ipc reads a process:
     its prison, its uid, running. It holds nothing and attaches nothing."""
@@ -136,8 +193,9 @@ def _mine(viewer: _Viewer, named: bool, obj) -> bool:
 @verb("sysvlist", "sysvlist [JAIL]")
 def _sysvlist(k, caller, args):
     """`FACILITY ID KEY UID NATTCH JAIL` per object, as ipcs(1) reads
-    kern.ipc.msqids/sema/shmsegs in the viewer's prison; a facility the
-    viewer has disabled answers `FACILITY disabled`."""
+    kern.ipc.msqids/sema/shmsegs in the viewer's prison, then the real
+    objects of its IPC namespace (with a JAIL: of those JAIL and below own);
+    a facility the viewer has disabled answers `FACILITY disabled`."""
     if len(args) > 1:
         raise ValueError(args)
     viewer = _viewer(k, caller, args[0] if args else None)
@@ -154,6 +212,7 @@ def _sysvlist(k, caller, args):
             if creator is caller.prison:
                 where = "0"
             lines.append(f"{which} {ident} {key} {obj.uid} {obj.nattch} {where}")
+        lines += _real_lines(k, caller, viewer, bool(args), facility)
     return _ok(lines=lines)
 
 
@@ -173,6 +232,7 @@ def _sysvrm(k, caller, args):
                 if _mine(viewer, bool(rest), k.ipc.tables[facility][ident]):
                     k.ipc.remove(facility, viewer, ident)
                     gone += 1
+            gone += _real_remove(k, caller, viewer, bool(rest), facility, None)
         return _ok(gone)
     if which not in FACILITIES or len(rest) not in (1, 2):
         raise ValueError(args)
@@ -182,6 +242,9 @@ def _sysvrm(k, caller, args):
     obj = k.ipc.tables[facility].get(ident)
     if obj is not None and not _mine(viewer, len(rest) == 2, obj):
         raise JailError(errno.EINVAL, "", ("msgctl", "semctl", "shmctl")[facility])
+    if (obj is None and viewer.prison.sysv_root(facility) is not None
+            and _real_remove(k, caller, viewer, len(rest) == 2, facility, ident)):
+        return _ok()
     k.ipc.remove(facility, viewer, ident)
     return _ok()
 

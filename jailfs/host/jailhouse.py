@@ -28,7 +28,7 @@ import errno
 import logging
 import shlex
 
-from jailfs import ctl_real
+from jailfs import ctl_real, ctl_toolbox
 from jailfs.ops import runfiles
 from jailfs.ops.logs import subscribe_logged
 from jailfs.kernel import Caller, JailError
@@ -60,6 +60,7 @@ class Jailhouse:
                         "a jailed process runs on the host's root, hostname, "
                         "network and IPC", self.refused)
         ctl_real.enter_hooks.append(self.attach_answer)
+        ctl_toolbox.ipc_namespace_hooks.append(self.ipc_namespace)
         subscribe_logged(self.k, self._on_event, log, "jailhouse: while handling %r")
 
     # ------------------------------------------------------------ attach
@@ -86,6 +87,20 @@ class Jailhouse:
                    if n.startswith("allow.") and v == "true"]
         lines.append("allow=" + ",".join(allowed))
         return lines
+
+    def ipc_namespace(self, k, pr):
+        """(the jail owning pr's IPC namespace, its anchor's pid): the nearest
+        of pr and its ancestors with a ``sysv*=new``, if its anchor runs;
+        None for the host's namespace or no anchor (so no real object yet)."""
+        if k is not self.k or self.refused:
+            return None
+        p = pr
+        while p is not None and p is not self.k.prison0:
+            if "ipc" in namespaces.wanted(self.values(p)):
+                a = self.anchors.get(p.serial)
+                return (p, a.pid) if a is not None and a.alive() else None
+            p = p.parent
+        return None
 
     def values(self, pr) -> dict[str, str]:
         return self.k.jail_get(Caller(self.k.prison0, 0), ("jid", pr.jid))
@@ -208,6 +223,8 @@ class Jailhouse:
         self.close()
         if self.attach_answer in ctl_real.enter_hooks:
             ctl_real.enter_hooks.remove(self.attach_answer)
+        if self.ipc_namespace in ctl_toolbox.ipc_namespace_hooks:
+            ctl_toolbox.ipc_namespace_hooks.remove(self.ipc_namespace)
 
     def close(self) -> None:
         for serial in list(self.anchors):

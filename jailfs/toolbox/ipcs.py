@@ -12,6 +12,10 @@ lists them as JAIL sees them with a last column JAIL naming each object's
 maker, ipcrm removes them by JAIL's ids and keys (``-W`` all of them).
 The model keeps an object's existence, key, owner and attach count; modes
 (0600), sizes, times and pids are not modelled and print as such.
+A jail with its own IPC namespace (a ``sysv*=new``) also has real objects:
+the daemon reads them there (/proc/sysvipc) and they print after the
+model's with their own modes, owners, sizes, pids and times (a queue's
+QBYTES is not in /proc and prints as 0); ipcrm removes them by id there.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import grp
 import pwd
 import re
 import sys
+import time
 from typing import NamedTuple
 
 from jailfs.toolbox.common import Failed, must, request, run, strerror, warnx
@@ -65,6 +70,7 @@ class SysvObject(NamedTuple):
     uid: int
     nattch: int
     jail: str
+    real: dict | None = None    # a real object's /proc/sysvipc columns
 
 
 def objects(jail: str | None) -> list[SysvObject]:
@@ -73,10 +79,26 @@ def objects(jail: str | None) -> list[SysvObject]:
     out = []
     for line in answer.extra:
         words = line.split()
-        if len(words) == 6:
+        if len(words) == 6 or (len(words) > 6 and words[6] == "real"):
+            real = dict(w.split("=", 1) for w in words[7:]) if len(words) > 6 else None
             out.append(SysvObject(words[0], int(words[1]), int(words[2]), int(words[3]),
-                                  int(words[4]), words[5]))
+                                  int(words[4]), words[5],
+                                  {n: int(v) for n, v in real.items()} if real is not None else None))
     return out
+
+
+def _real(o: SysvObject, *names: str, default: int = 0) -> tuple:
+    """A real object's columns (the model's default where it has none)."""
+    return tuple((o.real or {}).get(n, default) for n in names)
+
+
+def _times(o: SysvObject, *names: str) -> tuple:
+    """ipcs.c's cvt_time of each: %2d:%02d:%02d local time, no-entry for none."""
+    out = []
+    for t in _real(o, *names):
+        tm = time.localtime(t)
+        out.append("%2d:%02d:%02d" % (tm.tm_hour, tm.tm_min, tm.tm_sec) if t else "no-entry")
+    return tuple(out)
 
 
 def fmt_perm(mode: int) -> str:
@@ -93,27 +115,35 @@ def user_from_uid(uid: int) -> str:
 
 def group_from_uid(uid: int) -> str:
     try:
-        gid = pwd.getpwuid(uid).pw_gid
-        return grp.getgrgid(gid).gr_name
+        return group_from_gid(pwd.getpwuid(uid).pw_gid)
     except KeyError:
         return str(uid)
+
+
+def group_from_gid(gid: int) -> str:
+    try:
+        return grp.getgrgid(gid).gr_name
+    except KeyError:
+        return str(gid)
 
 
 # The columns each option adds, per facility, as ipcs.c prints them:
 # (option, header format, headers, row format, row values). What the model
 # does not keep (byte counts, sizes, pids, times) prints as zero or no-entry.
-_NO_TIMES = ("no-entry", "no-entry", "no-entry")
 _COLUMNS = {
-    "msg": [(OUTSTANDING, " %20s %20s", ("CBYTES", "QNUM"), " %12d %12d", lambda o: (0, 0)),
-            (BIGGEST, " %20s", ("QBYTES",), " %20d", lambda o: (2048,)),
-            (PID, " %12s %12s", ("LSPID", "LRPID"), " %12d %12d", lambda o: (0, 0)),
-            (TIME, " %-8s %-8s %-8s", ("STIME", "RTIME", "CTIME"), " %s %s %s", lambda o: _NO_TIMES)],
+    "msg": [(OUTSTANDING, " %20s %20s", ("CBYTES", "QNUM"), " %12d %12d",
+             lambda o: _real(o, "cbytes", "qnum")),
+            (BIGGEST, " %20s", ("QBYTES",), " %20d", lambda o: (0,) if o.real else (2048,)),
+            (PID, " %12s %12s", ("LSPID", "LRPID"), " %12d %12d", lambda o: _real(o, "lspid", "lrpid")),
+            (TIME, " %-8s %-8s %-8s", ("STIME", "RTIME", "CTIME"), " %s %s %s",
+             lambda o: _times(o, "stime", "rtime", "ctime"))],
     "shm": [(OUTSTANDING, " %12s", ("NATTCH",), " %12d", lambda o: (o.nattch,)),
-            (BIGGEST, " %12s", ("SEGSZ",), " %12d", lambda o: (0,)),
-            (PID, " %12s %12s", ("CPID", "LPID"), " %12d %12d", lambda o: (0, 0)),
-            (TIME, " %-8s %-8s %-8s", ("ATIME", "DTIME", "CTIME"), " %s %s %s", lambda o: _NO_TIMES)],
-    "sem": [(BIGGEST, " %12s", ("NSEMS",), " %12d", lambda o: (0,)),
-            (TIME, " %-8s %-8s", ("OTIME", "CTIME"), " %s %s", lambda o: _NO_TIMES[:2])],
+            (BIGGEST, " %12s", ("SEGSZ",), " %12d", lambda o: _real(o, "size")),
+            (PID, " %12s %12s", ("CPID", "LPID"), " %12d %12d", lambda o: _real(o, "cpid", "lpid")),
+            (TIME, " %-8s %-8s %-8s", ("ATIME", "DTIME", "CTIME"), " %s %s %s",
+             lambda o: _times(o, "atime", "dtime", "ctime"))],
+    "sem": [(BIGGEST, " %12s", ("NSEMS",), " %12d", lambda o: _real(o, "nsems")),
+            (TIME, " %-8s %-8s", ("OTIME", "CTIME"), " %s %s", lambda o: _times(o, "otime", "ctime"))],
 }
 
 
@@ -129,10 +159,14 @@ def header(facility: str, option: int, jail_column: bool) -> str:
 
 def row(o: SysvObject, option: int, jail_column: bool) -> str:
     owner, group = user_from_uid(o.uid), group_from_uid(o.uid)
+    creator, cgroup, mode = owner, group, MODE
+    if o.real:
+        group, creator = group_from_gid(o.real["gid"]), user_from_uid(o.real["cuid"])
+        cgroup, mode = group_from_gid(o.real["cgid"]), o.real["perms"] & 0o777
     text = "%s %12d %12d %s %-8s %-8s" % (_FACILITIES[o.facility][0], o.ident, o.key,
-                                          fmt_perm(MODE), owner, group)
+                                          fmt_perm(mode), owner, group)
     if option & CREATOR:
-        text += " %-8s %-8s" % (owner, group)
+        text += " %-8s %-8s" % (creator, cgroup)
     for bit, _, _, fmt, values in _COLUMNS[o.facility]:
         if option & bit:
             text += fmt % values(o)
