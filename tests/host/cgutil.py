@@ -50,6 +50,16 @@ class Procs:
         self.pids.append(p.pid)
         return p
 
+    def start_in(self, tree, prison, script: str) -> subprocess.Popen:
+        """``sh -c SCRIPT`` whose every child is in ``prison``'s cgroup: the
+        shell stops itself before it runs SCRIPT, is placed, then continued
+        (placing a running shell would let children it forked first escape)."""
+        p = self.start("sh", "-c", 'kill -STOP $$; eval "$1"', "sh", script)
+        assert wait_until(lambda: _state(p.pid) == "T")
+        tree.place(p.pid, prison)
+        os.kill(p.pid, signal.SIGCONT)
+        return p
+
     def add(self, pid: int) -> int:
         self.pids.append(pid)
         return pid
@@ -73,10 +83,14 @@ def wait_until(pred, timeout: float = 5.0) -> bool:
     return True
 
 
-def gone(pid: int) -> bool:
+def _state(pid: int) -> str:
     try:
         with open(f"/proc/{pid}/stat", "rb") as f:
             data = f.read()
     except OSError:
-        return True
-    return data[data.rfind(b")") + 2:][:1] == b"Z"
+        return ""
+    return data[data.rfind(b")") + 2:][:1].decode()
+
+
+def gone(pid: int) -> bool:
+    return _state(pid) in ("", "Z")

@@ -151,8 +151,7 @@ def test_threads_answer_as_their_process(tree, procs):
 
 def test_kill_wins_against_a_fork_loop(tree, procs):
     web, db = jails()
-    loop = procs.start("sh", "-c", "while :; do sleep 300 & done")
-    tree.place(loop.pid, db)
+    procs.start_in(tree, db, "while :; do sleep 300 & done")
     assert wait_until(lambda: len(tree.pids(web, recursive=True)) > 20)
     assert tree.kill(web) > 0
     assert wait_until(lambda: not tree.populated(web, recursive=True))
@@ -167,8 +166,7 @@ def test_freeze_kill_thaw(tree, procs):
     web, _ = jails()
     if not tree._can_freeze():
         pytest.skip("no freezer")
-    loop = procs.start("sh", "-c", "while :; do sleep 300 & done")
-    tree.place(loop.pid, web)
+    procs.start_in(tree, web, "while :; do sleep 300 & done")
     assert wait_until(lambda: len(tree.pids(web)) > 20)
     tree._freeze_kill_thaw(web)
     assert wait_until(lambda: not tree.populated(web))

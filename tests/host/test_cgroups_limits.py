@@ -50,8 +50,7 @@ def test_maxproc_is_pids_max_of_the_jail_covering_its_children(world):
     limits.apply([web, db])
     assert knob(tree, web, "pids", "pids.max", "pids.max") == "5"
     assert knob(tree, db, "pids", "pids.max", "pids.max") == "max"
-    sh = procs.start("sh", "-c", "for i in 1 2 3 4 5 6 7 8; do sleep 300 & done; wait")
-    tree.place(sh.pid, db)          # placed after it may have forked some: count what is in
+    procs.start_in(tree, db, "for i in 1 2 3 4 5 6 7 8; do sleep 300 & done; wait")
     assert wait_until(lambda: len(tree.pids(web, recursive=True)) >= 1)
     k.rctl.remove_rules(host, "jail:web")
     limits.apply([web, db])
