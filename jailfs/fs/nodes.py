@@ -150,7 +150,6 @@ class ParamFile(Kind):
 
     def write(self, fs, h, off, buf):
         view, node = h.view, h.node
-        param = node.param
         if len(buf) == 0:
             return 0
         if buf == b"\n" and h.value_tail:

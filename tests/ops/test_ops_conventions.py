@@ -127,7 +127,7 @@ def test_mount_helper_through_mount_t_and_fstab(tmp_path):
     r = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", MOUNT_SCRIPT],
                        capture_output=True, text=True, env=env, timeout=120)
     assert r.returncode == 0, r.stdout + r.stderr
-    assert r.stdout == f"www.example\nwww.example\njailfs fuse.jailfs\n"
+    assert r.stdout == "www.example\nwww.example\njailfs fuse.jailfs\n"
     assert not os.path.exists(runfiles.log_file(str(mp1)))
     assert not os.path.exists(runfiles.log_file(str(mp2)))
 
