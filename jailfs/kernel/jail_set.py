@@ -47,6 +47,9 @@ def equalopts(opt1: str, opt2: str) -> bool:
 
 def sanitize(names: list[str]) -> list[int]:
     """vfs_sanitizeopts: the indexes that survive when a later equal option drops an earlier."""
+    if len(set(names)) == len(names) and not any(
+            name.startswith("no") or ".no" in name for name in names):
+        return list(range(len(names)))     # no two equal: only a "no" component could pair them
     keep = []
     for i, name in enumerate(names):
         if not any(equalopts(name, later) for later in names[i + 1:]):
@@ -291,7 +294,7 @@ class JailSet:
         req.created, req.pr, req.ppr = created, pr, ppr
         req.data["kv_edits"] = kv_edits
         for m in self.modules:
-            self._value_checks(opts, [p.name for p in m.params], update)
+            self._value_checks(opts, m.param_names, update)
             m.check(req)
         for pname in opts:                                                 # 33
             if PARAMS[pname].readonly and pname != "jid":
