@@ -193,6 +193,10 @@ class Limits:
         """Serials of the jails that have limits."""
         return list(self._applied)
 
+    def applied(self, prison) -> dict[str, int]:
+        """resource -> amount of the limits the jail's cgroup has now."""
+        return dict(self._applied.get(prison.serial, {}))
+
     # ..................................................... counters -> usage
     def usage(self, prison, resource: str) -> int | None:
         """rctl's usage_provider: the jail's real usage (descendants included)."""
