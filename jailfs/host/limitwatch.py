@@ -48,6 +48,7 @@ log = logging.getLogger("jailfs.limitwatch")
 
 POLL = 1.0
 REPORT_EVERY = 10.0
+SETTLE = 5.0        # polled this long after a rise: a notification may come before the count
 
 
 def _read_counter(path: str, key: str | None) -> int | None:
@@ -212,6 +213,7 @@ class LimitWatch:
         self.fd = self._epoll.fileno()
         self._inotify: Inotify | None = None
         self._eventfds = _EventFds()
+        self.rose_at = -SETTLE            # when a counter last rose
 
     def watch(self, prison, applied: dict[str, int]) -> None:
         """Watch ``prison``'s counters for its limits (again when they changed)."""
@@ -262,8 +264,12 @@ class LimitWatch:
                 self._inotify.drop((serial, c.path))
 
     def polled(self) -> bool:
-        """Whether a watched counter gives no notification (then poll() every POLL s)."""
-        return any(not c.notified for j in self.jails.values() for c in j.counters)
+        """Whether to poll() every POLL s: a watched counter gives no
+        notification, or one rose lately (v1's OOM eventfd fires before the
+        kill is counted; a coalesced rise waits for its report)."""
+        return (time.monotonic() - self.rose_at < SETTLE
+                or any(not c.notified or c.pending for j in self.jails.values()
+                       for c in j.counters))
 
     def drain(self) -> None:
         """Consume the pending notifications (the counters say what happened)."""
@@ -276,17 +282,16 @@ class LimitWatch:
             except OSError:             # BlockingIOError: read already
                 pass
 
-    def pending(self) -> bool:
-        """Whether a rise waits for its report (REPORT_EVERY)."""
-        return any(c.pending for j in self.jails.values() for c in j.counters)
-
     def poll(self, now: float | None = None) -> list[tuple[object, Counter, int]]:
         """(prison, counter, how many) for each rise due to be reported now."""
         now = time.monotonic() if now is None else now
         out = []
         for jail in self.jails.values():
             for c in jail.counters:
-                c.pending += c.rise()
+                risen = c.rise()
+                if risen:
+                    c.pending += risen
+                    self.rose_at = now
                 if not c.pending:
                     continue
                 if c.urgent or now - c.reported_at >= REPORT_EVERY:
@@ -370,8 +375,7 @@ class LimitWatchService:
             if self._dirty:
                 self._dirty = False
                 self.refresh()
-            polled = self.watch.jails and (self.watch.polled() or self._usage_rules
-                                           or self.watch.pending())
+            polled = self.watch.jails and (self.watch.polled() or self._usage_rules)
             with trio.move_on_after(POLL if polled else math.inf) as scope:
                 self._scope = scope
                 if self.watch.jails:

@@ -141,6 +141,34 @@ def test_a_log_rule_on_memory_matches_once_when_usage_goes_over(world):
 
 
 def test_a_watch_of_no_jail_reads_nothing():
-    w = LimitWatch.__new__(LimitWatch)
-    w.jails = {}
-    assert w.poll() == [] and not w.polled() and not w.pending()
+    w = LimitWatch(None)
+    try:
+        assert w.poll() == [] and not w.polled()
+    finally:
+        w.close()
+
+
+@pytest.mark.parametrize("rule,script,wanted", [
+    ("jail:web:maxproc:deny=3", "for i in 1 2 3 4 5; do sleep 300 & done; wait",
+     "fork(s) refused by pids.max"),
+    ("jail:web:memoryuse:deny=67108864", "exec python3 -c 'b = bytearray(100 << 20)'",
+     "killed by the OOM killer"),
+])
+def test_the_service_reports_while_the_daemon_runs(world, rule, script, wanted):
+    """run() as the daemon runs it: woken by the attach, by a notification
+    or its poll, it reports without being asked."""
+    import trio
+    k, tree, sup, service, procs, events, web = world
+    ruled(world, "pids" if "maxproc" in rule else "memory", rule)
+
+    async def main():
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(service.run)
+            await trio.sleep(0.2)
+            procs.start_in(tree, web, script)
+            with trio.move_on_after(15):
+                while not any(wanted in d["msg"] for d in refusals(events)):
+                    await trio.sleep(0.05)
+            nursery.cancel_scope.cancel()
+    trio.run(main)
+    assert any(wanted in d["msg"] for d in refusals(events)), refusals(events)
