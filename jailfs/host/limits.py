@@ -127,7 +127,8 @@ class Limits:
             r = parse(text, self.k)
             proc = self.k.procs.get(int(r.sid))
             if (r.resource != "openfiles" or r.action != "deny"
-                    or (r.per or "process") != "process" or proc is None or proc.real_pid is None or proc.state != "running"):
+                    or (r.per or "process") != "process" or proc is None
+                    or proc.real_pid is None or proc.state != "running"):
                 continue
             had = want.get(proc.real_pid, (r.amount, None))[0]
             want[proc.real_pid] = (min(had, r.amount), proc.prison)
