@@ -172,3 +172,15 @@ def test_the_service_reports_while_the_daemon_runs(world, rule, script, wanted):
             nursery.cancel_scope.cancel()
     trio.run(main)
     assert any(wanted in d["msg"] for d in refusals(events)), refusals(events)
+
+
+def test_a_throttled_cpu_quota_is_reported_as_throttling(world):
+    k, tree, sup, service, procs, events, web = world
+    ruled(world, "cpu", "jail:web:pcpu:deny=5")
+    procs.start_in(tree, web, "exec python3 -c 'while True: pass'")
+    throttled = lambda: [e.detail["throttled"] for e in events
+                         if e.kind == "rctl" and "throttled" in e.detail]
+    assert wait_until(lambda: service.report() or throttled(), timeout=10)
+    assert throttled()[0].startswith('rctl: rule "jail:web:pcpu:deny=5" throttled jail web: '
+                                     "throttled in ")
+    assert refusals(events) == []                   # a quota refuses nothing
