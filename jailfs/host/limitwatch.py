@@ -49,6 +49,7 @@ log = logging.getLogger("jailfs.limitwatch")
 POLL = 1.0
 REPORT_EVERY = 10.0
 SETTLE = 5.0        # polled this long after a rise: a notification may come before the count
+GAP = 0.2           # at least this between two reads (v1's usage threshold fires at each crossing)
 
 
 def _read_counter(path: str, key: str | None) -> int | None:
@@ -385,6 +386,7 @@ class LimitWatchService:
             self._scope = None
             if self.watch.jails:
                 self.report()
+                await trio.sleep(GAP)
 
     def stop(self) -> None:
         if self.watch is not None:

@@ -135,7 +135,14 @@ class Rctl(KernelModule):
     - `usage_provider(prison, resource) -> int | None`: the real usage of a jail
       (its cgroup, descendants included) for resources the model does not measure
       (memoryuse, vmemoryuse, pcpu, ...); None or no provider reads 0. Used by
-      `usage` and by rule evaluation (`enforce`)."""
+      `usage` and by rule evaluation (`enforce`).
+
+    What rules do is told as events: a deny rule's refusal is a `refused` event
+    (op, errno, a message naming the rule, the jail and its usage), the same
+    whether the model refused (a simulated fork, open) or the daemon reports a
+    real process's Linux limit (`limit_hit`); a log or devctl rule's line is an
+    `rctl` event (`log=` / `devctl=`), also for real usage (`check_real_usage`);
+    a throttled CPU quota is an `rctl` event `throttled=`."""
 
     name = "rctl"
     MEASURED = frozenset({"maxproc", "openfiles"})
