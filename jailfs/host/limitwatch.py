@@ -376,6 +376,8 @@ class LimitWatchService:
             if self._dirty:
                 self._dirty = False
                 self.refresh()
+                if self.watch.jails:
+                    self.report()           # also learns whether usage rules need polling
             polled = self.watch.jails and (self.watch.polled() or self._usage_rules)
             with trio.move_on_after(POLL if polled else math.inf) as scope:
                 self._scope = scope
