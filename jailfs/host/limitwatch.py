@@ -364,7 +364,10 @@ class LimitWatchService:
         self._usage_rules = False
         for jail in list(self.watch.jails.values()):
             if jail.prison.state != "freed":
-                self._usage_rules = self.k.rctl.check_real_usage(jail.prison) or self._usage_rules
+                pr = jail.prison
+                found = self.k.rctl.check_real_usage(
+                    pr, lambda res, pr=pr: self.supervisor.limits.peak(pr, res))
+                self._usage_rules = found or self._usage_rules
 
     async def run(self) -> None:
         if self.watch is None:

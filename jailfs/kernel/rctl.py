@@ -327,11 +327,10 @@ class Rctl(KernelModule):
 
     # ------------------------------------------------------------ what rules report
     def _matched(self, rule: Rule, pr: Prison, pid: int | None, comm: str,
-                 uid: int | None) -> None:
+                 uid: int | None, usage: int = 0) -> None:
         """A log or devctl rule exceeded: its console line or devctl notification
-        (kern_rctl.c's texts), kept in `log` and told as an `rctl` event."""
-        if pid is None:         # a jail's real usage over the amount: no one process
-            usage = self.racct("jail", rule.sid, rule.resource)
+        (kern_rctl.c's texts), kept in `log` and told as an `rctl` event; a
+        jail's real usage over the amount (pid None) names the jail and `usage`."""
         if rule.action == "log" and pid is None:
             line = f'rctl: rule "{rule.text()}" matched by jail {pr.name}, usage {usage}'
         elif rule.action == "log":
@@ -391,11 +390,14 @@ class Rctl(KernelModule):
         self._refused(rule, pr, op, code, how)
         return True
 
-    def check_real_usage(self, pr: Prison) -> bool:
+    def check_real_usage(self, pr: Prison,
+                         peak: Callable[[str], int | None] | None = None) -> bool:
         """log and devctl rules naming jail `pr` (per jail) on a resource only
         its real processes measure (memoryuse, pcpu, ...): matched once when
-        the usage goes over the amount, again after it came back under.
-        True when such a rule exists (the daemon then keeps checking)."""
+        the usage went over the amount, again after it came back under.
+        `peak(resource)`: the highest usage since the last check, where the
+        daemon knows it (a spike between two checks counts). True when such a
+        rule exists (the daemon then keeps checking)."""
         found = False
         for rule in self._rules:
             if (rule.subject != "jail" or rule.sid != pr.name or rule.per != "jail"
@@ -403,11 +405,13 @@ class Rctl(KernelModule):
                 continue
             found = True
             key = (rule, None)                  # the jail's container: its name
-            if self._available(rule, pr, None, None) >= 0:
-                self._exceeded.discard(key)
-            elif key not in self._exceeded:
+            used = self.racct("jail", rule.sid, rule.resource)
+            top = max(used, (peak(rule.resource) if peak is not None else None) or 0)
+            if top > rule.amount and key not in self._exceeded:
                 self._exceeded.add(key)
-                self._matched(rule, pr, None, "", None)
+                self._matched(rule, pr, None, "", None, top)
+            if used <= rule.amount:
+                self._exceeded.discard(key)
         return found
 
     # ------------------------------------------------------------ kernel hooks
