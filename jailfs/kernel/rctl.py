@@ -399,6 +399,7 @@ class Rctl(KernelModule):
         daemon knows it (a spike between two checks counts). True when such a
         rule exists (the daemon then keeps checking)."""
         found = False
+        peaks: dict[str, int | None] = {}      # asked once per resource: reading resets it
         for rule in self._rules:
             if (rule.subject != "jail" or rule.sid != pr.name or rule.per != "jail"
                     or rule.action not in ("log", "devctl") or rule.resource in self.MEASURED):
@@ -406,7 +407,9 @@ class Rctl(KernelModule):
             found = True
             key = (rule, None)                  # the jail's container: its name
             used = self.racct("jail", rule.sid, rule.resource)
-            top = max(used, (peak(rule.resource) if peak is not None else None) or 0)
+            if peak is not None and rule.resource not in peaks:
+                peaks[rule.resource] = peak(rule.resource)
+            top = max(used, peaks.get(rule.resource) or 0)
             if top > rule.amount and key not in self._exceeded:
                 self._exceeded.add(key)
                 self._matched(rule, pr, None, "", None, top)
