@@ -84,6 +84,7 @@ class Cache:
         self._paged: set[int] = set()                  # inodes that may hold page cache
         self._uncached = frozenset(uncached_slots)     # slots whose attributes are never cached
         self._work: trio.Event | None = None
+        self.settling = False       # a handler will settle before it answers: no wake-up
         self._parent_slots = frozenset((I.SLOT_DIR, I.SLOT_REFS))
         self._count_slot = frozenset((children_cur_slot,))
 
@@ -205,7 +206,8 @@ class Cache:
             self._attrs.add(ino)
 
     def _wake(self) -> None:
-        if self._work is not None and (self._attrs or self._inodes or self._entries):
+        if self._work is not None and not self.settling and \
+                (self._attrs or self._inodes or self._entries):
             self._work.set()
 
     def _tell_attrs(self) -> None:
@@ -217,6 +219,7 @@ class Cache:
         """Flush the pending invalidations before the current request is
         answered: all of them, or (``entries`` false) the inodes only, the
         entries being left to the background task."""
+        self.settling = False
         self._tell_attrs()
         inodes, self._inodes = self._inodes, set()
         names = set()
