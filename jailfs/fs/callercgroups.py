@@ -19,6 +19,7 @@ identical text, read a moment ago from that very process.
 
 from __future__ import annotations
 
+import errno
 import os
 
 READ_SIZE = 4096                 # a /proc/PID/cgroup of a few hierarchies; more is read if needed
@@ -62,7 +63,7 @@ class CallerCgroups:
             del self._open[pid]         # the process it was opened for has ended
             os.close(fd)
         try:
-            fd = os.open(f"/proc/{pid}/cgroup", os.O_RDONLY | os.O_CLOEXEC)
+            fd = self._open_file(pid)
         except OSError:
             return self._unknown
         try:
@@ -78,6 +79,16 @@ class CallerCgroups:
             os.close(self._open.pop(oldest)[0])
         self._open[pid] = (fd, text, answer)
         return answer
+
+    def _open_file(self, pid: int) -> int:
+        path = f"/proc/{pid}/cgroup"
+        try:
+            return os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        except OSError as e:
+            if e.errno not in (errno.EMFILE, errno.ENFILE) or not self._open:
+                raise
+        self.close()                # out of descriptors: ours are only a speed-up
+        return os.open(path, os.O_RDONLY | os.O_CLOEXEC)
 
     def close(self) -> None:
         for fd, _, _ in self._open.values():

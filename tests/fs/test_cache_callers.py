@@ -102,3 +102,30 @@ def test_only_the_newest_callers_keep_a_descriptor():
             p.kill()
             p.wait()
         callers.close()
+
+
+def test_out_of_descriptors_the_kept_ones_are_given_back():
+    import resource
+    callers = CallerCgroups(lambda text: "x", "unknown")
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    hog = []
+    try:
+        assert callers.jail_of(os.getpid()) == "x"
+        proc = subprocess.Popen(["sleep", "60"])
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (64, hard))
+            while True:                          # every other descriptor in use
+                try:
+                    hog.append(os.open("/dev/null", os.O_RDONLY))
+                except OSError:
+                    break
+            assert callers.jail_of(proc.pid) == "x"
+            assert list(callers._open) == [proc.pid]
+        finally:
+            proc.kill()
+            proc.wait()
+    finally:
+        for fd in hog:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+        callers.close()
