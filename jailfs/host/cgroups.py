@@ -337,6 +337,10 @@ class CgroupTree:
             text = _read(f"/proc/{pid}/cgroup")
         except OSError:
             return UNKNOWN
+        return self.jail_in(text)
+
+    def jail_in(self, text: str):
+        """``jail_of`` for the text of a /proc/PID/cgroup already read."""
         m = self.member
         base_rel = m.own + "/" + os.path.basename(m.base)
         for line in text.splitlines():
