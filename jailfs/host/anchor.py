@@ -109,18 +109,8 @@ class Anchor:
         os.set_blocking(self.proc.stdout.fileno(), False)
 
     def _readline(self, timeout: float) -> str:
-        fd = self.proc.stdout.fileno()
-        deadline = time.monotonic() + timeout
-        while b"\n" not in self._buf:
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([fd], [], [], left)[0]:
-                return ""
-            data = os.read(fd, 4096)
-            if not data:
-                return ""
-            self._buf += data
-        line, self._buf = self._buf.split(b"\n", 1)
-        return line.decode(errors="replace")
+        line, self._buf = read_line(self.proc.stdout.fileno(), self._buf, timeout)
+        return line
 
     def reports(self) -> list[str]:
         """Lines the anchor wrote since last asked (``hostname X``...)."""
@@ -159,6 +149,22 @@ class Anchor:
                 f.close()
             except OSError:
                 pass
+
+
+def read_line(fd: int, buf: bytes, timeout: float) -> tuple[str, bytes]:
+    """One line from ``fd`` (after what ``buf`` holds) within ``timeout``
+    seconds, and what was read beyond it; "" on timeout or end of file."""
+    deadline = time.monotonic() + timeout
+    while b"\n" not in buf:
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([fd], [], [], left)[0]:
+            return "", buf
+        data = os.read(fd, 4096)
+        if not data:
+            return "", buf
+        buf += data
+    line, buf = buf.split(b"\n", 1)
+    return line.decode(errors="replace"), buf
 
 
 # ============================================================ the anchor itself

@@ -38,7 +38,7 @@ class Ended:
 def fake_spawn(loop):
     """The keeper and the command in this process: errors are reported, exit 1.
     When it is done, this process leaves the jail, as a keeper does by ending."""
-    def spawn(attach, command, report, setsid=False):
+    def spawn(attach, command, report, setsid=False, nested=None):
         try:
             attach()
             command()
