@@ -11,7 +11,6 @@ from typing import Callable
 
 from jailfs.bsdparse import strtol
 from jailfs.ops.version import exit_if_version
-from jailfs.toolbox.env import bin_dir, ensure_bin_dir, path_with
 
 # The default login class's path (login.conf(5), FreeBSD's /etc/login.conf),
 # which setusercontext(3) with LOGIN_SETPATH puts in PATH.
@@ -123,6 +122,7 @@ def user_environment(env: dict[str, str], pw, clean: bool) -> dict[str, str]:
 def toolbox_dir() -> str:
     """The directory of FreeBSD's toolbox (``jailfs env``'s), made or
     refreshed when this process may; a jailed command gets it on PATH."""
+    from jailfs.toolbox.env import bin_dir, ensure_bin_dir    # pathlib: only a jailed command's
     try:
         ensure_bin_dir()
     except OSError:
@@ -136,4 +136,5 @@ def jailed_path(path: str | None, toolbox: str, root: str) -> str | None:
     else ``path`` as it is -- never an entry that leads nowhere."""
     if not os.path.isdir(os.path.join(root, toolbox.lstrip("/"))):
         return path
+    from jailfs.toolbox.env import path_with
     return path_with(toolbox, os.defpath if path is None else path, first=True)

@@ -22,9 +22,7 @@ not performed.
 from __future__ import annotations
 
 import getopt
-import ipaddress
 import os
-import socket
 import stat
 import sys
 
@@ -34,9 +32,10 @@ from jailfs.cli.jail_state import State
 from jailfs.cli.jailp import (JF_SET, JF_START, JF_STOP, Fatal, Job, Usage, out,
                               warnx)
 from jailfs.cli.libjail import ParamError, ParamInfo, ParamTable, bool_value
-from jailfs.conf import (PROGRESS_EVERY, CfJail, ConfError, Dependencies, Progress,
-                         load_config, wild_jail_name)
-from jailfs.conf import strip_ip_decorations
+from jailfs.conf.config import PROGRESS_EVERY, CfJail, ConfError, wild_jail_name
+from jailfs.conf.depend import Dependencies
+from jailfs.conf.plan import strip_ip_decorations
+from jailfs.conf.progress import Progress
 from jailfs.ctlproto import MountError, ctl_answer, find_mount, quote
 from jailfs.ops.version import exit_if_version
 from jailfs.toolbox.common import strerror
@@ -351,6 +350,7 @@ class Jail8(State, Commands):
         host = j.cj.string("host.hostname")
         if host is None:
             return True
+        import socket
         try:
             infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
         except socket.gaierror as e:
@@ -385,6 +385,7 @@ class Jail8(State, Commands):
                 self.jfp.close()
 
     def _load(self, cfname: str):
+        from jailfs.conf.load import load_config    # its lexer and parser: only with a file
         self.progress = Progress(sys.stderr, "STDIN" if cfname == "-" else cfname)
         conf = load_config(cfname, self.progress)
         for w in conf.warnings:
@@ -469,6 +470,7 @@ class Jail8(State, Commands):
             cl.add_param(ipname="path", value=args[0])
             cl.add_param(ipname="host.hostname", value=args[1])
             if args[2] != "":
+                import ipaddress
                 for ip in args[2].split(","):
                     try:
                         ipaddress.IPv6Address(ip)

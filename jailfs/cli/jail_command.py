@@ -15,11 +15,8 @@ import select
 import signal
 import time
 
-from jailfs.cli import injail as injail_mod
 from jailfs.cli.bsdlib import jailed_path, toolbox_dir, user_environment
-from jailfs.cli.injail import spawn as spawn_keeper, undo_locale_coercion
 from jailfs.cli.jailp import Fatal, Job
-from jailfs.toolbox.ifconfig import main as ifconfig
 
 DEFAULT_STOP_TIMEOUT = 10
 IFCONFIG = "/sbin/ifconfig"     # _PATH_IFCONFIG, as jail(8)'s messages name it
@@ -63,6 +60,9 @@ class Commands:
                 " in jail" if injail else "", " as " if username else "",
                 username or "", comline))
         toolbox = toolbox_dir() if injail else ""
+        # injail brings the confinement's libraries (pyprctl, pyseccomp): only
+        # a jail(8) that runs a command pays for them
+        from jailfs.cli.injail import spawn as spawn_keeper
         try:
             keeper = spawn_keeper(
                 (lambda: self._attach(j)) if injail else None,
@@ -98,12 +98,13 @@ class Commands:
         """In the command's process: directory, user, environment, exec.  A
         command in the jail gets ``toolbox`` (the toolbox's directory) first
         on PATH where the jail's root has it."""
+        from jailfs.cli import injail as keeper     # loaded already: run_command spawned us
         cj = j.cj
         env = dict(os.environ)
-        undo_locale_coercion(env)
+        keeper.undo_locale_coercion(env)
         path = cj.string("path")
         root = "/"
-        if injail and path and not injail_mod.confined:     # confined: already at its /
+        if injail and path and not keeper.confined:     # confined: already at its /
             try:
                 os.chdir(path)
             except OSError as e:
@@ -171,6 +172,7 @@ class Commands:
         comline = " ".join([IFCONFIG] + argv)
         if self.verbose > 0:
             self.jail_note(j, f"run command: {comline}\n")
+        from jailfs.toolbox.ifconfig import main as ifconfig    # only a vnet jail's start
         if ifconfig(argv) != 0:
             self.jail_warnx(j, f"{comline}: failed")
             return False

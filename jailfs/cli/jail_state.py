@@ -11,7 +11,7 @@ from __future__ import annotations
 from jailfs.bsdparse import strtol
 from jailfs.cli.jailp import (JF_DEPEND, JF_RESTART, JF_SET, JF_START, JF_STOP, JF_WILD, Job,
                               warnx)
-from jailfs.conf import CfJail, check_bool_int, wild_jail_match, wild_jail_name
+from jailfs.conf.config import CfJail, check_bool_int, wild_jail_match, wild_jail_name
 from jailfs.ctlproto import quote
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 
-from jailfs.conf import CfJail
+from jailfs.conf.config import CfJail
 
 PROG = "jail"
 

@@ -19,18 +19,29 @@ kernel or the filesystem.
 
 from __future__ import annotations
 
-from .config import (ARRAY_PARAMS, INTERNAL_PARAMS, PROGRESS_EVERY, CfJail,
-                     CfParam, CfString, ConfError, bool_param, check_bool_int, equalopts,
-                     wild_jail_match, wild_jail_name)
-from .depend import Dependencies
-from .load import Config, load_config, parse_string
-from .plan import Creation, Plan, plan_file, strip_ip_decorations
-from .progress import Progress
+import importlib
 
-__all__ = [
-    "Config", "ConfError", "CfJail", "CfParam", "CfString", "load_config",
-    "parse_string", "equalopts", "bool_param", "wild_jail_match",
-    "wild_jail_name", "check_bool_int", "INTERNAL_PARAMS", "ARRAY_PARAMS",
-    "Dependencies", "Creation", "Plan", "plan_file", "Progress", "strip_ip_decorations",
-    "PROGRESS_EVERY",
-]
+# name -> its submodule, imported on first use (PEP 562): jail(8) on a
+# command line needs CfJail but not the lexer and parser of a file.
+_HOME = {
+    **dict.fromkeys(("ARRAY_PARAMS", "INTERNAL_PARAMS", "PROGRESS_EVERY", "CfJail", "CfParam",
+                     "CfString", "ConfError", "bool_param", "check_bool_int", "equalopts",
+                     "wild_jail_match", "wild_jail_name"), "config"),
+    "Dependencies": "depend",
+    **dict.fromkeys(("Config", "load_config", "parse_string"), "load"),
+    **dict.fromkeys(("Creation", "Plan", "plan_file", "strip_ip_decorations"), "plan"),
+    "Progress": "progress",
+}
+
+__all__ = list(_HOME)
+
+
+def __getattr__(name: str):
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{home}"), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_HOME))

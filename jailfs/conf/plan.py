@@ -25,7 +25,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .load import load_config
 from .progress import ProgressFn
 from .config import CfJail, check_bool_int, PROGRESS_EVERY
 from .depend import Dependencies
@@ -90,6 +89,7 @@ def plan_file(path: str, progress: ProgressFn | None = None) -> Plan:
     """Load ``path`` and order its jails for creation.  ``progress(stage,
     done, total)`` hears about parsing (bytes), merging and creating (jails).
     Raises :class:`~jailfs.conf.ConfError` when the file cannot be parsed."""
+    from .load import load_config   # the lexer and parser: not for strip_ip_decorations's users
     conf = load_config(path, progress)
     errors = ["jail: " + w for w in conf.warnings]
     sink: list[str] = []

@@ -21,12 +21,19 @@ from pathlib import Path
 from jailfs.ctlproto import MountError, find_mount
 from jailfs.toolbox import TOOLS
 
-LAUNCHER = """#!{python} -I
+# -S: no site, whose import hooks (an editable install's finder) cost a tool
+# a third of its start-up; the toolbox needs nothing but the standard library
+# and jailfs, whose directory the launcher names.
+LAUNCHER = """#!{python} -IS
 # FreeBSD's {tool} for jailfs, made by `jailfs env`: on PATH only for a shell that opted in.
 import sys
+sys.path.insert(0, {root!r})
 from jailfs.toolbox import launch
 sys.exit(launch({tool!r}))
 """
+
+
+ROOT = str(Path(__file__).resolve().parents[2])    # the directory holding the jailfs package
 
 
 def bin_dir() -> Path:
@@ -39,7 +46,7 @@ def ensure_bin_dir() -> Path:
     where = bin_dir()
     where.mkdir(parents=True, exist_ok=True)
     for tool in TOOLS:
-        text = LAUNCHER.format(python=sys.executable, tool=tool)
+        text = LAUNCHER.format(python=sys.executable, root=ROOT, tool=tool)
         path = where / tool
         try:
             if path.read_text() == text and os.access(path, os.X_OK):
