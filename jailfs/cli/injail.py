@@ -159,7 +159,8 @@ class Keeper:
 
 def spawn(attach: Callable[[], list[str] | None] | None, command: Callable[[], None],
           report: Callable[[BaseException], None], setsid: bool = False,
-          nested: tuple[Callable[[int], list[str]], dict] | None = None) -> Keeper:
+          nested: tuple[Callable[[int], list[str]], dict] | None = None,
+          enter_for: Callable[[int], list[str]] | None = None) -> Keeper:
     """Fork K: it calls ``attach()`` to put itself into the jail (None: a host
     command, K attaches nowhere but still keeps its orphans), then forks C,
     which calls ``command()`` to set up and exec.  ``attach()`` returns the
@@ -171,16 +172,61 @@ def spawn(attach: Callable[[], list[str] | None] | None, command: Callable[[], N
     ``nested`` = (request, entry): how K, itself inside a confining jail,
     enters a child jail it cannot join (module doc): ``request(fd)`` asks
     the daemon's entry agent to take K's descriptors, ``entry`` the command
-    as the agent runs it (``entry_agent.run_entry``)."""
+    as the agent runs it (``entry_agent.run_entry``).
+
+    ``enter_for(K's pid)`` (instead of ``attach``): the invoking process asks
+    for K and hands K the answer's lines through a pipe, so the descriptor
+    that asked, opened in the host's view, never is in the jail: were K to
+    ask, it would hold it while the daemon moves it in, and the daemon
+    refuses every host process's .ctl write while a jailed process holds a
+    host-view descriptor (fs/ctlguard.py)."""
     sys.stdout.flush()
     sys.stderr.flush()
+    handoff = os.pipe() if enter_for is not None else None
+    if handoff is not None:
+        attach = lambda: _handed(handoff)       # noqa: E731 - K's side of the pipe
     r, w = os.pipe()
     pid = os.fork()
     if pid == 0:
         os.close(r)
         _child(report, lambda: _keep(attach, command, report, w, setsid, nested))
     os.close(w)
+    if handoff is not None:
+        _hand(enter_for, pid, handoff)
     return Keeper(pid, r)
+
+
+def _hand(enter_for: Callable[[int], list[str]], pid: int, handoff: tuple[int, int]) -> None:
+    """The invoking process: ask for K, write ``ok`` and the answer's lines
+    (or ``error`` and the message) to K.  Inside a jail K goes through the
+    entry agent instead and asks nothing of us."""
+    r, w = handoff
+    os.close(r)
+    try:
+        if enter.can_enter() is not None:
+            return
+        try:
+            text = "\n".join(["ok", *enter_for(pid)])
+        except Exception as e:      # noqa: BLE001 - K reports it, as if it had asked
+            text = f"error\n{e}"
+        with contextlib.suppress(BrokenPipeError):      # K gave up first
+            os.write(w, text.encode("utf-8", "surrogateescape"))
+    finally:
+        os.close(w)
+
+
+def _handed(handoff: tuple[int, int]) -> list[str]:
+    """K: the lines of the answer the invoking process got for it."""
+    r, w = handoff
+    os.close(w)
+    chunks = []
+    while chunk := os.read(r, 65536):
+        chunks.append(chunk)
+    os.close(r)
+    status, _, rest = b"".join(chunks).decode("utf-8", "surrogateescape").partition("\n")
+    if status != "ok":
+        raise enter.EnterError(rest or "jail_attach: no answer from the invoking process")
+    return rest.split("\n") if rest else []
 
 
 def _child(report: Callable[[BaseException], None], body: Callable[[], None]) -> NoReturn:

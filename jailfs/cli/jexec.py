@@ -105,10 +105,10 @@ def resolve(mount: str, name: str) -> tuple[int, str]:
     return jid, values.get("path", "/")
 
 
-def attach(mount: str, jid: int) -> list[str]:
-    """jail_attach(jid) for this process (the keeper), through .ctl; the
-    answer's lines tell the keeper how to enter (injail.spawn)."""
-    a = ctl_answer(mount, f"enter {jid} {os.getpid()}")
+def attach(mount: str, jid: int, keeper: int) -> list[str]:
+    """jail_attach(jid) for the keeper (asked here, on the host: injail.spawn's
+    ``enter_for``), through .ctl; the answer's lines tell it how to enter."""
+    a = ctl_answer(mount, f"enter {jid} {keeper}")
     if not a.ok:
         raise Fatal(f"jail_attach({jid}): {strerror(a.errname)}")
     return a.extra
@@ -166,9 +166,9 @@ def run(argv: list[str]) -> int:
              "username": username, "Uflag": Uflag, "pw": list(pw) if pw else None,
              "toolbox": toolbox}
     keeper = injail.spawn(
-        lambda: attach(mount, jid),
-        lambda: command(args[1:], jpath, workdir, clean, username, Uflag, pw, toolbox),
-        report, nested=(lambda fd: attach_child(mount, jid, fd), entry))
+        None, lambda: command(args[1:], jpath, workdir, clean, username, Uflag, pw, toolbox),
+        report, nested=(lambda fd: attach_child(mount, jid, fd), entry),
+        enter_for=lambda pid: attach(mount, jid, pid))
     return injail.exit_status(keeper.wait(forward=True))
 
 

@@ -26,9 +26,9 @@ check "the child's /proc: its own init and the command only" 0 "2 /proc/1$NL" ""
 # child's), .ctl procs lists it in the child, a signal to jexec reaches it
 jexec p jexec kid sleep 300 &
 JP=$!; MYPIDS="$MYPIDS $JP"
-wait_kid() { [ "$(ctl procs p.kid | head -1)" = "ok 2" ]; }
-_n=100; while ! wait_kid && [ $_n -gt 0 ]; do sleep 0.1; _n=$((_n - 1)); done
-same "the child jail holds the sleep and the entry agent" "$(ctl procs p.kid | sed -n 's/^[0-9]* //p' | sort | tr '\n' ' ')" "python sleep "
+kid_procs() { ctl procs p.kid | sed -n 's/^[0-9]* //p' | sort | tr '\n' ' '; }
+_n=100; while [ "$(kid_procs)" != "python sleep " ] && [ $_n -gt 0 ]; do sleep 0.1; _n=$((_n - 1)); done
+same "the child jail holds the sleep and the entry agent" "$(kid_procs)" "python sleep "
 check "the parent jail sees the child's sleep" 0 "1$NL" "" -- \
     jexec p sh -c 'for s in /proc/[0-9]*/comm; do cat "$s"; done | grep -cx sleep'
 kill -TERM "$JP"; wait "$JP"; rc=$?
