@@ -26,6 +26,7 @@ came from K, a process of the caller's jail.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import pwd
@@ -52,6 +53,10 @@ def _take(keeper: int, keeper_start: int, spec_fd: int) -> tuple[dict, dict[int,
             raise ProcessLookupError(f"keeper {keeper} is gone")
         spec = sc.pidfd_getfd(pidfd, spec_fd)
         try:
+            # memory-backed (only shmem has seals): reading it cannot wait on
+            # anyone -- a FUSE file of our own mount would wait on the daemon,
+            # which waits for us
+            fcntl.fcntl(spec, fcntl.F_GET_SEALS)
             request = json.loads(os.pread(spec, MAX_REQUEST, 0))
         finally:
             os.close(spec)
@@ -112,9 +117,13 @@ def main() -> int:
     for n, fd in fds.items():
         os.dup2(fd, n)              # K's stdin, stdout, stderr (inheritable)
         os.close(fd)
-    enter.join(jail)
-    saved = {sig: signal.SIG_DFL for sig in injail.HELD}
-    cpid = injail.fork_command(jail, lambda: run_entry(request), jexec.report, saved)
+    try:
+        enter.join(jail)
+        saved = {sig: signal.SIG_DFL for sig in injail.HELD}
+        cpid = injail.fork_command(jail, lambda: run_entry(request), jexec.report, saved)
+    except (OSError, enter.EnterError) as e:
+        jexec.report(e)             # on K's stderr; K hears of no status: exit 1
+        return 1
     os.write(report, b"pid %d\n" % _ns_pid(proc_dir, cpid, int(order["depth"])))
     os.close(proc_dir)
     null = os.open(os.devnull, os.O_RDWR)

@@ -51,6 +51,8 @@ check "raw: the child names its parent's jid" 0 "error EINVAL jail_attach: Inval
     jexec p jexec kid sh -c "$RAW; raw enterchild $P \$\$ 0"
 check "raw: a pid that is not a process of the caller's jail" 0 "error ESRCH no process 99999$NL" "" -- \
     inside p "enterchild kid 99999 0"
+check "raw: a request descriptor that is not in memory (the mount's own .ctl) is not read" 0 \
+    "error ESRCH entry agent: error [Errno 22] Invalid argument$NL" "" -- inside p "enterchild kid \$\$ 3"
 check "raw: a jailed non-root" 0 "error EPERM jail_attach: Operation not permitted$NL" "" -- \
     jexec -U nobody p sh -c "$RAW; raw enterchild kid \$\$ 0"
 check "raw: from the host" 1 "" "jailfs: the host's keeper enters by itself (enter)$NL" -- \
