@@ -11,18 +11,11 @@
 EPERM="Operation not permitted" ENOENT="No such file or directory" EINVAL="Invalid argument"
 jail -c name=j path=/ persist
 
-# refused WANT NAME -- CMD...: CMD fails, and its stderr names the errno WANT
-refused() {
-    _want=$1 _name=$2; shift 3
-    "$@" >"$TMP/got.out" 2>"$TMP/got.err"; _got=$?
-    if [ "$_got" != 0 ] && grep -qF -- ": $_want" "$TMP/got.err"; then
-        echo "ok: $_name"
-    else
-        echo "FAIL: $_name"; echo "  cmd: $*"; echo "  rc: $_got; want an error ending [: $_want] in:"
-        sed 's/^/  | /' "$TMP/got.out" "$TMP/got.err"
-        FAILS=$((FAILS + 1))
-    fi
-}
+# errno_of CMD...: when CMD fails, the words after the last ": " of its
+# stderr's last line (a writer's strerror)
+errno_of() { "$@" >/dev/null 2>"$TMP/writer.err" && return 1; sed -n 's/.*: //p' "$TMP/writer.err" | tail -1; }
+# refused WANT NAME -- CMD...: CMD fails, and its error names the errno WANT
+refused() { _want=$1 _name=$2; shift 3; contains "$_name" "$_want" -- errno_of "$@"; }
 # writer WRITER REQUEST CTL: the shell command that writes REQUEST to CTL with
 # WRITER (dd, cat, or bash's printf builtin)
 writer() {
