@@ -33,7 +33,7 @@ import sys
 import time
 from typing import NamedTuple
 
-from jailfs.toolbox.common import Failed, must, request, run, strerror, warnx
+from jailfs.toolbox.common import Failed, must, request, run, strerror, strtol0, warnx
 
 # (letter, facility word, table title, IPC_TO_STR, IPC_TO_STRING)
 _FACILITIES = {"msg": ("q", "Message Queues:", "msq", "message queue"),
@@ -179,8 +179,10 @@ def row(o: SysvObject, option: int, jail_column: bool) -> str:
 
 
 def user2uid(name: str) -> int:
-    if re.fullmatch(r"\d+|0[xX][0-9a-fA-F]+", name):
-        return int(name, 0)
+    """ipcs.c's user2uid: a number strtoul reads whole (base 0, as uid_t), else a user name."""
+    number = strtol0(name)
+    if number is not None:
+        return number & 0xFFFFFFFF
     try:
         return pwd.getpwnam(name).pw_uid
     except KeyError:

@@ -40,6 +40,8 @@ check "negative jail" 2 "" "pgrep: Negative jail ID \`-3'$NL" -- pgrep -j -3 x
 check "usage" 2 "" "usage: pgrep [-LSfilnoqvx] [-d delim] [-F pidfile] [-G gid] [-M core] [-N system]
              [-P ppid] [-U uid] [-c class] [-g pgrp] [-j jail]
              [-s sid] [-t tty] [-u euid] pattern ...$NL" -- pgrep
+check "a bad pattern: regerror(3)'s words" 2 "" "pgrep: Cannot compile regular expression \`(' (parentheses not balanced)$NL" -- pgrep "("
+check "-u: strtol base 0 (010 is uid 8), then no match" 1 "" "" -- pgrep -u 010 -j a sleep.txt
 check "-n and -o" 3 "" "pgrep: Options -n and -o are mutually exclusive$NL" -- pgrep -n -o x
 check "inside a jail: only its own, by the jail's pids" 0 "$(cat "$TMP/pa.ns")$NL" "" -- jexec a pgrep -f -x "$SLEEP 60"
 check "inside a jail: no host processes" 1 "" "" -- jexec a pgrep -j none sleep.txt
