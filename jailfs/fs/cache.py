@@ -11,16 +11,32 @@ page cache between opens).  The VFS's cache is made exact by invalidation:
 * entries (a jail's name in its parent directory, ``.dying/N``, ``.jid/N``)
   are dropped by name in every view that sees them.
 
-The kernel is told through pyfuse3.invalidate_inode/invalidate_entry, which
-may block until a request it depends on is answered, so they run in a worker
-thread, never in a handler.  A handler whose request changed something awaits
-that flush before it answers (the event loop keeps serving meanwhile), so a
-change that a caller has seen complete is never read stale from any view.
-The exception: a directory operation (mkdir, rmdir, rename) leaves its entry
-invalidations to the background task, since its caller holds directory locks
-that they may need; the VFS updates the requesting view's own entries itself,
-and another view's stale entry leads to an inode whose attributes were
-invalidated before the answer (a removed jail's is then ENOENT).
+Telling the kernel (pyfuse3.invalidate_inode/invalidate_entry) costs a
+worker-thread hop (~80-110 us) only where it must:
+
+* page cache: an inode may hold pages only if a descriptor able to read it
+  (keep_cache, or mmap of a readable one) was open since its cache was last
+  dropped; dropping pages may wait for a read in flight, so those inodes are
+  invalidated in a worker thread.  Linux drops an inode's pages itself when a
+  descriptor is opened without keep_cache (fs/fuse/file.c fuse_open:
+  truncate_pagecache for O_TRUNC, else invalidate_inode_pages2), so
+  ``echo x > file`` leaves nothing to drop.
+* attributes only (notify_inval_inode with a negative offset: no page lock,
+  nothing that waits for a request when the inode has no pages in flight) are
+  told inline, on the event loop.  Kinds whose attributes are never cached
+  (.refs, .events) are not told at all.
+* entries: invalidate_entry may wait on the directory's lock, so they go to
+  the thread, and only under a directory the VFS holds (a cached name pins its
+  parent).
+
+A handler whose request changed something settles before it answers (the
+event loop keeps serving meanwhile), so a change that a caller has seen
+complete is never read stale from any view.  The exception: a directory
+operation (mkdir, rmdir, rename) leaves its entry invalidations to the
+background task, since its caller holds directory locks that they may need;
+the VFS updates the requesting view's own entries itself, and another view's
+stale entry leads to an inode whose attributes were invalidated before the
+answer (a removed jail's is then ENOENT).
 """
 
 from __future__ import annotations
@@ -38,14 +54,18 @@ log = logging.getLogger("jailfs.fs")
 CACHE_TIMEOUT = 3600.0          # seconds; exactness comes from invalidation, not expiry
 
 
-def _notify(inodes, entries) -> None:
-    """Tell the kernel (in a worker thread)."""
+def _invalidate_inodes(inodes, attr_only: bool) -> None:
     for ino in inodes:
         try:
-            pyfuse3.invalidate_inode(ino)
+            pyfuse3.invalidate_inode(ino, attr_only)
         except OSError as e:
             if e.errno != errno.ENOENT:
                 log.warning("invalidate_inode(%d): %s", ino, e)
+
+
+def _notify(inodes, entries) -> None:
+    """Tell the kernel what may wait for a request (in a worker thread)."""
+    _invalidate_inodes(inodes, False)
     for parent, name in entries:
         try:
             pyfuse3.invalidate_entry(parent, name)
@@ -55,10 +75,14 @@ def _notify(inodes, entries) -> None:
 
 
 class Cache:
-    def __init__(self, children_cur_slot: int):
+    def __init__(self, children_cur_slot: int, uncached_slots=frozenset()):
         self._by_serial: dict[int, dict[int, int]] = {}   # serial -> {ino: lookups held}
-        self._inodes: set[int] = set()                 # pending invalidations
-        self._entries: set[tuple[int, bytes]] = set()
+        self._attrs: set[int] = set()                  # pending: attributes only (inline)
+        self._inodes: set[int] = set()                 # pending: with page cache (thread)
+        self._entries: set[tuple[int, bytes]] = set()  # pending: names (thread)
+        self._readers: dict[int, int] = {}             # ino -> open descriptors that can read
+        self._paged: set[int] = set()                  # inodes that may hold page cache
+        self._uncached = frozenset(uncached_slots)     # slots whose attributes are never cached
         self._work: trio.Event | None = None
         self._parent_slots = frozenset((I.SLOT_DIR, I.SLOT_REFS))
         self._count_slot = frozenset((children_cur_slot,))
@@ -88,8 +112,30 @@ class Cache:
             d[ino] = n - nlookup
             return
         del d[ino]
+        self._paged.discard(ino)                    # evicted, and its pages with it
         if not d:
             del self._by_serial[parts[1]]
+
+    def _held(self, ino: int) -> bool:
+        parts = I.split_ino(ino)
+        return parts is not None and ino in self._by_serial.get(parts[1], ())
+
+    # ------------------------------------------------------------ page cache
+    def opened(self, ino: int, reads: bool, keep_cache: bool) -> None:
+        """A descriptor of ``ino`` was opened (before the reply)."""
+        if not keep_cache and not self._readers.get(ino):
+            self._paged.discard(ino)      # Linux drops its pages once we answer
+        if reads:
+            self._readers[ino] = self._readers.get(ino, 0) + 1
+            self._paged.add(ino)
+
+    def released(self, ino: int) -> None:
+        """A descriptor that could read ``ino`` was released."""
+        n = self._readers.get(ino, 0) - 1
+        if n > 0:
+            self._readers[ino] = n
+        else:
+            self._readers.pop(ino, None)
 
     def __len__(self) -> int:
         return sum(len(d) for d in self._by_serial.values())
@@ -130,34 +176,48 @@ class Cache:
             root = view.root
             if names and parent is not root:
                 pino = I.make_ino(view.index, parent.serial, I.SLOT_DIR)
-                for n in names:
-                    self._entries.add((pino, n.encode("utf-8", "surrogateescape")))
+                if self._held(pino):
+                    for n in names:
+                        self._entries.add((pino, n.encode("utf-8", "surrogateescape")))
             for jid in jids:
                 if jid is not None:
                     for slot in (I.SLOT_DOTDYING, I.SLOT_DOTJID):
-                        self._entries.add((I.make_ino(view.index, root.serial, slot),
-                                           str(jid).encode()))
+                        pino = I.make_ino(view.index, root.serial, slot)
+                        if self._held(pino):
+                            self._entries.add((pino, str(jid).encode()))
         self._wake()
 
     def _slots(self, serial: int, slots) -> None:
         for ino in self._by_serial.get(serial, ()):
             if I.split_ino(ino)[2] in slots:
-                self._inodes.add(ino)
+                self._queue(ino)
 
     def _serials(self, serial: int) -> None:
-        inos = self._by_serial.get(serial)
-        if inos:
-            self._inodes.update(inos)
+        for ino in self._by_serial.get(serial, ()):
+            self._queue(ino)
+
+    def _queue(self, ino: int) -> None:
+        if ino in self._paged:
+            self._inodes.add(ino)
+            if not self._readers.get(ino):
+                self._paged.discard(ino)  # a new reader's open marks it again
+        elif I.split_ino(ino)[2] not in self._uncached:
+            self._attrs.add(ino)
 
     def _wake(self) -> None:
-        if self._work is not None and (self._inodes or self._entries):
+        if self._work is not None and (self._attrs or self._inodes or self._entries):
             self._work.set()
+
+    def _tell_attrs(self) -> None:
+        attrs, self._attrs = self._attrs, set()
+        _invalidate_inodes(attrs - self._inodes, True)
 
     # ------------------------------------------------------------- flushing
     async def settle(self, entries: bool) -> None:
         """Flush the pending invalidations before the current request is
         answered: all of them, or (``entries`` false) the inodes only, the
         entries being left to the background task."""
+        self._tell_attrs()
         inodes, self._inodes = self._inodes, set()
         names = set()
         if entries:
@@ -174,6 +234,7 @@ class Cache:
         while True:
             await self._work.wait()
             self._work = trio.Event()
+            self._tell_attrs()
             inodes, self._inodes = self._inodes, set()
             entries, self._entries = self._entries, set()
             if inodes or entries:

@@ -71,6 +71,8 @@ def services(k, fs, opts: MountOptions) -> list[Service]:
         from jailfs.state import StateKeeper
         found.append(StateKeeper(k, fs, opts.state))
     found.append(fs.supervisor.service())     # a cgroup per jail (or the logged fallback)
+    from jailfs.host.limitwatch import LimitWatchService
+    found.append(LimitWatchService(k, fs.supervisor))   # what the jails' limits refuse
     from jailfs.host.jailhouse import Jailhouse
     found.append(Jailhouse(k, opts.mountpoint, fs.supervisor))   # the jails' namespaces
     return found

@@ -45,10 +45,12 @@ ROOT = pyfuse3.ROOT_INODE
 
 class FileHandle:
     __slots__ = ("view", "node", "uid", "pid", "writable", "snapshot", "answer",
-                 "answer_base", "read_end", "shift", "value_tail")
+                 "answer_base", "read_end", "shift", "value_tail", "ino", "reads")
 
     def __init__(self, view, node, uid, pid, writable):
         self.view, self.node, self.uid, self.pid, self.writable = view, node, uid, pid, writable
+        self.ino = 0                # the inode opened, and whether this descriptor can read
+        self.reads = False          # it (cache.py: which inodes may hold page cache)
         self.snapshot = None        # parameter files: the content a read at offset 0 saw
         self.answer = b""           # .ctl: the answer to the last request
         self.answer_base = 0
@@ -113,7 +115,9 @@ class JailFS(pyfuse3.Operations):
         self.host = self.views.host
         self.refusals = Refusals(self.host)
         self.supervisor = Supervisor(kernel)
-        self.cache = Cache(I.PARAM_SLOT0 + self.param_index["children.cur"])
+        self.cache = Cache(I.PARAM_SLOT0 + self.param_index["children.cur"],
+                           uncached_slots=[slot for slot, kind in N.SLOT_KINDS.items()
+                                           if kind.attr_timeout == 0 and not kind.page_cache])
         # modes of a live jail's parameter files, by index (the table says which are writable)
         self._param_modes = tuple(N.param_mode(n) for n in self.param_names)
         self._fh: dict[int, object] = {}
@@ -425,6 +429,8 @@ class JailFS(pyfuse3.Operations):
                                        node.kind.path(view, node))
         h = FileHandle(view, node, ctx.uid, ctx.pid, want_write)
         cached = node.kind.page_cache and not want_write
+        h.ino, h.reads = inode, flags & os.O_ACCMODE != os.O_WRONLY
+        self.cache.opened(inode, h.reads, cached)
         return pyfuse3.FileInfo(fh=self._new_fh(h), direct_io=not cached, keep_cache=cached)
 
     @handler
@@ -452,7 +458,9 @@ class JailFS(pyfuse3.Operations):
         return ready | select.POLLOUT | select.POLLWRNORM
 
     async def flush(self, fh):
-        return None
+        # Nothing to do on close(2); ENOSYS tells Linux to stop sending FLUSH
+        # (fc->no_flush, close returns 0): one request less per close.
+        raise FUSEError(errno.ENOSYS)
 
     async def fsync(self, fh, datasync):
         return None
@@ -460,8 +468,11 @@ class JailFS(pyfuse3.Operations):
     @handler
     def release(self, fh):
         h = self._fh.pop(fh, None)
-        if isinstance(h, FileHandle) and h.node.kind is N.EVENTS:
-            h.view.log.forget_poll_handle(fh)
+        if isinstance(h, FileHandle):
+            if h.reads:
+                self.cache.released(h.ino)
+            if h.node.kind is N.EVENTS:
+                h.view.log.forget_poll_handle(fh)
 
     # ============================================================ changes
     def _relname(self, view, parent, name: str) -> str:

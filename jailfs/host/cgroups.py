@@ -129,8 +129,10 @@ class Hierarchy:
 
 
 # ------------------------------------------------------------------ inotify
-class _Inotify:
-    """inotify on cgroup.events files: a change of ``populated`` wakes the daemon."""
+class Inotify:
+    """inotify IN_MODIFY on cgroup files (a change of ``populated`` in
+    cgroup.events wakes the daemon; limitwatch.py watches event counters);
+    each watch is known by a key (a jail's serial here)."""
 
     IN_MODIFY = 0x2
     IN_IGNORED = 0x8000
@@ -143,23 +145,23 @@ class _Inotify:
         if fd < 0:
             raise OSError(ctypes.get_errno(), "inotify_init1")
         self.fd = fd
-        self._serial_of: dict[int, int] = {}     # watch descriptor -> serial
-        self._wd_of: dict[int, int] = {}
+        self._serial_of: dict[int, object] = {}     # watch descriptor -> key
+        self._wd_of: dict[object, int] = {}
 
-    def add(self, serial: int, path: str) -> None:
+    def add(self, serial, path: str) -> None:
         wd = self._libc.inotify_add_watch(self.fd, os.fsencode(path), self.IN_MODIFY)
         if wd < 0:
             raise OSError(ctypes.get_errno(), f"inotify_add_watch {path}")
         self._serial_of[wd] = serial
         self._wd_of[serial] = wd
 
-    def drop(self, serial: int) -> None:
+    def drop(self, serial) -> None:
         wd = self._wd_of.pop(serial, None)
         if wd is not None:
             self._serial_of.pop(wd, None)
             self._libc.inotify_rm_watch(self.fd, wd)    # EINVAL once the file is gone: fine
 
-    def read(self) -> set[int]:
+    def read(self) -> set:
         changed = set()
         while True:
             try:
@@ -198,7 +200,7 @@ class CgroupTree:
                                                    list(limits.values()) + [freezer]
                                                    if h is not None}.values()
                                        if h is not member]
-        self.watch = _Inotify() if member.v2 else None
+        self.watch = Inotify() if member.v2 else None
         self._sentinel: subprocess.Popen | None = None
 
     # ..................................................... creation

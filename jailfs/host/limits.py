@@ -18,8 +18,10 @@ openfiles      RLIMIT_NOFILE of each of the jail's processes (per process,
                where FreeBSD counts the jail's total)
 =============  =====================================================
 
-Only ``deny`` rules with subject ``jail`` (per jail) become limits; the other
-actions and subjects stay the kernel model's.  Usage (``rctl -u``) of real
+Only ``deny`` rules with subject ``jail`` (per jail) become limits, and
+``process:PID:openfiles:deny=N`` on a real process's stand-in (its
+RLIMIT_NOFILE); the other actions and subjects stay the kernel model's
+(limitwatch.py reports what the limits refuse).  Usage (``rctl -u``) of real
 processes comes from the same cgroup counters through the kernel's
 ``rctl.usage_provider``.
 """
@@ -81,6 +83,7 @@ class Limits:
         self._applied: dict[int, dict[str, int | None]] = {}   # serial -> resource -> amount
         self._nofile: dict[int, tuple[int, int]] = {}           # pid -> rlimit before ours
         self._cpu: dict[int, tuple[float, int]] = {}            # serial -> (time, usage_usec)
+        self._proc_nofile: dict[int, int] = {}                  # real pid -> process rule's
 
     # ..................................................... rules -> limits
     def wanted(self, prison) -> dict[str, int]:
@@ -88,8 +91,8 @@ class Limits:
         out: dict[str, int] = {}
         if prison.parent is None:
             return out
-        for text in self.k.rctl.rules(Caller(self.k.prison0, 0)):
-            r = parse(text)
+        for text in self.k.rctl.rules(Caller(self.k.prison0, 0), "jail"):
+            r = parse(text)         # (a process rule parsed without the kernel is ESRCH)
             if (r.subject != "jail" or r.sid != prison.name or r.action != "deny"
                     or (r.per or "jail") != "jail" or r.resource not in ENFORCED):
                 continue
@@ -114,6 +117,32 @@ class Limits:
                 self._set_nofile(pr)
             log.info("limits: jail %s: %s", pr.name,
                      ", ".join(f"{k}={v}" for k, v in sorted(want.items())) or "none")
+        self._apply_process_rules()
+
+    def _apply_process_rules(self) -> None:
+        """``process:PID:openfiles:deny=N`` on the stand-in of a real process
+        (PID as .refs shows it): that process's RLIMIT_NOFILE, as a jail's."""
+        want: dict[int, tuple[int, object]] = {}       # real pid -> (amount, prison)
+        for text in self.k.rctl.rules(Caller(self.k.prison0, 0), "process"):
+            r = parse(text, self.k)
+            proc = self.k.procs.get(int(r.sid))
+            if (r.resource != "openfiles" or r.action != "deny"
+                    or (r.per or "process") != "process" or proc is None
+                    or proc.real_pid is None or proc.state != "running"):
+                continue
+            had = want.get(proc.real_pid, (r.amount, None))[0]
+            want[proc.real_pid] = (min(had, r.amount), proc.prison)
+        before = self._proc_nofile
+        self._proc_nofile = {pid: amount for pid, (amount, _pr) in want.items()}
+        for pid in set(before) | set(want):
+            if before.get(pid) != self._proc_nofile.get(pid):
+                prison = want[pid][1] if pid in want else self._prison_of(pid)
+                if prison is not None:
+                    self.started(pid, prison)
+
+    def _prison_of(self, real_pid: int):
+        return next((p.prison for p in self.k.procs.values()
+                     if p.real_pid == real_pid and p.state == "running"), None)
 
     def forget(self, prison) -> None:
         self._applied.pop(prison.serial, None)
@@ -164,10 +193,11 @@ class Limits:
 
     def started(self, pid: int, prison) -> None:
         """A real process joined ``prison``: its RLIMIT_NOFILE follows the
-        smallest openfiles deny of the jail and its ancestors."""
-        if not self._applied and pid not in self._nofile:
+        smallest openfiles deny of the jail and its ancestors (and of a
+        process rule on it)."""
+        if not self._applied and not self._proc_nofile and pid not in self._nofile:
             return
-        limit = None
+        limit = self._proc_nofile.get(pid)
         p = prison
         while p is not None and p.parent is not None:
             n = self._applied.get(p.serial, {}).get("openfiles")
@@ -188,10 +218,15 @@ class Limits:
 
     def ended(self, pid: int) -> None:
         self._nofile.pop(pid, None)
+        self._proc_nofile.pop(pid, None)
 
     def limited(self) -> list[int]:
         """Serials of the jails that have limits."""
         return list(self._applied)
+
+    def applied(self, prison) -> dict[str, int]:
+        """resource -> amount of the limits the jail's cgroup has now."""
+        return dict(self._applied.get(prison.serial, {}))
 
     # ..................................................... counters -> usage
     def usage(self, prison, resource: str) -> int | None:

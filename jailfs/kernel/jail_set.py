@@ -47,6 +47,9 @@ def equalopts(opt1: str, opt2: str) -> bool:
 
 def sanitize(names: list[str]) -> list[int]:
     """vfs_sanitizeopts: the indexes that survive when a later equal option drops an earlier."""
+    if len(set(names)) == len(names) and not any(
+            name.startswith("no") or ".no" in name for name in names):
+        return list(range(len(names)))     # no two equal: only a "no" component could pair them
     keep = []
     for i, name in enumerate(names):
         if not any(equalopts(name, later) for later in names[i + 1:]):
@@ -291,7 +294,7 @@ class JailSet:
         req.created, req.pr, req.ppr = created, pr, ppr
         req.data["kv_edits"] = kv_edits
         for m in self.modules:
-            self._value_checks(opts, [p.name for p in m.params], update)
+            self._value_checks(opts, m.param_names, update)
             m.check(req)
         for pname in opts:                                                 # 33
             if PARAMS[pname].readonly and pname != "jid":
@@ -340,23 +343,17 @@ class JailSet:
             raise JailError(EPERM)
 
     def _check_ip_clash(self, addrs: tuple, ppr: Prison, pr: Prison | None, fam: str, label: str) -> None:
-        user = PR_IP4_USER if fam == "ip4" else PR_IP6_USER
-        top = ppr
-        while top is not self.prison0 and not top.flags & PR_VNET:
-            top = top.parent
-        stack = list(top.newest_first())
-        while stack:
-            tpr = stack.pop()
-            if tpr is pr or tpr.flags & PR_VNET or tpr.uref == 0:
-                continue
-            if not tpr.flags & user:
-                stack.extend(tpr.newest_first())
-                continue
-            theirs = getattr(tpr, fam)
-            if not theirs or (len(addrs) == 1 and len(theirs) == 1):
-                continue
-            if any(a in theirs for a in addrs):
-                raise JailError(EADDRINUSE, f"{label} addresses clash")
+        """prison_ip_conflict_check, answered by the address index (addrindex.py)."""
+        if self.addr_index.clashes(ppr, pr, addrs, fam):
+            raise JailError(EADDRINUSE, f"{label} addresses clash")
+
+    def _set_addrs(self, pr: Prison, fam: str, addrs: tuple | None, flags: int = 0) -> None:
+        """Every change of a jail's address list (and of the flags that decide whether
+        the clash walk checks it) goes through here, so the index follows."""
+        self.addr_index.discard(pr, fam)
+        pr.flags |= flags
+        setattr(pr, fam, addrs)
+        self.addr_index.add(pr, fam)
 
     def _link_new(self, jid: int, short: str, ppr: Prison, flags: int, path: str, opts: dict) -> Prison:
         pr = Prison(next(self._serials), jid, short, ppr)
@@ -377,9 +374,9 @@ class JailSet:
         pr.path = path
         pr.hostname, pr.domainname, pr.hostuuid, pr.hostid = "", "", DEFAULT_HOSTUUID, 0
         if not flags & PR_IP4_USER and flags & PR_IP4:
-            pr.ip4 = ppr.ip4
+            self._set_addrs(pr, "ip4", ppr.ip4)
         if not flags & PR_IP6_USER and flags & PR_IP6:
-            pr.ip6 = ppr.ip6
+            self._set_addrs(pr, "ip6", ppr.ip6)
         pr.securelevel = ppr.securelevel
         pr.allow = JAIL_DEFAULT_ALLOW & ppr.allow
         pr.enforce_statfs = 2
@@ -399,8 +396,7 @@ class JailSet:
         """Set everything; True when persist was cleared (the caller drops its references)."""
         for fam, user, restricted in (("ip4", PR_IP4_USER, PR_IP4), ("ip6", PR_IP6_USER, PR_IP6)):
             if opts.get(fam) in (SYS_NEW, SYS_DISABLE) or fam + ".addr" in opts:
-                pr.flags |= user | restricted
-                setattr(pr, fam, opts.get(fam + ".addr") or None)
+                self._set_addrs(pr, fam, opts.get(fam + ".addr") or None, user | restricted)
                 self._restrict_children(pr, fam, user, restricted)
         if "securelevel" in opts:
             level = pr.securelevel = opts["securelevel"]
@@ -466,12 +462,11 @@ class JailSet:
                 continue
             parent_addrs = getattr(tpr.parent, fam)
             if not tpr.flags & user:
-                tpr.flags |= tpr.parent.flags & restricted
-                setattr(tpr, fam, parent_addrs)
+                self._set_addrs(tpr, fam, parent_addrs, tpr.parent.flags & restricted)
             else:
                 mine = getattr(tpr, fam) or ()
                 kept = tuple(a for a in mine if parent_addrs and a in parent_addrs)
-                setattr(tpr, fam, kept or None)
+                self._set_addrs(tpr, fam, kept or None)
             stack.extend(tpr.newest_first())
 
     def _propagate_host(self, pr: Prison, fields: list[str]) -> None:

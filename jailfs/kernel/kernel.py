@@ -21,6 +21,7 @@ import itertools
 import platform
 from typing import Callable
 
+from .addrindex import AddressIndex
 from .compat import Linux, Zfs
 from .errors import JailError
 from .ipc import Ipc
@@ -74,6 +75,7 @@ class Kernel(JailSet, Syscalls, References, World, JidRegistry):
         self._sorted_jids = SortedJids()             # allprison order
         self.lastprid = 0
         self.lastdeadid = 0
+        self.addr_index = AddressIndex()             # the jails the address clash check sees
         self._cpuset_next = 2
         self._cpuset_free: list[int] = []
         self._subscribers: list[Callable[[Event], None]] = []
@@ -133,6 +135,8 @@ class Kernel(JailSet, Syscalls, References, World, JidRegistry):
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
+        if "addr_index" not in state:                # a state file from before the index
+            self.addr_index = AddressIndex.of(self.jids.values())
 
 
 def _no_signal(real_pid: int) -> None:

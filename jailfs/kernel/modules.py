@@ -27,6 +27,7 @@ documented helpers below (`k.crhold`, `k.crfree`, `k.find_name`).
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Iterable
 
 from .params import Param
@@ -57,6 +58,10 @@ class KernelModule:
 
     def __init__(self, kernel) -> None:
         self.k = kernel
+
+    @cached_property
+    def param_names(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.params)
 
     def check(self, req: SetRequest) -> None:
         pass

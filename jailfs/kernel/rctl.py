@@ -15,7 +15,8 @@ stage), and jail_attach moves its usage to the new jail (racct_proc_ucred_change
 
 from __future__ import annotations
 
-from errno import EAGAIN, EINVAL, EMFILE, ENAMETOOLONG, EOPNOTSUPP, EPERM, ERANGE, ESRCH
+from errno import (EAGAIN, EINVAL, EMFILE, ENAMETOOLONG, ENOMEM, EOPNOTSUPP, EPERM, ERANGE,
+                   ESRCH)
 from typing import Callable, NamedTuple
 
 from .errors import JailError
@@ -287,12 +288,17 @@ class Rctl(KernelModule):
         """rctl_enforce: may `amount` more of `resource` be allocated? log/devctl/signal
         fire once per exceedance (not for a process still being created: proc None);
         deny is decided last. Returns True when the allocation must fail."""
+        return self._denying(pr, resource, amount, proc, uid) is not None
+
+    def _denying(self, pr: Prison, resource: str, amount: int, proc: Proc | None = None,
+                 uid: int | None = None) -> Rule | None:
+        """enforce(), naming the deny rule that refuses (the newest), or None."""
         if not self._rules:
-            return False
+            return None
         if proc is not None:
             uid = proc.cred.uid
         pid = proc.pid if proc is not None else None
-        deny = False
+        deny = None
         for rule in self._rules:
             if rule.resource != resource or not self._applies(rule, pr, uid, pid):
                 continue
@@ -301,30 +307,108 @@ class Rctl(KernelModule):
                 self._exceeded.discard(key)
                 continue
             if rule.action == "deny":
-                deny = True
+                deny = deny or rule
                 continue
             if proc is None or key in self._exceeded or rule.action == "throttle":
                 continue
-            if rule.action == "log":
-                self.log.append(f'rctl: rule "{rule.text()}" matched by pid {proc.pid} '
-                                f"({self.comm(proc)}), uid {proc.cred.uid}, jail {pr.name}")
-            elif rule.action == "devctl":
-                self.log.append(f"!system=RCTL subsystem=rule type=matched "
-                                f"rule={rule.text()} pid={proc.pid} ruid={proc.cred.uid} "
-                                f"jail={pr.name}")
+            if rule.action in ("log", "devctl"):
+                self._matched(rule, pr, proc.pid, self.comm(proc), proc.cred.uid)
             else:
                 self.signals.append((proc.pid, rule.action[3:].upper()))
             self._exceeded.add(key)
         return deny
 
+    # ------------------------------------------------------------ what rules report
+    def _matched(self, rule: Rule, pr: Prison, pid: int | None, comm: str,
+                 uid: int | None) -> None:
+        """A log or devctl rule exceeded: its console line or devctl notification
+        (kern_rctl.c's texts), kept in `log` and told as an `rctl` event."""
+        if pid is None:         # a jail's real usage over the amount: no one process
+            usage = self.racct("jail", rule.sid, rule.resource)
+        if rule.action == "log" and pid is None:
+            line = f'rctl: rule "{rule.text()}" matched by jail {pr.name}, usage {usage}'
+        elif rule.action == "log":
+            line = (f'rctl: rule "{rule.text()}" matched by pid {pid} ({comm}), '
+                    f"uid {uid}, jail {pr.name}")
+        elif pid is None:
+            line = (f"!system=RCTL subsystem=rule type=matched rule={rule.text()} "
+                    f"jail={pr.name} usage={usage}")
+        else:
+            line = (f"!system=RCTL subsystem=rule type=matched rule={rule.text()} "
+                    f"pid={pid} ruid={uid} jail={pr.name}")
+        self.log.append(line)
+        self.k.emit("rctl", None, **{rule.action: line})
+
+    def _refused(self, rule: Rule, pr: Prison, op: str, code: int, how: str = "") -> None:
+        """A deny rule refused an allocation in jail `pr`: one `refused` event
+        naming the rule, the jail and its usage, whether the model refused
+        (a simulated fork, open) or a real process's limit did (`how`)."""
+        usage = self.racct("jail", rule.sid, rule.resource) if rule.subject == "jail" else None
+        msg = f'rctl: rule "{rule.text()}" refused {rule.resource} in jail {pr.name}'
+        if usage is not None:
+            msg += f", usage {usage}"
+        if how:
+            msg += f": {how}"
+        self.k.emit("refused", None, op=op, errno=code, msg=msg)
+
     @staticmethod
     def comm(proc: Proc) -> str:
         return "jailfs-sim" if proc.real_pid is None else f"pid{proc.real_pid}"
 
+    # ------------------------------------------------------------ real processes
+    # The daemon's word on what Linux did to a jail's real processes; reported
+    # through _refused and _matched, as the model's own refusals and matches are.
+    LIMIT_ERRNO = {"maxproc": ("fork", EAGAIN), "openfiles": ("open", EMFILE),
+                   "memoryuse": ("memory", ENOMEM), "vmemoryuse": ("memory", ENOMEM)}
+
+    def limit_rule(self, pr: Prison, resource: str) -> Rule | None:
+        """The deny rule a jail's Linux limit for `resource` stands for: of the
+        per-jail deny rules naming the jail, the smallest amount."""
+        found = [r for r in self._rules if r.subject == "jail" and r.sid == pr.name
+                 and r.resource == resource and r.action == "deny" and r.per == "jail"]
+        return min(found, key=lambda r: r.amount, default=None)
+
+    def limit_hit(self, pr: Prison, resource: str, how: str) -> bool:
+        """Jail `pr`'s Linux limit for `resource` refused or killed its real
+        processes (`how`: what its counter says): a `refused` line naming the
+        rule, or for pcpu (a quota throttles, it refuses nothing) an `rctl`
+        event `throttled=`. False when no rule stands behind the limit now."""
+        rule = self.limit_rule(pr, resource)
+        if rule is None:
+            return False
+        if resource == "pcpu":
+            self.k.emit("rctl", None, throttled=f'rctl: rule "{rule.text()}" throttled '
+                                                f"jail {pr.name}: {how}")
+            return True
+        op, code = self.LIMIT_ERRNO.get(resource, (resource, EAGAIN))
+        self._refused(rule, pr, op, code, how)
+        return True
+
+    def check_real_usage(self, pr: Prison) -> bool:
+        """log and devctl rules naming jail `pr` (per jail) on a resource only
+        its real processes measure (memoryuse, pcpu, ...): matched once when
+        the usage goes over the amount, again after it came back under.
+        True when such a rule exists (the daemon then keeps checking)."""
+        found = False
+        for rule in self._rules:
+            if (rule.subject != "jail" or rule.sid != pr.name or rule.per != "jail"
+                    or rule.action not in ("log", "devctl") or rule.resource in self.MEASURED):
+                continue
+            found = True
+            key = (rule, None)                  # the jail's container: its name
+            if self._available(rule, pr, None, None) >= 0:
+                self._exceeded.discard(key)
+            elif key not in self._exceeded:
+                self._exceeded.add(key)
+                self._matched(rule, pr, None, "", None)
+        return found
+
     # ------------------------------------------------------------ kernel hooks
     def proc_check(self, pr: Prison, op: str) -> None:
         """fork1 -> racct_proc_fork: one more process, the child not yet running."""
-        if self.enforce(pr, "maxproc", 1):
+        rule = self._denying(pr, "maxproc", 1)
+        if rule is not None:
+            self._refused(rule, pr, op, EAGAIN)
             raise JailError(EAGAIN, "", op)
 
     def proc_created(self, proc: Proc) -> None:
@@ -333,7 +417,9 @@ class Rctl(KernelModule):
 
     def open_check(self, proc: Proc, op: str) -> None:
         """fdalloc: one more descriptor; a deny is EMFILE."""
-        if self.enforce(proc.prison, "openfiles", 1, proc):
+        rule = self._denying(proc.prison, "openfiles", 1, proc)
+        if rule is not None:
+            self._refused(rule, proc.prison, op, EMFILE)
             raise JailError(EMFILE, "", op)
 
     def check_invariants(self) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import heapq
 
+from .addrindex import AddressIndex
 from .params import PR_PERSIST
 from .prison import ALIVE, DYING, FREED, Cred, Prison
 
@@ -35,6 +36,8 @@ class References:
             pr, ref, uref = parent, 1, 1        # the child's hold on its parent goes too
 
     def _mark_dying(self, pr: Prison) -> None:
+        for fam in ("ip4", "ip6"):
+            self.addr_index.discard(pr, fam)        # the clash check skips what is not alive
         pr.state = DYING
         names = pr.parent.alive_names
         if names is not None and names.get(pr.short) is pr:
@@ -138,6 +141,8 @@ class References:
         everyone = [self.prison0] + list(self.jids.values())
         assert list(self._sorted_jids) == sorted(self.jids), "allprison order broken"
         assert len(self.jids) == len(self._sorted_jids), "duplicate jid"
+        assert self.addr_index.tables() == AddressIndex.of(self.jids.values()).tables(), \
+            "address index differs from the jails' addresses"
         creds_of: dict[int, int] = {}
         for cred in self.creds:
             assert cred.refcnt > 0, f"dead credential {cred.serial} still listed"

@@ -133,8 +133,11 @@ class Syscalls:
         doomed = [pr] + [d for d in pr.descendants() if d.state == ALIVE]
         for d in doomed:
             self._mark_dying(d)
+        # A jail's user references are its persist flag, its children and its running
+        # processes: look for processes only when a jail of the subtree (dying ones too) has one.
         victims = [p for p in self.procs.values()
-                   if p.state == "running" and (p.prison is pr or p.prison.is_descendant_of(pr))]
+                   if p.state == "running" and (p.prison is pr or p.prison.is_descendant_of(pr))
+                   ] if _has_procs(pr) or any(map(_has_procs, pr.descendants())) else []
         for d in reversed(doomed):                   # bottom-up: drop each persist
             if d.flags & PR_PERSIST:
                 d.flags &= ~PR_PERSIST
@@ -169,3 +172,8 @@ class Syscalls:
         self.emit("attached", pr, pid=proc.pid, real_pid=proc.real_pid)
         self.crfree(old, uref_too=True)
 
+
+def _has_procs(pr: Prison) -> bool:
+    """Whether running processes hold user references on pr (invariant: pr_uref is
+    persist + children + running processes)."""
+    return pr.uref > (1 if pr.flags & PR_PERSIST else 0) + (len(pr.children) if pr.children else 0)

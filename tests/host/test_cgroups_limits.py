@@ -162,3 +162,29 @@ def test_usage_from_the_counters(world):
     assert limits.usage(web, "maxproc") is None           # the model counts processes
     other = make_jail(k, "idle")
     assert limits.usage(other, "memoryuse") is None       # no cgroup: no real usage
+
+
+def test_a_process_rule_on_a_real_process_is_its_rlimit_nofile(world):
+    k, tree, limits, procs, host, web, db = world
+    p = procs.start("sleep", "300")
+    before = psutil.Process(p.pid).rlimit(psutil.RLIMIT_NOFILE)
+    tree.place(p.pid, web)
+    stand_in = k.spawn(web.jid, 0, real_pid=p.pid)       # as the supervisor adopts it
+    other = procs.start("sleep", "300")
+    tree.place(other.pid, web)
+    k.spawn(web.jid, 0, real_pid=other.pid)
+    k.rctl.add_rule(host, f"process:{stand_in.pid}:openfiles:deny=32")
+    limits.apply([web, db])
+    assert psutil.Process(p.pid).rlimit(psutil.RLIMIT_NOFILE) == (32, 32)
+    assert psutil.Process(other.pid).rlimit(psutil.RLIMIT_NOFILE) == before   # its own only
+    k.rctl.add_rule(host, "jail:web:openfiles:deny=64")  # the smaller one holds
+    limits.apply([web, db])
+    assert psutil.Process(p.pid).rlimit(psutil.RLIMIT_NOFILE) == (32, 32)
+    assert psutil.Process(other.pid).rlimit(psutil.RLIMIT_NOFILE) == (64, 64)
+    k.rctl.remove_rules(host, "jail:web")
+    limits.apply([web, db])
+    assert psutil.Process(p.pid).rlimit(psutil.RLIMIT_NOFILE) == (32, 32)
+    k.rctl.remove_rules(host, "process:")
+    limits.apply([web, db])
+    if cap_sys_resource():
+        assert psutil.Process(p.pid).rlimit(psutil.RLIMIT_NOFILE) == before

@@ -40,6 +40,9 @@ expect 0 "20" "" -- cat "$PIDS/pids.current"
 expect 0 "" "" -- fast                      # the host still forks at once
 expect 0 "" "" -- wait_for 10 sh -c 'rctl -u jail:web | grep -qx maxproc=20'
 expect 0 "maxproc=20" "" -- usage maxproc
+# the refused forks reach the host's .events: the rule, the jail, pids.max's count
+refused() { grep -q "refused op=fork errno=EAGAIN msg='rctl: rule \"jail:web:maxproc:deny=20\" refused maxproc in jail web, usage [0-9]*: [0-9]* fork(s) refused by pids.max'" .events; }
+expect 0 "" "" -- wait_for 10 refused
 find "$PIDS" -name cgroup.procs -exec cat {} + > "$OUT/bomb"
 is "the bomb's processes are all in web" "$(wc -l < "$OUT/bomb")" 20
 expect 0 "" "" -- rmdir web

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Issue 11: with `memoryuse:deny=64m` on web, a process allocating 100 MB in
 # web fails (the jail's memory cgroup stops it) while the same allocation on
-# the host succeeds; rctl -u reads the jail's memory from its cgroup; a rule
+# the host succeeds; the OOM kill is a refusal in .events; rctl -u reads the jail's memory from its cgroup; a rule
 # added while the jail runs reaches its cgroup; `rmdir` clears it.
 . "$(dirname "$0")/lib/alive.subr"
 . "$ROOT/tests/shell/lib/jailed.subr"
@@ -23,6 +23,9 @@ timeout 60 jexec web python3 -c "$HOG" >"$OUT/o" 2>&1; rc=$?
 if [ $rc = 0 ] || [ $rc = 124 ]; then echo "FAIL: 100 MB in web: exit $rc: $(cat "$OUT/o")"; FAILS=$((FAILS + 1))
 else echo "ok: 100 MB in web fails (exit $rc)"; fi
 expect 0 "100" "" -- timeout 60 python3 -c "$HOG"             # the host is untouched
+# the OOM kill reaches the host's .events as a refusal of the rule, in web
+oom() { grep -q "refused op=memory errno=ENOMEM msg='rctl: rule \"jail:web:memoryuse:deny=67108864\" refused memoryuse in jail web, usage [0-9]*: [0-9]* process(es) killed by the OOM killer'" .events; }
+expect 0 "" "" -- wait_for 10 oom
 used() { rctl -u jail:web | sed -n 's/^memoryuse=//p'; }
 is "memoryuse comes from the cgroup" "$([ "$(used)" -gt 0 ] && [ "$(used)" -le 67108864 ] && echo yes)" yes
 # a rule added while the jail runs reaches its cgroup at once (the kernel's rctl event)

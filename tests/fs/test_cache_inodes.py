@@ -1,0 +1,80 @@
+"""What the VFS caches is dropped at each change, by the path cache.py chose:
+attributes only (inline) for an inode no reader has opened, its page cache
+(worker thread) for one a descriptor able to read has, and nothing where Linux
+drops it itself (an open without keep_cache).  test_staleness.py always stats
+and reads together; these look at one cache at a time, each from the host,
+the change made through .ctl (no open of the file itself)."""
+
+from __future__ import annotations
+
+import mmap
+import os
+
+from fsutil import read, write
+
+
+def test_size_from_stat_alone_is_fresh(jailfs_mount):
+    """An inode never opened: its attributes are cached, not its pages."""
+    m = jailfs_mount
+    os.mkdir(m / "a")
+    f = m / "a/host.hostname"
+    assert os.stat(f).st_size == len("\n")
+    code, answer = m.ctl("set a host.hostname=a-much-longer-name")
+    assert code == 0, answer
+    assert os.stat(f).st_size == len("a-much-longer-name\n")
+
+
+def test_nlink_after_a_child_made_elsewhere(jailfs_mount):
+    """A directory's attributes (its nlink counts child jails)."""
+    m = jailfs_mount
+    os.mkdir(m / "a")
+    before = os.stat(m / "a").st_nlink
+    code, answer = m.ctl("create name=a.b persist")
+    assert code == 0, answer
+    assert os.stat(m / "a").st_nlink == before + 1
+
+
+def test_open_reader_sees_the_change(jailfs_mount):
+    """A descriptor open across the change reads the new value from offset 0."""
+    m = jailfs_mount
+    os.mkdir(m / "a")
+    code, answer = m.ctl("set a host.hostname=aaaa")
+    assert code == 0, answer
+    fd = os.open(m / "a/host.hostname", os.O_RDONLY)
+    try:
+        assert os.pread(fd, 100, 0) == b"aaaa\n"
+        code, answer = m.ctl("set a host.hostname=bbbb")
+        assert code == 0, answer
+        assert os.pread(fd, 100, 0) == b"bbbb\n"
+    finally:
+        os.close(fd)
+    assert read(m / "a/host.hostname") == "bbbb\n"
+
+
+def test_pages_mapped_through_a_read_write_descriptor(jailfs_mount):
+    """A read-write descriptor has no page cache of its own (direct I/O) but
+    a private mapping fills the inode's: a later cached read must not see it."""
+    m = jailfs_mount
+    os.mkdir(m / "a")
+    f = m / "a/host.hostname"
+    assert write(f, "aaaa\n") == 0
+    fd = os.open(f, os.O_RDWR)
+    try:
+        with mmap.mmap(fd, 5, flags=mmap.MAP_PRIVATE, prot=mmap.PROT_READ) as mm:
+            assert mm[:] == b"aaaa\n"
+    finally:
+        os.close(fd)
+    code, answer = m.ctl("set a host.hostname=bbbb")
+    assert code == 0, answer
+    assert read(f) == "bbbb\n"
+
+
+def test_write_after_read_in_the_same_view(jailfs_mount):
+    """echo's path: pages read before, then open(O_TRUNC) and write, then read."""
+    m = jailfs_mount
+    os.mkdir(m / "a")
+    f = m / "a/host.hostname"
+    for value in ("one", "two", "six"):          # same length: stale pages would show
+        assert write(f, value + "\n") == 0
+        assert read(f) == value + "\n"
+        assert os.stat(f).st_size == 4

@@ -1,0 +1,33 @@
+"""The shortcuts of jail_set and jail_remove give what the long way gives."""
+
+import random
+
+from jailfs.kernel import JAIL_CREATE, Caller, Kernel
+from jailfs.kernel.jail_set import equalopts, sanitize
+
+
+def test_sanitize_matches_the_pairwise_walk():
+    parts = ["a", "noa", "b", "nob", "no", "nono", "x.y", "nox", "allow", "mount", "nomount", ""]
+    rnd = random.Random(1)
+    for _ in range(20_000):
+        names = [".".join(rnd.choice(parts) for _ in range(rnd.randint(1, 3)))
+                 for _ in range(rnd.randint(0, 6))]
+        slow = [i for i, n in enumerate(names) if not any(equalopts(n, later) for later in names[i + 1:])]
+        assert sanitize(names) == slow, names
+
+
+def test_removing_a_parent_signals_the_processes_of_its_dying_children_again():
+    """jail_remove kills every running process of the subtree, dying jails' included,
+    even when the alive jails themselves have none."""
+    k = Kernel(hostname="h", resolve_path=lambda root, path: "/")
+    host = Caller(k.prison0, 0)
+    signalled = []
+    k.signal_real = signalled.append
+    top = k.jail_set(host, [("name", "top"), ("persist", None)], JAIL_CREATE)
+    kid = k.jail_set(host, [("name", "top.kid"), ("persist", None)], JAIL_CREATE)
+    k.spawn(kid, real_pid=777)
+    k.jail_remove(host, kid)
+    assert signalled == [777] and k.by_jid(kid).state == "dying"
+    k.jail_remove(host, top)
+    assert signalled == [777, 777]
+    k.check_invariants()
