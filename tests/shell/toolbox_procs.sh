@@ -50,6 +50,10 @@ check "inside a jail: no host processes" 1 "" "" -- jexec a pgrep -j none sleep.
 check "ps -J a -o jid,comm" 0 "JID COMMAND$NL$(printf '%3d' "$JA") sleep.txt$NL" "" \
     -- sh -c "ps -J a -o jid,comm | grep -e JID -e sleep.txt"
 check "ps -o pid=,jid=" 0 "$(pids pb) $JB$NL" "" -- sh -c "ps -J b -o pid=,jid=,comm= | awk '\$3 == \"sleep.txt\" {print \$1, \$2}'"
+check "ps -U: no such user (ps.c addelem_uid)" 1 "" "ps: No user named 'nosuchuser'$NL" -- ps -U nosuchuser
+check "ps -U: a uid no user has" 1 "" "ps: No user name or ID matches '54321'$NL" -- ps -U 54321
+check "ps -p: above pid_max" 1 "" "ps: process id too large: 99999999999$NL" -- ps -p 99999999999
+check "ps -p: not a number" 1 "" "ps: Invalid process id: abc$NL" -- ps -p abc
 check "ps STAT marks a jailed process" 0 "J$NL" "" -- sh -c "ps -p $(pids pa) -o state= | tr -dc J; echo"
 check "ps -J nope" 1 "" "ps: Invalid jail id: nope$NL" -- ps -J nope
 check "ps in a jail: the jail's pids, PID as wide as pid_max" 0 "  PID JID COMMAND
