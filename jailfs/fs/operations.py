@@ -36,11 +36,16 @@ from .ctlfile import CTL
 from .eventtext import event_text, other_event_text
 from .refusals import Refusals
 from .supervisor import Supervisor
-from .views import PrisonIndex, Views
+from .views import ParamSizes, PrisonIndex, Views
 
 log = logging.getLogger("jailfs.fs")
 
 ROOT = pyfuse3.ROOT_INODE
+
+
+@functools.cache
+def _encoded(names: tuple[str, ...]) -> tuple[bytes, ...]:
+    return tuple(n.encode() for n in names)
 
 
 class FileHandle:
@@ -82,6 +87,8 @@ def handler(fn=None, *, settle: str = ""):
 
     @functools.wraps(fn)
     async def wrapper(self, *args):
+        if settle:
+            self.cache.settling = True
         try:
             return fn(self, *args)
         except FUSEError:
@@ -118,6 +125,8 @@ class JailFS(pyfuse3.Operations):
         self.cache = Cache(I.PARAM_SLOT0 + self.param_index["children.cur"],
                            uncached_slots=[slot for slot, kind in N.SLOT_KINDS.items()
                                            if kind.attr_timeout == 0 and not kind.page_cache])
+        self.param_sizes = ParamSizes()
+        subscribe_logged(kernel, self.param_sizes.on_event, log)
         # modes of a live jail's parameter files, by index (the table says which are writable)
         self._param_modes = tuple(N.param_mode(n) for n in self.param_names)
         self._fh: dict[int, object] = {}
@@ -331,31 +340,101 @@ class JailFS(pyfuse3.Operations):
 
     @handler
     def readdir(self, fh, start_id, token):
+        # A listing is the hot path of a large host, resumed by the kernel
+        # once per page of entries: a resumed call starts where it left off
+        # (no copy of what was already listed), and the attributes of each
+        # entry are only the few fields that differ from its neighbour's
+        # (readdir_reply copies the one EntryAttributes it is given).
         h = self._handle(fh, DirHandle)
         view, node = h.view, h.node
-        kind, pr = node.kind, node.pr
+        kind = node.kind
         timeout = kind.entry_timeout
-        looked_up = self.cache.looked_up
-        for cookie, name, n in kind.fixed(self, view, node):
-            if cookie <= start_id:
-                continue
-            a = self.attr(view, n, entry_timeout=timeout)
-            if not pyfuse3.readdir_reply(token, name.encode(), a, cookie):
-                return
-            if cookie > 2:                          # "." and ".." are not looked up
-                looked_up(a.st_ino)
+        if start_id < N.PARAM_COOKIE0:
+            looked_up = self.cache.looked_up
+            for cookie, name, n in kind.fixed(self, view, node):
+                if cookie <= start_id:
+                    continue
+                # The kernel never answers from attributes with a zero
+                # timeout (it asks getattr first), so the size of such a
+                # file (.refs: the whole text) is not worked out for a listing.
+                a = self.attr(view, n, size=0 if n.kind.attr_timeout == 0 else None,
+                              entry_timeout=timeout)
+                if not pyfuse3.readdir_reply(token, name.encode(), a, cookie):
+                    return
+                if cookie > 2:                          # "." and ".." are not looked up
+                    looked_up(a.st_ino)
         pkind = kind.params
-        if pkind is not None and start_id < N.PARAM_COOKIE0 + len(self.param_names):
-            if not self._list_params(view, pkind, pr, start_id, token, timeout):
+        if pkind is not None and start_id < N.PARAM_COOKIE0 + len(self.param_names) - 1:
+            if not self._list_params(view, pkind, node.pr, start_id, token, timeout):
                 return
         if start_id == 0 or h.entries is None:
             h.entries = kind.variable(self, view, node)
             h.cookies = [e[0] for e in h.entries]
-        entries = h.entries[bisect.bisect_right(h.cookies, start_id):]
+        at = bisect.bisect_right(h.cookies, start_id)
         if isinstance(kind, N.JailTree):
-            self._list_jails(view, kind, entries, token, timeout)
+            self._list_jails(view, h.entries, at, token, timeout)
+        else:
+            self._list_jid_entries(view, kind, h.entries, at, token, timeout)
+
+    def _list_params(self, view, pkind, pr, start_id: int, token, timeout: float) -> bool:
+        """The parameter files from the one after ``start_id``; False when the
+        reply is full."""
+        names = self.param_names
+        encoded = _encoded(names)
+        first = max(0, start_id - N.PARAM_COOKIE0 + 1)
+        sizes = self.param_sizes.get(view, pr)
+        if sizes is None:
+            vals = self.values(view, pr, names)
+            sizes = tuple(len(vals[n].encode("utf-8", "surrogateescape")) + 1 for n in names)
+            self.param_sizes.put(view, pr, sizes)
+        a = self.attr(view, N.Node(pkind, pr, names[first]), size=0, entry_timeout=timeout)
+        ino0 = a.st_ino - first
+        modes = self._param_modes if pkind is N.PARAM and pr is not view.root else None
+        counts = self.cache.counts(pr.serial)
+        reply = pyfuse3.readdir_reply
+        for i in range(first, len(names)):
+            a.st_ino = ino = ino0 + i
+            a.st_size = size = sizes[i]
+            a.st_blocks = (size + 511) >> 9
+            if modes is not None:
+                a.st_mode = modes[i]
+            if not reply(token, encoded[i], a, N.PARAM_COOKIE0 + i):
+                return False
+            counts[ino] = counts.get(ino, 0) + 1
+        return True
+
+    def _list_jails(self, view, entries, at: int, token, timeout: float) -> None:
+        """Child jails from snapshot index ``at`` (in serial order): a renamed
+        one under its new name, a removed one not at all."""
+        if at >= len(entries):
             return
-        for cookie, name, c in entries:
+        a = self.attr(view, N.Node(N.JAIL_DIR, entries[at][2]), entry_timeout=timeout)
+        # make_ino is linear in the serial; the last (largest) serial is
+        # checked against the inode space once, here
+        I.make_ino(view.index, entries[-1][2].serial, I.SLOT_DIR)
+        ino0, shift = I.make_ino(view.index, 0, I.SLOT_DIR), I.SLOT_BITS
+        born = self.prisons.born
+        counts_of = self.cache.counts
+        reply = pyfuse3.readdir_reply
+        listed = N.JAIL_DIR.listed
+        for i in range(at, len(entries)):
+            cookie, name, c = entries[i]
+            name = listed(view, c, name)
+            if name is None:
+                continue
+            a.st_ino = ino = ino0 + (c.serial << shift)
+            a.st_nlink = 2 + (len(c.alive_names) if c.alive_names else 0)
+            a.st_atime_ns = a.st_mtime_ns = a.st_ctime_ns = born(c)
+            if not reply(token, name.encode("utf-8", "surrogateescape"), a, cookie):
+                return
+            counts = counts_of(c.serial)
+            counts[ino] = counts.get(ino, 0) + 1
+
+    def _list_jid_entries(self, view, kind, entries, at: int, token, timeout: float) -> None:
+        """``.jid`` and ``.dying``: one entry per jid, from snapshot index ``at``."""
+        looked_up = self.cache.looked_up
+        for i in range(at, len(entries)):
+            cookie, name, c = entries[i]
             name = kind.listed(view, c, name)
             if name is None:
                 continue
@@ -363,49 +442,6 @@ class JailFS(pyfuse3.Operations):
             if not pyfuse3.readdir_reply(token, name.encode(), a, cookie):
                 return
             looked_up(a.st_ino)
-
-    # A listing is the hot path of a large host: one EntryAttributes serves
-    # every entry (readdir_reply copies it) and lookups are counted in bulk.
-    def _list_params(self, view, pkind, pr, start_id: int, token, timeout: float) -> bool:
-        first = max(0, start_id - N.PARAM_COOKIE0 + 1)
-        names = self.param_names[first:]
-        if not names:
-            return True
-        vals = self.values(view, pr, names)
-        a = self.attr(view, N.Node(pkind, pr, names[0]), size=0, entry_timeout=timeout)
-        ino0 = a.st_ino - first
-        modes = self._param_modes if pkind is N.PARAM and pr is not view.root else None
-        counts = self.cache.counts(pr.serial)
-        for i, name in enumerate(names, first):
-            size = len((vals[name] + "\n").encode("utf-8", "surrogateescape"))
-            a.st_ino = ino = ino0 + i
-            a.st_size = size
-            a.st_blocks = (size + 511) // 512
-            if modes is not None:
-                a.st_mode = modes[i]
-            if not pyfuse3.readdir_reply(token, name.encode(), a, N.PARAM_COOKIE0 + i):
-                return False
-            counts[ino] = counts.get(ino, 0) + 1
-        return True
-
-    def _list_jails(self, view, kind, entries, token, timeout: float) -> None:
-        a = None
-        vi = view.index
-        born = self.prisons.born
-        for cookie, name, c in entries:
-            name = kind.listed(view, c, name)
-            if name is None:
-                continue
-            if a is None:
-                a = self.attr(view, N.Node(N.JAIL_DIR, c), entry_timeout=timeout)
-            a.st_ino = ino = I.make_ino(vi, c.serial, I.SLOT_DIR)
-            a.st_nlink = 2 + (len(c.alive_names) if c.alive_names else 0)
-            a.st_atime_ns = a.st_mtime_ns = a.st_ctime_ns = born(c)
-            if not pyfuse3.readdir_reply(token, name.encode("utf-8", "surrogateescape"),
-                                         a, cookie):
-                return
-            counts = self.cache.counts(c.serial)
-            counts[ino] = counts.get(ino, 0) + 1
 
     @handler
     def releasedir(self, fh):

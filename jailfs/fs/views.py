@@ -121,3 +121,34 @@ class PrisonIndex:
             return (f"fs: prison index disagrees with the kernel: missing "
                     f"{sorted(known - mine)[:5]}, stale {sorted(mine - known)[:5]}")
         return ""
+
+
+class ParamSizes:
+    """The sizes of a directory's parameter files as one view sees them, kept
+    for listings until the next kernel event.
+
+    A listing hands the kernel every parameter file's size, and working the
+    values out is most of what listing a jail directory costs.  Sizes are kept
+    per (view, prison): a value can depend on who asks (``name``, ``parent``).
+    They change only through the kernel, whose every event drops them all
+    (the kernel's own attribute cache relies on the same: cache.py).  At most
+    LIMIT directories are kept; past that the whole store starts over."""
+
+    LIMIT = 4096
+
+    def __init__(self):
+        self._sizes: dict[tuple[int, int], tuple[int, ...]] = {}
+
+    def get(self, view, pr) -> tuple[int, ...] | None:
+        return self._sizes.get((view.index, pr.serial))
+
+    def put(self, view, pr, sizes: tuple[int, ...]) -> None:
+        if len(self._sizes) >= self.LIMIT:
+            self._sizes.clear()
+        self._sizes[(view.index, pr.serial)] = sizes
+
+    def on_event(self, ev) -> None:
+        self._sizes.clear()
+
+    def __len__(self) -> int:
+        return len(self._sizes)

@@ -106,8 +106,8 @@ expect 1 "" "" -- test -e tight/x
 expect 1 "" "mkdir: cannot create directory '$MNT/y': Operation not permitted" -- jexec in.sub mkdir "$MNT/y"
 expect 0 "0" "" -- cat in/sub/children.cur
 expect 1 "" "" -- test -e in/sub/y
-# entered from inside its parent (nested jexec, as FreeBSD allows), sub's view
-# is the same: mkdir obeys sub's children.max
+# a jailed root enters a child of its own jail (as FreeBSD's jail_attach
+# allows); there, sub's children.max 0 refuses the mkdir
 expect 1 "" "mkdir: cannot create directory '$MNT/y': Operation not permitted" -- jexec in jexec sub mkdir "$MNT/y"
 expect 1 "" "" -- test -e in/sub/y
 expect 1 "" "" -- test -e in/y
