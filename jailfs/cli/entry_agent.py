@@ -122,7 +122,8 @@ def main() -> int:
         saved = {sig: signal.SIG_DFL for sig in injail.HELD}
         cpid = injail.fork_command(jail, lambda: run_entry(request), jexec.report, saved)
     except (OSError, enter.EnterError) as e:
-        jexec.report(e)             # on K's stderr; K hears of no status: exit 1
+        jexec.report(e)             # on K's stderr; for jexec, exit status 1
+        os.write(report, b"failed\n")
         return 1
     os.write(report, b"pid %d\n" % _ns_pid(proc_dir, cpid, int(order["depth"])))
     os.close(proc_dir)

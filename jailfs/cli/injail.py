@@ -304,7 +304,9 @@ def _relay_agent(request: Callable[[int], list[str]], entry: dict, w: int) -> No
     """K inside a jail: the daemon's entry agent takes K's stdin, stdout,
     stderr and the write end of a pipe, joins the child jail, runs C there
     and reports on the pipe: ``pid N`` (C as this jail's pid namespace numbers
-    it) then ``status S``, which K passes on to the invoking process."""
+    it) then ``status S``, which K passes on to the invoking process; or
+    ``failed`` (it said why on stderr): K exits 1.  An agent that ends
+    without a word was killed with the child jail: so is K."""
     r, agent_w = os.pipe()
     spec = os.memfd_create("jailfs-entry")
     env = dict(os.environ)
@@ -328,7 +330,12 @@ def _relay_agent(request: Callable[[int], list[str]], entry: dict, w: int) -> No
                 _send(w, int(n))
             if what == "status":
                 os._exit(0)
-    raise enter.EnterError("jail_attach: the entry agent ended before the command did")
+            if what == "failed":        # the agent said why on our stderr
+                os._exit(1)
+    # The agent was killed (the child jail removed): so is K, as a keeper
+    # inside the jail would have been.
+    os.kill(os.getpid(), signal.SIGKILL)
+    raise AssertionError("not reached")
 
 
 def _confined(jail: Confinement | None, command: Callable[[], None]) -> None:

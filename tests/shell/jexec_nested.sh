@@ -58,5 +58,13 @@ check "raw: a jailed non-root" 0 "error EPERM jail_attach: Operation not permitt
 check "raw: from the host" 1 "" "jailfs: the host's keeper enters by itself (enter)$NL" -- \
     jailfs sim enterchild "$KID" $$ 0
 same "the child is still empty" "$(ctl procs p.kid | head -1)" "ok 0"
-for j in p.kid p sib; do jail -r "$j"; done
+# removing the child kills what runs there: the inner jexec dies of SIGKILL,
+# as a keeper inside the removed jail would have
+jexec p sh -c 'jexec kid sleep 300; echo "inner $?"' >"$TMP/inner.out" &
+JP=$!; MYPIDS="$MYPIDS $JP"
+_n=100; while [ "$(kid_procs)" != "python sleep " ] && [ $_n -gt 0 ]; do sleep 0.1; _n=$((_n - 1)); done
+jail -r p.kid
+wait "$JP"
+same "jail -r of the child: the inner jexec was killed" "$(cat "$TMP/inner.out")" "inner 137"
+for j in p sib; do jail -r "$j"; done
 finish
