@@ -171,16 +171,13 @@ class JailFS(pyfuse3.Operations):
     def attr(self, view, node, size: int | None = None,
              entry_timeout: float = 0.0) -> pyfuse3.EntryAttributes:
         kind = node.kind
-        a = pyfuse3.EntryAttributes()
+        a = pyfuse3.EntryAttributes()   # zeroed (generation, uid, gid, rdev), st_blksize 4096
         a.st_ino = kind.ino(self, view, node)
-        a.generation = 0
         a.entry_timeout = entry_timeout
         a.attr_timeout = kind.attr_timeout
         a.st_mode = kind.mode(self, view, node)
         a.st_nlink = kind.nlink(node)
-        a.st_uid = a.st_gid = a.st_rdev = 0
         a.st_size = size = kind.size(self, view, node) if size is None else size
-        a.st_blksize = 4096
         a.st_blocks = (size + 511) // 512
         a.st_atime_ns = a.st_mtime_ns = a.st_ctime_ns = kind.mtime(self, view, node)
         return a
@@ -383,7 +380,8 @@ class JailFS(pyfuse3.Operations):
         sizes = self.param_sizes.get(view, pr)
         if sizes is None:
             vals = self.values(view, pr, names)
-            sizes = tuple(len(vals[n].encode("utf-8", "surrogateescape")) + 1 for n in names)
+            sizes = tuple([(len(v) if v.isascii() else len(v.encode("utf-8", "surrogateescape")))
+                           + 1 for v in map(vals.__getitem__, names)])
             self.param_sizes.put(view, pr, sizes)
         a = self.attr(view, N.Node(pkind, pr, names[first]), size=0, entry_timeout=timeout)
         ino0 = a.st_ino - first
