@@ -20,6 +20,7 @@ of:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import sys
@@ -45,34 +46,40 @@ def steps(mp: str, names: list[str]):
             ("stat", lambda: [os.stat(f"{mp}/{x}/host.hostname") for x in names]))
 
 
+@contextlib.contextmanager
+def mounted(top: str):
+    """The floor and jailfs mounted under ``top``: {kind: mount point}."""
+    served = {}
+    try:
+        for kind in KINDS:
+            mp = os.path.join(top, kind)
+            os.mkdir(mp)
+            served[kind] = (mount(kind, mp), mp)
+        yield {kind: mp for kind, (_, mp) in served.items()}
+    finally:
+        for proc, mp in served.values():
+            stop(proc, mp)
+
+
 def run(n: int, rounds: int, per: int) -> None:
     rounds = min(rounds, n // per)
-    with tempfile.TemporaryDirectory(prefix="readdirbench-") as top:
-        mps = {kind: os.path.join(top, kind) for kind in KINDS}
-        procs = {}
-        try:
-            for kind, mp in mps.items():
-                os.mkdir(mp)
-                procs[kind] = mount(kind, mp)
-            names = [f"j{i}" for i in range(n)]
-            for mp in mps.values():
-                for x in names:
-                    os.mkdir(f"{mp}/{x}")
-            ratios: dict[str, list[float]] = {}
-            for r in range(rounds):
-                chunk = names[r * per:(r + 1) * per]
-                order = KINDS if r % 2 == 0 else KINDS[::-1]
-                plans = {kind: steps(mps[kind], chunk) for kind in KINDS}
-                for i, (label, _) in enumerate(plans["jailfs"]):
-                    t = {kind: timed(plans[kind][i][1]) for kind in order}
-                    ratios.setdefault(label, []).append(t["floor"] / t["jailfs"])
-            for label, v in ratios.items():
-                print(f"{n:>7} {label:<5} median {statistics.median(v):5.2f}   "
-                      f"range {min(v):5.2f} - {max(v):5.2f}   ({len(v)} rounds of {per})")
-                sys.stdout.flush()
-        finally:
-            for kind, proc in procs.items():
-                stop(proc, mps[kind])
+    with tempfile.TemporaryDirectory(prefix="readdirbench-") as top, mounted(top) as mps:
+        names = [f"j{i}" for i in range(n)]
+        for mp in mps.values():
+            for x in names:
+                os.mkdir(f"{mp}/{x}")
+        ratios: dict[str, list[float]] = {}
+        for r in range(rounds):
+            chunk = names[r * per:(r + 1) * per]
+            order = KINDS if r % 2 == 0 else KINDS[::-1]
+            plans = {kind: steps(mps[kind], chunk) for kind in KINDS}
+            for i, (label, _) in enumerate(plans["jailfs"]):
+                t = {kind: timed(plans[kind][i][1]) for kind in order}
+                ratios.setdefault(label, []).append(t["floor"] / t["jailfs"])
+        for label, v in ratios.items():
+            print(f"{n:>7} {label:<5} median {statistics.median(v):5.2f}   "
+                  f"range {min(v):5.2f} - {max(v):5.2f}   ({len(v)} rounds of {per})")
+            sys.stdout.flush()
 
 
 def main() -> int:
