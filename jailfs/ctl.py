@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import math
 
+from jailfs import ctl_nested  # noqa: F401 - registers enterchild (nested jexec)
 from jailfs import ctl_real  # noqa: F401 - registers the real-process verbs
 from jailfs import ctl_toolbox  # noqa: F401 - registers the toolbox's verbs (sysctl, proclist...)
 from jailfs.ctl_common import (NEEDS_REAL, USAGE, VERBS, RealProcs, jid_of, key, need_root,

@@ -24,6 +24,7 @@ import os
 import re
 import shlex
 import weakref
+from typing import NamedTuple
 
 from jailfs.ctl_common import ok as _ok
 from jailfs.ctl_common import verb
@@ -109,32 +110,67 @@ ipc_namespace_hooks: list = []
 _PIDS = ("cpid", "lpid", "lspid", "lrpid")
 
 
-def _real_namespaces(k, viewer, named: bool) -> list[tuple]:
-    """(owner prison, anchor pid) of the real IPC namespaces the viewer's
-    listing covers: its own namespace's; with a JAIL named, those JAIL and
-    its descendants own (a namespace JAIL only inherits is its maker's)."""
-    prisons = [viewer.prison] + (list(viewer.prison.descendants()) if named else [])
-    found = []
+class _Namespace(NamedTuple):
+    owner: object           # the prison that made it (sysv*=new)
+    anchor: int             # its anchor's pid: where the daemon reads and removes
+    own: bool               # the viewer's own namespace (else one of a jail below)
+
+
+def _real_namespaces(k, viewer, named: bool) -> list[_Namespace]:
+    """The real IPC namespaces below the viewer's facility root, as FreeBSD's
+    rpr sees every object made under it: the viewer's own (one it only
+    inherits counts without a JAIL named, not with one: that is its maker's)
+    first, then each one a jail below it owns, in jid order. The host has none of its own:
+    its Linux namespace is the machine's, not the model's host."""
+    found: list[_Namespace] = []
     for hook in ipc_namespace_hooks:
-        for pr in prisons:
+        own = hook(k, viewer.prison)
+        if own is not None and (not named or own[0] is viewer.prison):
+            found.append(_Namespace(own[0], own[1], True))
+        for pr in sorted(viewer.prison.descendants(), key=lambda p: p.jid):
             r = hook(k, pr)
-            if r is not None and (not named or r[0] is pr) and r not in found:
-                found.append(r)
+            if r is not None and r[0] is pr:
+                found.append(_Namespace(r[0], r[1], False))
     return found
 
 
-def _real_lines(k, caller, viewer, named: bool, facility: int) -> list[str]:
+def _pid_here(k, caller, real, pid: int) -> int:
+    """A host pid as the caller's pid namespace numbers it: each jail has its
+    own, nested as the jails are, so a jail at depth D names a process by
+    the (D+1)th entry of its NSpid. 0 for a process outside the caller's jail
+    or gone (its number in the jail cannot be known): never the host's."""
+    if caller.prison is k.prison0 or pid <= 0:
+        return pid
+    depth, pr = 0, caller.prison
+    while pr is not k.prison0:
+        depth, pr = depth + 1, pr.parent
+    chain = status_field(str(pid), "NSpid")
+    try:
+        where = real.prison_of(pid)
+    except Exception:       # noqa: BLE001 - gone meanwhile, or not placeable: not the caller's
+        return 0
+    if chain is None or len(chain) <= depth or where is None or not (
+            where is caller.prison or where.is_descendant_of(caller.prison)):
+        return 0
+    return int(chain[depth])
+
+
+def _real_lines(k, caller, real, viewer, named: bool, facility: int) -> list[str]:
     """`FACILITY ID KEY UID NATTCH JAIL real NAME=VALUE...` per real object
-    (NAME=VALUE: the columns of /proc/sysvipc/FACILITY). Its pids are the
-    host's: only a caller naming JAIL from above gets them."""
+    (NAME=VALUE: the columns of /proc/sysvipc/FACILITY, pids as the caller
+    numbers them). Keys of a namespace below the viewer's read 0, as FreeBSD
+    shows objects made in another jail."""
     which = FACILITIES[facility]
     lines = []
-    for owner, anchor_pid in _real_namespaces(k, viewer, named):
-        where = "-" if not _visible(caller, owner) else owner.relname(caller.prison)
-        if owner is caller.prison:
+    for ns in _real_namespaces(k, viewer, named):
+        where = "-" if not _visible(caller, ns.owner) else ns.owner.relname(caller.prison)
+        if ns.owner is caller.prison:
             where = "0"
-        for o in sysvipc.objects(anchor_pid, which):
-            fields = " ".join(f"{n}={v}" for n, v in o.items() if named or n not in _PIDS)
+        for o in sysvipc.objects(ns.anchor, which):
+            o = {n: _pid_here(k, caller, real, v) if n in _PIDS else v for n, v in o.items()}
+            if not ns.own:
+                o["key"] = 0
+            fields = " ".join(f"{n}={v}" for n, v in o.items())
             lines.append(f"{which} {o['id']} {o['key']} {o['uid']} {o.get('nattch', 0)} "
                          f"{where} real {fields}")
     return lines
@@ -143,18 +179,30 @@ def _real_lines(k, caller, viewer, named: bool, facility: int) -> list[str]:
 def _real_remove(k, caller, viewer, named: bool, facility: int, ident: int | None) -> int:
     """IPC_RMID on the real object ``ident`` (None: every one) of the viewer's
     namespaces, with Linux's rule (root, the owner or the creator); the
-    number removed."""
+    number removed. An id names the object of the viewer's own namespace,
+    else the one object of a jail below with it: several are ambiguous
+    (EINVAL, as for no object; ``-J`` naming the owner picks one)."""
     which = FACILITIES[facility]
+    op = ("msgctl", "semctl", "shmctl")[facility]
+    chosen = []
+    for ns in _real_namespaces(k, viewer, named):
+        for o in sysvipc.objects(ns.anchor, which):
+            if ident is None or o["id"] == ident:
+                chosen.append((ns, o))
+    if ident is not None:
+        own = [c for c in chosen if c[0].own]
+        chosen = own or chosen
+        if len(chosen) > 1:
+            raise JailError(errno.EINVAL, f"id {ident} is in several jails' IPC namespaces ("
+                            + ", ".join(ns.owner.relname(caller.prison) for ns, _ in chosen)
+                            + "): name one with its jail", op)
     gone = 0
-    for _owner, anchor_pid in _real_namespaces(k, viewer, named):
-        for o in sysvipc.objects(anchor_pid, which):
-            if ident is not None and o["id"] != ident:
+    for ns, o in chosen:
+        if caller.uid not in (0, o["uid"], o["cuid"]):
+            if ident is None:
                 continue
-            if caller.uid not in (0, o["uid"], o["cuid"]):
-                if ident is None:
-                    continue
-                raise JailError(errno.EPERM, "", ("msgctl", "semctl", "shmctl")[facility])
-            gone += sysvipc.remove(anchor_pid, which, o["id"])
+            raise JailError(errno.EPERM, "", op)
+        gone += sysvipc.remove(ns.anchor, which, o["id"])
     return gone
 
 
@@ -190,11 +238,12 @@ def _mine(viewer: _Viewer, named: bool, obj) -> bool:
     return not named or obj.creator is viewer.prison or obj.creator.is_descendant_of(viewer.prison)
 
 
-@verb("sysvlist", "sysvlist [JAIL]")
-def _sysvlist(k, caller, args):
+@verb("sysvlist", "sysvlist [JAIL]", real=True)
+def _sysvlist(k, caller, args, real):
     """`FACILITY ID KEY UID NATTCH JAIL` per object, as ipcs(1) reads
     kern.ipc.msqids/sema/shmsegs in the viewer's prison, then the real
-    objects of its IPC namespace (with a JAIL: of those JAIL and below own);
+    objects of its IPC namespace and of those the jails below own (with a
+    JAIL: of those JAIL and below own);
     a facility the viewer has disabled answers `FACILITY disabled`."""
     if len(args) > 1:
         raise ValueError(args)
@@ -212,7 +261,7 @@ def _sysvlist(k, caller, args):
             if creator is caller.prison:
                 where = "0"
             lines.append(f"{which} {ident} {key} {obj.uid} {obj.nattch} {where}")
-        lines += _real_lines(k, caller, viewer, bool(args), facility)
+        lines += _real_lines(k, caller, real, viewer, bool(args), facility)
     return _ok(lines=lines)
 
 
@@ -240,11 +289,14 @@ def _sysvrm(k, caller, args):
     viewer = _viewer(k, caller, rest[1] if len(rest) == 2 else None)
     ident = int(rest[0])
     obj = k.ipc.tables[facility].get(ident)
+    enabled = viewer.prison.sysv_root(facility) is not None
+    # the model's object first, if the viewer sees it; then a real one
+    model = enabled and obj is not None and _mine(viewer, len(rest) == 2, obj) and any(
+        i == ident for i, _key, _creator in k.ipc.stat(facility, viewer))
+    if enabled and not model and _real_remove(k, caller, viewer, len(rest) == 2, facility, ident):
+        return _ok()
     if obj is not None and not _mine(viewer, len(rest) == 2, obj):
         raise JailError(errno.EINVAL, "", ("msgctl", "semctl", "shmctl")[facility])
-    if (obj is None and viewer.prison.sysv_root(facility) is not None
-            and _real_remove(k, caller, viewer, len(rest) == 2, facility, ident)):
-        return _ok()
     k.ipc.remove(facility, viewer, ident)
     return _ok()
 

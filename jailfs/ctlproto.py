@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import errno as _errno
 import os
+import re
 import shlex
 from typing import Iterable, NamedTuple
 
@@ -32,7 +33,7 @@ from jailfs.ops import runfiles
 
 __all__ = [
     "FSTYPE", "CTL_NAME", "MountError", "CtlAnswer",
-    "quote", "request", "split_request",
+    "quote", "request", "split_request", "split_words",
     "ok_answer", "error_answer", "kv_line", "parse_kv", "parse_answer",
     "record_line", "parse_records",
     "find_mount", "jailfs_mounts", "default_mount", "ctl_path",
@@ -72,7 +73,27 @@ def request(*words: str) -> str:
 
 def split_request(text: str) -> list[str]:
     """The words of a request (raises ValueError on unbalanced quotes)."""
-    return shlex.split(text)
+    return split_words(text)
+
+
+# shlex.split's words when the text has no backslash: runs of anything but its
+# whitespace (" \t\r\n") and quotes, and quoted spans, taken literally.
+_BALANCED = re.compile(r"""(?:[^'"]++|'[^']*+'|"[^"]*+")*+""")
+_WORD = re.compile(r"""(?:[^ \t\r\n'"]++|'[^']*+'|"[^"]*+")++""")
+_QUOTED = re.compile("'([^']*+)'|\"([^\"]*+)\"")
+
+
+def _unquote(m: re.Match) -> str:
+    return m.group(1) if m.group(1) is not None else m.group(2)
+
+
+def split_words(text: str) -> list[str]:
+    """shlex.split(text), at regular-expression speed for what shlex.quote writes
+    (a bulk answer holds thousands of words); shlex itself for text with a
+    backslash or an unbalanced quote (its words, or its ValueError)."""
+    if "\\" in text or not _BALANCED.fullmatch(text):
+        return shlex.split(text)
+    return [_QUOTED.sub(_unquote, w) if "'" in w or '"' in w else w for w in _WORD.findall(text)]
 
 
 # ------------------------------------------------------------------ answers
@@ -97,7 +118,7 @@ def parse_kv(lines: Iterable[str]) -> dict[str, str]:
     """``NAME=VALUE`` lines (values shell-quoted, possibly spanning lines)
     -> dict, in answer order."""
     out: dict[str, str] = {}
-    for word in shlex.split("\n".join(lines)):
+    for word in split_words("\n".join(lines)):
         name, eq, value = word.partition("=")
         if eq:
             out[name] = value
@@ -233,7 +254,7 @@ def parse_records(lines: Iterable[str]) -> list[tuple[int, dict[str, str]]]:
     """The jails of a bulk answer -> ``[(jid, {name: value}), ...]``.  A bare
     number word starts a jail (a value never stands alone: it follows ``=``)."""
     out: list[tuple[int, dict[str, str]]] = []
-    for word in shlex.split("\n".join(lines)):
+    for word in split_words("\n".join(lines)):
         name, eq, value = word.partition("=")
         if not eq:
             out.append((int(word), {}))

@@ -26,8 +26,11 @@ in the host's pid namespace, out of the jail's sight, so C is born in the
 jail's pid namespace.  C closes every descriptor above 2 and sheds the host's
 privileges before ``command()``.  Inside a pid namespace an orphan goes to the
 namespace's init (the anchor), not to K: it stays in the jail through its
-cgroup.  A process already inside a jail cannot join another's namespaces:
-K refuses before asking (``enter.can_enter``).  When C has ended, K writes a
+cgroup.  A process already inside a jail cannot join another's namespaces
+(``enter.can_enter``): for jexec(8) into a child jail K asks for the daemon's
+entry agent instead (``enterchild``, jailfs/cli/entry_agent.py), which takes
+K's stdin, stdout, stderr and a pipe, runs C in the child and reports C's pid
+and status to K, which passes them on; any other entry K refuses.  When C has ended, K writes a
 hostname C set into the jail's ``host.hostname`` (through the jail's view of
 the mount) before it reports C's status.
 
@@ -52,6 +55,7 @@ import contextlib
 import ctypes
 import errno
 import fcntl
+import json
 import os
 import resource
 import select
@@ -154,23 +158,75 @@ class Keeper:
 
 
 def spawn(attach: Callable[[], list[str] | None] | None, command: Callable[[], None],
-          report: Callable[[BaseException], None], setsid: bool = False) -> Keeper:
+          report: Callable[[BaseException], None], setsid: bool = False,
+          nested: tuple[Callable[[int], list[str]], dict] | None = None,
+          enter_for: Callable[[int], list[str]] | None = None) -> Keeper:
     """Fork K: it calls ``attach()`` to put itself into the jail (None: a host
     command, K attaches nowhere but still keeps its orphans), then forks C,
     which calls ``command()`` to set up and exec.  ``attach()`` returns the
     lines of the daemon's ``attach`` answer after "ok": with an anchor there,
     K joins the jail's namespaces and C sheds the host's descriptors and
     privileges before ``command()`` (see Confinement).  ``setsid``: K starts
-    a new session first (a command jail(8) runs in the background)."""
+    a new session first (a command jail(8) runs in the background).
+
+    ``nested`` = (request, entry): how K, itself inside a confining jail,
+    enters a child jail it cannot join (module doc): ``request(fd)`` asks
+    the daemon's entry agent to take K's descriptors, ``entry`` the command
+    as the agent runs it (``entry_agent.run_entry``).
+
+    ``enter_for(K's pid)`` (instead of ``attach``): the invoking process asks
+    for K and hands K the answer's lines through a pipe, so the descriptor
+    that asked, opened in the host's view, never is in the jail: were K to
+    ask, it would hold it while the daemon moves it in, and the daemon
+    refuses every host process's .ctl write while a jailed process holds a
+    host-view descriptor (fs/ctlguard.py)."""
     sys.stdout.flush()
     sys.stderr.flush()
+    handoff = os.pipe() if enter_for is not None else None
+    if handoff is not None:
+        attach = lambda: _handed(handoff)       # noqa: E731 - K's side of the pipe
     r, w = os.pipe()
     pid = os.fork()
     if pid == 0:
         os.close(r)
-        _child(report, lambda: _keep(attach, command, report, w, setsid))
+        _child(report, lambda: _keep(attach, command, report, w, setsid, nested))
     os.close(w)
+    if handoff is not None:
+        _hand(enter_for, pid, handoff)
     return Keeper(pid, r)
+
+
+def _hand(enter_for: Callable[[int], list[str]], pid: int, handoff: tuple[int, int]) -> None:
+    """The invoking process: ask for K, write ``ok`` and the answer's lines
+    (or ``error`` and the message) to K.  Inside a jail K goes through the
+    entry agent instead and asks nothing of us."""
+    r, w = handoff
+    os.close(r)
+    try:
+        if enter.can_enter() is not None:
+            return
+        try:
+            text = "\n".join(["ok", *enter_for(pid)])
+        except Exception as e:      # noqa: BLE001 - K reports it, as if it had asked
+            text = f"error\n{e}"
+        with contextlib.suppress(BrokenPipeError):      # K gave up first
+            os.write(w, text.encode("utf-8", "surrogateescape"))
+    finally:
+        os.close(w)
+
+
+def _handed(handoff: tuple[int, int]) -> list[str]:
+    """K: the lines of the answer the invoking process got for it."""
+    r, w = handoff
+    os.close(w)
+    chunks = []
+    while chunk := os.read(r, 65536):
+        chunks.append(chunk)
+    os.close(r)
+    status, _, rest = b"".join(chunks).decode("utf-8", "surrogateescape").partition("\n")
+    if status != "ok":
+        raise enter.EnterError(rest or "jail_attach: no answer from the invoking process")
+    return rest.split("\n") if rest else []
 
 
 def _child(report: Callable[[BaseException], None], body: Callable[[], None]) -> NoReturn:
@@ -186,19 +242,36 @@ def _child(report: Callable[[BaseException], None], body: Callable[[], None]) ->
     os._exit(1)
 
 
-def _keep(attach, command, report, w: int, setsid: bool) -> NoReturn:
+def _keep(attach, command, report, w: int, setsid: bool, nested) -> NoReturn:
     if setsid:
         os.setsid()
     saved = {sig: signal.signal(sig, signal.SIG_IGN) for sig in HELD}
     jail = None
     if attach is not None:
         refused = enter.can_enter()
+        if refused and nested is not None:
+            _relay_agent(*nested, w)
         if refused:
             raise enter.EnterError(f"jail_attach: {os.strerror(errno.EPERM)} ({refused})")
         lines = attach()
         jail = Confinement.parse(lines) if isinstance(lines, list) else None
     if jail is not None:
         enter.join(jail)
+    cpid = fork_command(jail, command, report, saved)
+    _send(w, cpid)
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    os.closerange(3, w)
+    os.closerange(w + 1, os.sysconf("SC_OPEN_MAX"))
+    os.chdir("/")
+    reap_until_alone(cpid, jail, lambda status: _send_last(w, status))
+    os._exit(0)
+
+
+def fork_command(jail: Confinement | None, command: Callable[[], None],
+                 report: Callable[[BaseException], None], saved: dict) -> int:
+    """Become a child subreaper and fork C (``_confined``); C's pid."""
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
         raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER): "
@@ -210,23 +283,52 @@ def _keep(attach, command, report, w: int, setsid: bool) -> NoReturn:
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
         signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
         _child(report, lambda: _confined(jail, command))
-    _send(w, cpid)
-    null = os.open(os.devnull, os.O_RDWR)
-    for fd in (0, 1, 2):
-        os.dup2(null, fd)
-    os.closerange(3, w)
-    os.closerange(w + 1, os.sysconf("SC_OPEN_MAX"))
-    os.chdir("/")
+    return cpid
+
+
+def reap_until_alone(cpid: int, jail: Confinement | None, status_to) -> None:
+    """Reap children and adopted orphans until none is left; C's wait status
+    goes to ``status_to`` (after a hostname C set is taken into the jail)."""
     while True:
         try:
             pid, status = os.waitpid(-1, 0)
         except ChildProcessError:
-            os._exit(0)
+            return
         if pid == cpid:
             if jail is not None:
                 _hostname_set_inside(jail)
-            _send(w, status)
-            os.close(w)
+            status_to(status)
+
+
+def _relay_agent(request: Callable[[int], list[str]], entry: dict, w: int) -> NoReturn:
+    """K inside a jail: the daemon's entry agent takes K's stdin, stdout,
+    stderr and the write end of a pipe, joins the child jail, runs C there
+    and reports on the pipe: ``pid N`` (C as this jail's pid namespace numbers
+    it) then ``status S``, which K passes on to the invoking process."""
+    r, agent_w = os.pipe()
+    spec = os.memfd_create("jailfs-entry")
+    env = dict(os.environ)
+    undo_locale_coercion(env)
+    os.write(spec, json.dumps({"entry": entry, "environ": env, "report_fd": agent_w}).encode())
+    lines = request(spec)
+    if "confine=agent" not in lines:
+        raise enter.EnterError("jail_attach: the daemon sent no entry agent")
+    os.close(agent_w)
+    os.close(spec)
+    got = b""
+    while True:
+        data = os.read(r, 4096)
+        if not data:
+            break
+        got += data
+        while b"\n" in got:
+            line, got = got.split(b"\n", 1)
+            what, _, n = line.decode().partition(" ")
+            if what in ("pid", "status"):
+                _send(w, int(n))
+            if what == "status":
+                os._exit(0)
+    raise enter.EnterError("jail_attach: the entry agent ended before the command did")
 
 
 def _confined(jail: Confinement | None, command: Callable[[], None]) -> None:
@@ -276,6 +378,11 @@ def _hostname_set_inside(jail: Confinement) -> None:
             os.close(fd)
     except OSError:
         pass                    # the anchor reports it within 2 s anyway
+
+
+def _send_last(w: int, n: int) -> None:
+    _send(w, n)
+    os.close(w)
 
 
 def _send(w: int, n: int) -> None:

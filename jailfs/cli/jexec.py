@@ -105,10 +105,20 @@ def resolve(mount: str, name: str) -> tuple[int, str]:
     return jid, values.get("path", "/")
 
 
-def attach(mount: str, jid: int) -> list[str]:
-    """jail_attach(jid) for this process (the keeper), through .ctl; the
-    answer's lines tell the keeper how to enter (injail.spawn)."""
-    a = ctl_answer(mount, f"enter {jid} {os.getpid()}")
+def attach(mount: str, jid: int, keeper: int) -> list[str]:
+    """jail_attach(jid) for the keeper (asked here, on the host: injail.spawn's
+    ``enter_for``), through .ctl; the answer's lines tell it how to enter."""
+    a = ctl_answer(mount, f"enter {jid} {keeper}")
+    if not a.ok:
+        raise Fatal(f"jail_attach({jid}): {strerror(a.errname)}")
+    return a.extra
+
+
+def attach_child(mount: str, jid: int, request_fd: int) -> list[str]:
+    """jail_attach(jid) into a child jail for this keeper, itself inside a
+    jail: the daemon's entry agent takes the request in ``request_fd`` and
+    this process's descriptors (injail's nested entry)."""
+    a = ctl_answer(mount, f"enterchild {jid} {os.getpid()} {request_fd}")
     if not a.ok:
         raise Fatal(f"jail_attach({jid}): {strerror(a.errname)}")
     return a.extra
@@ -151,17 +161,20 @@ def run(argv: list[str]) -> int:
     if jid == 0:
         raise Fatal(f"jail_attach({jid}): {os.strerror(_errno.EINVAL)}")
     toolbox = toolbox_dir()
+    injail.undo_locale_coercion(os.environ)     # the command gets what jexec was given
+    entry = {"argv": args[1:], "jpath": jpath, "workdir": workdir, "clean": clean,
+             "username": username, "Uflag": Uflag, "pw": list(pw) if pw else None,
+             "toolbox": toolbox}
     keeper = injail.spawn(
-        lambda: attach(mount, jid),
-        lambda: command(args[1:], jpath, workdir, clean, username, Uflag, pw, toolbox),
-        report)
+        None, lambda: command(args[1:], jpath, workdir, clean, username, Uflag, pw, toolbox),
+        report, nested=(lambda fd: attach_child(mount, jid, fd), entry),
+        enter_for=lambda pid: attach(mount, jid, pid))
     return injail.exit_status(keeper.wait(forward=True))
 
 
 def command(argv: list[str], jpath: str, workdir: str | None, clean: bool,
             username: str | None, Uflag: bool, pw, toolbox: str) -> None:
     """In the jail (the keeper's child): directory, user, environment, exec."""
-    injail.undo_locale_coercion(os.environ)
     # The jail's root: its path when that exists here (no chroot), else /.
     root = "/" if injail.confined else jpath if jpath and os.path.isdir(jpath) else "/"
     target = workdir if workdir is not None else root

@@ -143,6 +143,16 @@ class Out:
     def __post_init__(self):
         if self.style == "xml" and self.version is not None:
             self._attrs = f' version="{_xml_escape(self.version)}"'
+        if self.style == "text":
+            # A terminal listing makes these two calls per value of every jail:
+            # the text style's versions, bound once.
+            self.text = self._buf.append
+            self.field = self._text_field
+
+    def _text_field(self, name: str, display: str | None, enc: str | None,
+                    quote: bool = True) -> None:
+        if display is not None:
+            self._buf.append(display)
 
     # -- helpers
     @property

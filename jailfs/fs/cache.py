@@ -52,6 +52,7 @@ from . import inodes as I
 log = logging.getLogger("jailfs.fs")
 
 CACHE_TIMEOUT = 3600.0          # seconds; exactness comes from invalidation, not expiry
+_SLOT_MASK = (1 << I.SLOT_BITS) - 1
 
 
 def _invalidate_inodes(inodes, attr_only: bool) -> None:
@@ -84,6 +85,8 @@ class Cache:
         self._paged: set[int] = set()                  # inodes that may hold page cache
         self._uncached = frozenset(uncached_slots)     # slots whose attributes are never cached
         self._work: trio.Event | None = None
+        self.settling = False       # a handler will settle before it answers: no wake-up
+        self._settled_serials: set[int] = set()   # queued whole by this request already
         self._parent_slots = frozenset((I.SLOT_DIR, I.SLOT_REFS))
         self._count_slot = frozenset((children_cur_slot,))
 
@@ -193,7 +196,21 @@ class Cache:
                 self._queue(ino)
 
     def _serials(self, serial: int) -> None:
-        for ino in self._by_serial.get(serial, ()):
+        if self.settling:
+            # one request's events (rmdir: removed, dying, freed) come while its
+            # handler runs, no other request between them: once is enough
+            if serial in self._settled_serials:
+                return
+            self._settled_serials.add(serial)
+        inos = self._by_serial.get(serial)
+        if not inos:
+            return
+        if self._paged.isdisjoint(inos):          # the common case, in bulk
+            uncached = self._uncached
+            self._attrs.update(ino for ino in inos
+                               if (ino - I.INO_BASE) & _SLOT_MASK not in uncached)
+            return
+        for ino in inos:
             self._queue(ino)
 
     def _queue(self, ino: int) -> None:
@@ -201,11 +218,12 @@ class Cache:
             self._inodes.add(ino)
             if not self._readers.get(ino):
                 self._paged.discard(ino)  # a new reader's open marks it again
-        elif I.split_ino(ino)[2] not in self._uncached:
+        elif (ino - I.INO_BASE) & _SLOT_MASK not in self._uncached:
             self._attrs.add(ino)
 
     def _wake(self) -> None:
-        if self._work is not None and (self._attrs or self._inodes or self._entries):
+        if self._work is not None and not self.settling and \
+                (self._attrs or self._inodes or self._entries):
             self._work.set()
 
     def _tell_attrs(self) -> None:
@@ -217,6 +235,8 @@ class Cache:
         """Flush the pending invalidations before the current request is
         answered: all of them, or (``entries`` false) the inodes only, the
         entries being left to the background task."""
+        self.settling = False
+        self._settled_serials.clear()
         self._tell_attrs()
         inodes, self._inodes = self._inodes, set()
         names = set()

@@ -87,6 +87,8 @@ def handler(fn=None, *, settle: str = ""):
 
     @functools.wraps(fn)
     async def wrapper(self, *args):
+        if settle:
+            self.cache.settling = True
         try:
             return fn(self, *args)
         except FUSEError:

@@ -42,6 +42,7 @@ from jailfs.host.limits import Limits
 from jailfs.kernel import JailError
 from jailfs.ops.logs import subscribe_logged
 
+from .callercgroups import CallerCgroups
 from .callers import ChainTracking, wait_exit
 
 log = logging.getLogger("jailfs.supervisor")
@@ -69,6 +70,7 @@ class Supervisor:
         self.cgroups: cg.CgroupTree | None = None
         self.limits: Limits | None = None
         self.callers = ChainTracking(kernel)     # until (unless) cgroups are used
+        self._caller_cgroups: CallerCgroups | None = None
         self._prisons = {kernel.prison0.serial: kernel.prison0}
         for pr in kernel.prison0.descendants():
             self._prisons[pr.serial] = pr
@@ -91,6 +93,7 @@ class Supervisor:
                 return False
             tree.start_sentinel()
         self.cgroups = tree
+        self._caller_cgroups = CallerCgroups(tree.jail_in, cg.UNKNOWN)
         self.limits = Limits(self.k, tree, lambda pr: tree.pids(pr, recursive=True))
         self.k.rctl.usage_provider = self.limits.usage
         return True
@@ -98,6 +101,7 @@ class Supervisor:
     def close(self) -> None:
         """Daemon exit: no jailed process outlives its jails."""
         if self.cgroups is not None:
+            self._caller_cgroups.close()
             self.k.rctl.usage_provider = None
             self.limits = None
             self.cgroups.teardown()
@@ -111,7 +115,7 @@ class Supervisor:
         """The prison whose view a request from Linux process ``pid`` gets."""
         if self.cgroups is None:
             return self.callers.prison_of(pid)
-        where = self.cgroups.jail_of(pid)
+        where = self._caller_cgroups.jail_of(pid)
         if where == cg.HOST:
             return self.k.prison0
         pr = self._prisons.get(where) if where != cg.UNKNOWN else None

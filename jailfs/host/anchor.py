@@ -11,7 +11,9 @@ a ``Spec`` as a JSON line on stdin, it:
    jail's ``host``, ``sysv*`` and ``vnet`` say;
 2. forks the init (pid 1 of the new pid namespace), which builds the jail's
    root in its private mount namespace: the jail's ``path`` bound onto itself,
-   a fresh /proc for the jail's pid namespace (host-wide knobs read-only), a
+   every mount under its /sys read-only (sysfs and the cgroup hierarchies are
+   the host's), a fresh /proc for the jail's pid namespace (host-wide knobs
+   read-only), a
    small /dev on tmpfs (null, zero, full, random, urandom, tty, its own ptys
    in /dev/pts, a /dev/shm) with the jailfs mount's view bound at
    /dev/jailfs, then pivot_root into it and
@@ -49,7 +51,7 @@ from dataclasses import asdict, dataclass, field
 
 import pyprctl
 
-from jailfs.ops.runfiles import start_time
+from jailfs.ops.runfiles import start_time, unescape_mount_field
 
 from . import syscalls as sc
 from .namespaces import CLONE_FLAGS, ns_ids, ns_path
@@ -65,6 +67,8 @@ DEVICES = {"null": (1, 3), "zero": (1, 5), "full": (1, 7), "random": (1, 8),
 PROC_READONLY = ("sys", "sysrq-trigger", "irq", "bus", "fs")
 # /proc entries that show the host's secrets: hidden behind /dev/null.
 PROC_MASKED = ("kcore", "keys", "timer_list", "kmsg", "kallsyms")
+# Mount options kept when a mount under /sys is made read-only.
+KEPT_OPTIONS = {"nosuid": sc.MS_NOSUID, "nodev": sc.MS_NODEV, "noexec": sc.MS_NOEXEC}
 READY_TIMEOUT = 15.0
 
 
@@ -105,18 +109,8 @@ class Anchor:
         os.set_blocking(self.proc.stdout.fileno(), False)
 
     def _readline(self, timeout: float) -> str:
-        fd = self.proc.stdout.fileno()
-        deadline = time.monotonic() + timeout
-        while b"\n" not in self._buf:
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([fd], [], [], left)[0]:
-                return ""
-            data = os.read(fd, 4096)
-            if not data:
-                return ""
-            self._buf += data
-        line, self._buf = self._buf.split(b"\n", 1)
-        return line.decode(errors="replace")
+        line, self._buf = read_line(self.proc.stdout.fileno(), self._buf, timeout)
+        return line
 
     def reports(self) -> list[str]:
         """Lines the anchor wrote since last asked (``hostname X``...)."""
@@ -155,6 +149,22 @@ class Anchor:
                 f.close()
             except OSError:
                 pass
+
+
+def read_line(fd: int, buf: bytes, timeout: float) -> tuple[str, bytes]:
+    """One line from ``fd`` (after what ``buf`` holds) within ``timeout``
+    seconds, and what was read beyond it; "" on timeout or end of file."""
+    deadline = time.monotonic() + timeout
+    while b"\n" not in buf:
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([fd], [], [], left)[0]:
+            return "", buf
+        data = os.read(fd, 4096)
+        if not data:
+            return "", buf
+        buf += data
+    line, buf = buf.split(b"\n", 1)
+    return line.decode(errors="replace"), buf
 
 
 # ============================================================ the anchor itself
@@ -203,6 +213,24 @@ def _proc(proc: str) -> None:
             sc.mount("/dev/null", p, None, sc.MS_BIND)
 
 
+def _sys_readonly(root: str) -> None:
+    """Every mount at or under the jail's /sys read-only in its namespace:
+    sysfs and the cgroup hierarchies there are the host's knobs (a jailed
+    root could otherwise kill or limit any cgroup's processes, or the
+    daemon's own jails', by writing cgroup.kill or pids.max)."""
+    sys_dir = root.rstrip("/") + "/sys"
+    with open("/proc/self/mountinfo", encoding="utf-8", errors="surrogateescape") as f:
+        rows = [line.split() for line in f]
+    for fields in rows:
+        point = unescape_mount_field(fields[4])
+        if point != sys_dir and not point.startswith(sys_dir + "/"):
+            continue
+        flags = sc.MS_BIND | sc.MS_REMOUNT | sc.MS_RDONLY
+        for option in fields[5].split(","):
+            flags |= KEPT_OPTIONS.get(option, 0)
+        sc.mount(None, point, None, flags)
+
+
 def build_root(spec: Spec) -> None:
     """In the new mount namespace (pid 1 of the new pid namespace): make the
     jail's root and pivot into it."""
@@ -210,6 +238,7 @@ def build_root(spec: Spec) -> None:
     root = os.path.realpath(spec.root)
     if root != "/":
         sc.mount(root, root, None, sc.MS_BIND | sc.MS_REC)
+    _sys_readonly(root)
     _proc(os.path.join(root, "proc"))
     dev = os.path.join(root, "dev")
     os.makedirs(dev, exist_ok=True)

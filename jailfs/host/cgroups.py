@@ -47,6 +47,7 @@ UNKNOWN = "unknown"     # jail_of(): gone, unreadable, or in no leaf: no access
 LEAF = "procs"
 LIMIT_CONTROLLERS = ("pids", "memory", "cpu")
 BASE_RE = re.compile(r"jailfs-(\d+)-(\d+)\Z")
+PROC_PID_INIT_INO = 0xEFFFFFFC      # include/linux/proc_ns.h: the initial pid namespace
 
 
 # --------------------------------------------------------------- small helpers
@@ -336,6 +337,10 @@ class CgroupTree:
             text = _read(f"/proc/{pid}/cgroup")
         except OSError:
             return UNKNOWN
+        return self.jail_in(text)
+
+    def jail_in(self, text: str):
+        """``jail_of`` for the text of a /proc/PID/cgroup already read."""
         m = self.member
         base_rel = m.own + "/" + os.path.basename(m.base)
         for line in text.splitlines():
@@ -573,11 +578,27 @@ def _destroy(hierarchies: list[Hierarchy], member: Hierarchy, timeout: float) ->
     return clean
 
 
+def sees_every_process() -> bool:
+    """Whether /proc shows every process of this machine, so that a daemon
+    it does not show is gone: this process is in the initial pid namespace
+    and /proc is that namespace's."""
+    try:
+        return (os.stat("/proc/self/ns/pid").st_ino == PROC_PID_INIT_INO
+                and os.readlink("/proc/self") == str(os.getpid()))
+    except OSError:
+        return False
+
+
 def sweep_orphans(h: Hierarchy) -> None:
     """Bases left by daemons that died without cleaning up (kill -9 of the
     daemon and its sentinel): kill their processes, remove them.  Only
     ``jailfs-<pid>-<start>`` directories whose owner is provably gone (no
-    process with that pid and start time) are touched."""
+    process with that pid and start time) are touched, and only by a daemon
+    whose /proc shows every process (one in a pid namespace of its own would
+    take every other daemon for dead)."""
+    if not sees_every_process():
+        log.info("cgroups: not sweeping %s: this /proc does not show every daemon", h.parent)
+        return
     try:
         names = os.listdir(h.parent)
     except OSError:

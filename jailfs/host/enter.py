@@ -67,11 +67,11 @@ class Confinement:
 
 
 def can_enter() -> str | None:
-    """Why this process cannot enter a jail (None: it can).  A process in a
-    confining jail has lost CAP_SYS_ADMIN or runs under the jail's seccomp
-    filter: it cannot join another jail's namespaces, so nested entry is
-    refused before anything changes (FreeBSD would let a jailed root
-    jail_attach into a child jail; see the README)."""
+    """Why this process cannot join a jail's namespaces itself (None: it
+    can).  A process in a confining jail has lost CAP_SYS_ADMIN or runs
+    under the jail's seccomp filter: jexec(8)'s keeper then has the daemon's
+    entry agent enter a child jail for it (jailfs/cli/entry_agent.py), and
+    any other entry is refused before anything changes."""
     if os.geteuid() != 0:
         return None                             # the daemon refuses, as jail_attach does
     caps = filters = 0

@@ -28,13 +28,14 @@ import errno
 import logging
 import shlex
 
-from jailfs import ctl_real, ctl_toolbox
+from jailfs import ctl_nested, ctl_real, ctl_toolbox
 from jailfs.ops import runfiles
 from jailfs.ops.logs import subscribe_logged
 from jailfs.kernel import Caller, JailError
 
 from . import namespaces
 from .anchor import JAILFS_AT, Anchor, Spec
+from .nested import EntryAgent, depth, host_pid
 
 log = logging.getLogger("jailfs.jailhouse")
 
@@ -49,6 +50,7 @@ class Jailhouse:
         self.mountpoint = mountpoint
         self.supervisor = supervisor        # its cgroups (if any) hold the anchors' start
         self.anchors: dict[int, Anchor] = {}    # Prison.serial -> its anchor
+        self.agents: list[EntryAgent] = []      # entering a child jail for a jailed keeper
         self.refused: str | None = None
         from .netif import Interfaces
         self.netif = Interfaces(self)
@@ -60,6 +62,7 @@ class Jailhouse:
                         "a jailed process runs on the host's root, hostname, "
                         "network and IPC", self.refused)
         ctl_real.enter_hooks.append(self.attach_answer)
+        ctl_nested.enter_child_hooks.append(self.enter_child)
         ctl_toolbox.ipc_namespace_hooks.append(self.ipc_namespace)
         subscribe_logged(self.k, self._on_event, log, "jailhouse: while handling %r")
 
@@ -87,6 +90,38 @@ class Jailhouse:
                    if n.startswith("allow.") and v == "true"]
         lines.append("allow=" + ",".join(allowed))
         return lines
+
+    def enter_child(self, k, caller, pr, ns_pid: int, spec_fd: int) -> list[str]:
+        """``enterchild``: an entry agent takes the keeper's descriptors, is
+        attached to ``pr`` (a jail below the caller's) and enters it."""
+        if k is not self.k:
+            return []
+        tree = getattr(self.supervisor, "cgroups", None)
+        if self.refused or tree is None:
+            raise JailError(errno.EOPNOTSUPP, self.refused or "no cgroups: a jailed "
+                            "keeper cannot be found", "jail_attach")
+        keeper = host_pid(tree.pids(caller.prison), caller.prison, ns_pid)
+        if keeper is None:
+            raise JailError(errno.ESRCH, f"no process {ns_pid}", "jail_attach")
+        try:
+            agent = EntryAgent(keeper, spec_fd, depth(caller.prison))
+        except OSError as e:
+            log.info("jail %s: no entry agent for %d: %s", pr.name, keeper, e.strerror)
+            raise JailError(e.errno or errno.EIO, e.strerror or str(e), "jail_attach")
+        proc = k.spawn(caller.prison.jid, 0, real_pid=agent.pid)
+        try:
+            k.jail_attach(proc, pr.jid)
+        except JailError:
+            k.kill(proc)
+            agent.kill()
+            raise
+        lines = self.attach_answer(k, pr, agent.pid)
+        if "confine=anchor" not in lines:
+            agent.kill()
+            return lines
+        agent.go(lines)
+        self.agents.append(agent)
+        return ["confine=agent"]
 
     def ipc_namespace(self, k, pr):
         """(the jail owning pr's IPC namespace, its anchor's pid): the nearest
@@ -195,6 +230,7 @@ class Jailhouse:
             log.info("%s is no longer mounted: ending every anchor", self.mountpoint)
             self.close()
             return
+        self.agents = [a for a in self.agents if not a.ended()]
         for serial, a in list(self.anchors.items()):
             if not a.alive():
                 self._drop(serial)
@@ -223,10 +259,15 @@ class Jailhouse:
         self.close()
         if self.attach_answer in ctl_real.enter_hooks:
             ctl_real.enter_hooks.remove(self.attach_answer)
+        if self.enter_child in ctl_nested.enter_child_hooks:
+            ctl_nested.enter_child_hooks.remove(self.enter_child)
         if self.ipc_namespace in ctl_toolbox.ipc_namespace_hooks:
             ctl_toolbox.ipc_namespace_hooks.remove(self.ipc_namespace)
 
     def close(self) -> None:
+        for agent in self.agents:
+            agent.kill()
+        self.agents = []
         for serial in list(self.anchors):
             self._drop(serial)
         self.netif.close()

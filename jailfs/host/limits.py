@@ -259,6 +259,22 @@ class Limits:
             return n
         return None
 
+    def peak(self, prison, resource: str) -> int | None:
+        """The jail's highest memoryuse/vmemoryuse since the last call (v1's
+        max_usage_in_bytes, reset to the current usage on reading); None
+        where there is no resettable peak (v2)."""
+        h = self.tree.limits.get("memory")
+        if h is None or h.v2 or resource not in ("memoryuse", "vmemoryuse") \
+                or not self.tree.has(prison):
+            return None
+        name = "memory.max_usage_in_bytes" if resource == "memoryuse" else \
+            "memory.memsw.max_usage_in_bytes"
+        path = os.path.join(self.tree.dir(prison, h), name)
+        top = _read_int(path)
+        if top is not None:
+            _write(path, "0")
+        return top
+
     def _memory(self, prison, resource: str) -> int | None:
         h = self.tree.limits.get("memory")
         if h is None:

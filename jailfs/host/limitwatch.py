@@ -49,6 +49,7 @@ log = logging.getLogger("jailfs.limitwatch")
 POLL = 1.0
 REPORT_EVERY = 10.0
 SETTLE = 5.0        # polled this long after a rise: a notification may come before the count
+GAP = 0.2           # at least this between two reads (v1's usage threshold fires at each crossing)
 
 
 def _read_counter(path: str, key: str | None) -> int | None:
@@ -363,7 +364,10 @@ class LimitWatchService:
         self._usage_rules = False
         for jail in list(self.watch.jails.values()):
             if jail.prison.state != "freed":
-                self._usage_rules = self.k.rctl.check_real_usage(jail.prison) or self._usage_rules
+                pr = jail.prison
+                found = self.k.rctl.check_real_usage(
+                    pr, lambda res, pr=pr: self.supervisor.limits.peak(pr, res))
+                self._usage_rules = found or self._usage_rules
 
     async def run(self) -> None:
         if self.watch is None:
@@ -375,6 +379,8 @@ class LimitWatchService:
             if self._dirty:
                 self._dirty = False
                 self.refresh()
+                if self.watch.jails:
+                    self.report()           # also learns whether usage rules need polling
             polled = self.watch.jails and (self.watch.polled() or self._usage_rules)
             with trio.move_on_after(POLL if polled else math.inf) as scope:
                 self._scope = scope
@@ -385,6 +391,7 @@ class LimitWatchService:
             self._scope = None
             if self.watch.jails:
                 self.report()
+                await trio.sleep(GAP)
 
     def stop(self) -> None:
         if self.watch is not None:

@@ -1,6 +1,6 @@
 """The few raw Linux calls confinement needs that Python 3.11 does not offer.
 
-os.setns and os.unshare arrived in Python 3.12; mount(2), umount2(2),
+os.setns and os.unshare arrived in Python 3.12; pidfd_getfd(2), mount(2), umount2(2),
 pivot_root(2) and setdomainname(2) have no Python wrapper at all, and the
 libraries we use (pyroute2: network namespaces only; pyprctl: prctl and
 capabilities) do not cover them.  So they are here, in one place, as thin
@@ -80,3 +80,12 @@ def pivot_root(new_root: str, put_old: str) -> None:
 def setdomainname(name: str) -> None:
     raw = name.encode()
     _check(_libc.setdomainname(raw, len(raw)), "setdomainname")
+
+
+SYS_PIDFD_GETFD = 438           # the same number on every architecture (Linux 5.6+)
+
+
+def pidfd_getfd(pidfd: int, fd: int) -> int:
+    """A duplicate of descriptor ``fd`` of the process behind ``pidfd``
+    (close-on-exec); the caller needs ptrace access to that process."""
+    return _check(_libc.syscall(SYS_PIDFD_GETFD, pidfd, fd, 0), f"pidfd_getfd {fd}")

@@ -135,7 +135,14 @@ class Rctl(KernelModule):
     - `usage_provider(prison, resource) -> int | None`: the real usage of a jail
       (its cgroup, descendants included) for resources the model does not measure
       (memoryuse, vmemoryuse, pcpu, ...); None or no provider reads 0. Used by
-      `usage` and by rule evaluation (`enforce`)."""
+      `usage` and by rule evaluation (`enforce`).
+
+    What rules do is told as events: a deny rule's refusal is a `refused` event
+    (op, errno, a message naming the rule, the jail and its usage), the same
+    whether the model refused (a simulated fork, open) or the daemon reports a
+    real process's Linux limit (`limit_hit`); a log or devctl rule's line is an
+    `rctl` event (`log=` / `devctl=`), also for real usage (`check_real_usage`);
+    a throttled CPU quota is an `rctl` event `throttled=`."""
 
     name = "rctl"
     MEASURED = frozenset({"maxproc", "openfiles"})
@@ -320,11 +327,10 @@ class Rctl(KernelModule):
 
     # ------------------------------------------------------------ what rules report
     def _matched(self, rule: Rule, pr: Prison, pid: int | None, comm: str,
-                 uid: int | None) -> None:
+                 uid: int | None, usage: int = 0) -> None:
         """A log or devctl rule exceeded: its console line or devctl notification
-        (kern_rctl.c's texts), kept in `log` and told as an `rctl` event."""
-        if pid is None:         # a jail's real usage over the amount: no one process
-            usage = self.racct("jail", rule.sid, rule.resource)
+        (kern_rctl.c's texts), kept in `log` and told as an `rctl` event; a
+        jail's real usage over the amount (pid None) names the jail and `usage`."""
         if rule.action == "log" and pid is None:
             line = f'rctl: rule "{rule.text()}" matched by jail {pr.name}, usage {usage}'
         elif rule.action == "log":
@@ -384,23 +390,31 @@ class Rctl(KernelModule):
         self._refused(rule, pr, op, code, how)
         return True
 
-    def check_real_usage(self, pr: Prison) -> bool:
+    def check_real_usage(self, pr: Prison,
+                         peak: Callable[[str], int | None] | None = None) -> bool:
         """log and devctl rules naming jail `pr` (per jail) on a resource only
         its real processes measure (memoryuse, pcpu, ...): matched once when
-        the usage goes over the amount, again after it came back under.
-        True when such a rule exists (the daemon then keeps checking)."""
+        the usage went over the amount, again after it came back under.
+        `peak(resource)`: the highest usage since the last check, where the
+        daemon knows it (a spike between two checks counts). True when such a
+        rule exists (the daemon then keeps checking)."""
         found = False
+        peaks: dict[str, int | None] = {}      # asked once per resource: reading resets it
         for rule in self._rules:
             if (rule.subject != "jail" or rule.sid != pr.name or rule.per != "jail"
                     or rule.action not in ("log", "devctl") or rule.resource in self.MEASURED):
                 continue
             found = True
             key = (rule, None)                  # the jail's container: its name
-            if self._available(rule, pr, None, None) >= 0:
-                self._exceeded.discard(key)
-            elif key not in self._exceeded:
+            used = self.racct("jail", rule.sid, rule.resource)
+            if peak is not None and rule.resource not in peaks:
+                peaks[rule.resource] = peak(rule.resource)
+            top = max(used, peaks.get(rule.resource) or 0)
+            if top > rule.amount and key not in self._exceeded:
                 self._exceeded.add(key)
-                self._matched(rule, pr, None, "", None)
+                self._matched(rule, pr, None, "", None, top)
+            if used <= rule.amount:
+                self._exceeded.discard(key)
         return found
 
     # ------------------------------------------------------------ kernel hooks

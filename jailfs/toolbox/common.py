@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import getopt
 import os
+import re
 import sys
 
 from jailfs.ctlproto import CtlAnswer, MountError, ctl_answer, find_mount, request as ctl_request
@@ -24,6 +25,21 @@ def getopts(argv: list[str], spec: str) -> tuple[list[tuple[str, str]], list[str
         return getopt.getopt(argv, spec)
     except getopt.GetoptError:
         raise Usage() from None
+
+
+_C_NUMBER = re.compile(r"[ \t\n\v\f\r]*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)")
+
+
+def strtol0(word: str) -> int | None:
+    """strtol(word, &ep, 0) where it reads all of word (``*ep == '\\0'``):
+    C's leading blanks and sign, 0x hexadecimal, 0 octal, else decimal;
+    None where something is left over (a name, then, to pkill and ipcs)."""
+    m = _C_NUMBER.fullmatch(word)
+    if m is None:
+        return None
+    digits = m.group(2)
+    value = int(digits, 16 if digits[:2] in ("0x", "0X") else 8 if digits[0] == "0" else 10)
+    return -value if m.group(1) == "-" else value
 
 
 def warnx(prog: str, message: str) -> None:

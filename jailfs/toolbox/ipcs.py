@@ -14,8 +14,13 @@ The model keeps an object's existence, key, owner and attach count; modes
 (0600), sizes, times and pids are not modelled and print as such.
 A jail with its own IPC namespace (a ``sysv*=new``) also has real objects:
 the daemon reads them there (/proc/sysvipc) and they print after the
-model's with their own modes, owners, sizes, pids and times (a queue's
-QBYTES is not in /proc and prints as 0); ipcrm removes them by id there.
+model's with their own modes, owners, sizes, pids (as the caller's pid
+namespace numbers them) and times (a queue's QBYTES is not in /proc and
+prints as 0). A caller sees those of its own namespace and of every jail
+below it (the host: of every jail), the latter with keys 0 and, since ids
+repeat across namespaces, with a last JAIL column. ipcrm removes one by id:
+the model's, else its own namespace's, else the one jail below that has
+it; an id several jails below have is refused (EINVAL) until -J names one.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ import sys
 import time
 from typing import NamedTuple
 
-from jailfs.toolbox.common import Failed, must, request, run, strerror, warnx
+from jailfs.toolbox.common import Failed, must, request, run, strerror, strtol0, warnx
 
 # (letter, facility word, table title, IPC_TO_STR, IPC_TO_STRING)
 _FACILITIES = {"msg": ("q", "Message Queues:", "msq", "message queue"),
@@ -174,8 +179,10 @@ def row(o: SysvObject, option: int, jail_column: bool) -> str:
 
 
 def user2uid(name: str) -> int:
-    if re.fullmatch(r"\d+|0[xX][0-9a-fA-F]+", name):
-        return int(name, 0)
+    """ipcs.c's user2uid: a number strtoul reads whole (base 0, as uid_t), else a user name."""
+    number = strtol0(name)
+    if number is not None:
+        return number & 0xFFFFFFFF
     try:
         return pwd.getpwnam(name).pw_uid
     except KeyError:
@@ -207,6 +214,10 @@ def ipcs(argv: list[str]) -> int:
         elif letter == "J":
             jail = value
     found = objects(jail) if display else []
+    # ids of real objects repeat across IPC namespaces: when objects of a
+    # namespace other than the caller's own are listed, each row names its jail
+    jail_column = jail is not None or any(o.real is not None and o.jail != "0"
+                                          and o.facility in display for o in found)
     for facility in _ORDER:
         if facility in totals:
             title, rows = _TOTALS[facility]
@@ -216,10 +227,10 @@ def ipcs(argv: list[str]) -> int:
             print()
         if facility in display:
             print(_FACILITIES[facility][1])
-            print(header(facility, option, jail is not None))
+            print(header(facility, option, jail_column))
             for o in found:
                 if o.facility == facility and (user is None or o.uid == user):
-                    print(row(o, option, jail is not None))
+                    print(row(o, option, jail_column))
             print()
     return 0
 

@@ -19,7 +19,7 @@ import re
 import signal
 import sys
 
-from jailfs.toolbox.common import Failed, warnx
+from jailfs.toolbox.common import Failed, strtol0, warnx
 from jailfs.toolbox.procs import Proc, jail_id, my_ancestors, visible
 
 STATUS_MATCH, STATUS_NOMATCH, STATUS_BADUSAGE, STATUS_ERROR = 0, 1, 2, 3
@@ -61,7 +61,7 @@ def makelist(prog: str, kind: str, text: str) -> list:
     for word in text.split(","):
         if word == "":
             raise usage(prog)
-        number = _strtol(word)
+        number = strtol0(word)
         if number is not None and kind != "class":
             if kind == "pgrp" and number == 0:
                 number = os.getpgrp()
@@ -101,11 +101,21 @@ def makelist(prog: str, kind: str, text: str) -> list:
     return out
 
 
-def _strtol(word: str) -> int | None:
-    try:
-        return int(word, 0)
-    except ValueError:
-        return None
+# Python's complaint -> regerror(3)'s text for the code regcomp(3) returns
+_REGERROR = (("missing )", "parentheses not balanced"), ("unbalanced parenthesis", "parentheses not balanced"),
+             ("unterminated character set", "brackets ([ ]) not balanced"),
+             ("nothing to repeat", "repetition-operator operand invalid"),
+             ("multiple repeat", "repetition-operator operand invalid"),
+             ("bad escape (end of pattern)", "trailing backslash (\\)"),
+             ("bad character range", "invalid character range"),
+             ("min repeat greater than max repeat", "invalid repetition count(s)"),
+             ("invalid group reference", "invalid backreference number"))
+
+
+def regerror(e: re.error) -> str:
+    """FreeBSD's regerror text for a pattern Python's re refuses."""
+    return next((text for start, text in _REGERROR if e.msg.startswith(start)),
+                "invalid regular expression")
 
 
 def takepid(pidfile: str) -> int:
@@ -144,7 +154,8 @@ def select(procs: list[Proc], opts: dict, lists: dict, patterns: list[str], pidf
         try:
             rx = re.compile(pattern, flags)
         except re.error as e:
-            raise Exit(STATUS_BADUSAGE, f"Cannot compile regular expression `{pattern}' ({e})") from None
+            raise Exit(STATUS_BADUSAGE,
+                       f"Cannot compile regular expression `{pattern}' ({regerror(e)})") from None
         for p in keep:
             text = matched_text(p, "f" in opts)
             if (rx.fullmatch(text) if "x" in opts else rx.search(text)) is not None:

@@ -124,13 +124,32 @@ def _numbers(text: str, what: str, convert) -> set[int]:
     return out
 
 
-def _uid(word: str) -> int | None:
-    if word.isdigit():
-        return int(word)
+def _uid(word: str) -> int:
+    """ps.c's addelem_uid: a user name, else a uid some user has."""
     try:
         return pwd.getpwnam(word).pw_uid
     except KeyError:
+        pass
+    if not (word.isascii() and word.isdigit()) or int(word) > 0xFFFFFFFF:
+        raise Failed(f"No user named '{word}'")
+    try:
+        return pwd.getpwuid(int(word)).pw_uid
+    except KeyError:
+        raise Failed(f"No user name or ID matches '{word}'") from None
+
+
+def _pid(word: str) -> int | None:
+    """ps.c's addelem_pid: a decimal pid, at most the system's pid_max."""
+    if not (word.isascii() and word.isdigit()):
         return None
+    try:
+        with open("/proc/sys/kernel/pid_max") as f:
+            pid_max = int(f.read())
+    except (OSError, ValueError):
+        pid_max = 4194304           # Linux's PID_MAX_LIMIT
+    if int(word) > pid_max:
+        raise Failed(f"process id too large: {word}")
+    return int(word)
 
 
 def ps(argv: list[str]) -> int:
@@ -154,7 +173,7 @@ def ps(argv: list[str]) -> int:
         elif letter == "J":
             jails |= _numbers(value, "jail id", jail_id)
         elif letter == "p":
-            pids |= _numbers(value, "process id", lambda w: int(w) if w.isdigit() else None)
+            pids |= _numbers(value, "process id", _pid)
         elif letter == "U":
             uids |= _numbers(value, "user", _uid)
         elif letter == "o":

@@ -190,7 +190,9 @@ def limits(rule: str, unexpanded: str, hflag: bool, nflag: bool) -> bool:
     jid = next((str(j) for p, j in as_seen_here(where.extra) if str(p) == pid), None) \
         if where.ok else None
     if subject != "process" or not pid.isdigit() or not answer.ok or jid is None:
-        errname = answer.errname if not answer.ok else "ESRCH" if subject == "process" else "EINVAL"
+        # kern_rctl.c's str2id: a pid strtoul cannot read whole is EINVAL
+        numeric = subject == "process" and (pid == "" or pid.isdigit())
+        errname = answer.errname if not answer.ok else "ESRCH" if numeric else "EINVAL"
         warnx(PROG, f"failed to get limits for '{unexpanded}': {strerror(errname)}")
         return False
     uids = status_field(pid, "Uid")

@@ -250,6 +250,33 @@ def test_sweep_removes_only_bases_whose_owner_is_gone(tree, procs):
     assert os.path.isdir(alive) and os.path.isdir(other)
 
 
+def test_a_sweep_from_a_private_pid_namespace_touches_no_base(tree, procs):
+    """A daemon started in a pid namespace of its own (unshare --pid
+    --mount-proc, a container) sees no other daemon in its /proc: it must
+    not take their bases for orphans, kill their jails and remove them."""
+    h = tree.member
+    pid, st = _dead_owner(procs)
+    dead = os.path.join(h.base, f"jailfs-{pid}-{st}")
+    alive = os.path.join(h.base, f"jailfs-{os.getpid()}-{cg.start_time(os.getpid())}")
+    for d in (dead, alive, os.path.join(alive, "j1"), os.path.join(alive, "j1", "procs")):
+        os.mkdir(d)
+    victim = procs.start("sleep", "300")
+    with open(os.path.join(alive, "j1", "procs", "cgroup.procs"), "w") as f:
+        f.write(str(victim.pid))
+    sweep = ("import sys; from jailfs.host import cgroups as cg; "
+             "h = cg.Hierarchy(sys.argv[1], sys.argv[2], sys.argv[3], 'jailfs-unused'); "
+             "print(cg.sees_every_process()); cg.sweep_orphans(h)")
+    r = subprocess.run(["unshare", "--pid", "--fork", "--mount", "--mount-proc", sys.executable,
+                        "-c", sweep, h.name, h.mount, h.base[len(h.mount):]],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and r.stdout == "False\n", r.stderr
+    assert os.path.isdir(alive) and not gone(victim.pid)       # the live daemon's jail stays
+    assert os.path.isdir(dead)                                  # even an orphan waits
+    assert cg.sees_every_process()
+    cg.sweep_orphans(cg.Hierarchy(h.name, h.mount, h.base[len(h.mount):], "jailfs-unused"))
+    assert not os.path.exists(dead) and os.path.isdir(alive)   # the host's sweep removes it
+
+
 def test_sentinel_cleans_up_after_its_daemon_dies(procs, tree):
     web, _ = jails()
     fake_daemon = procs.start("sleep", "300")

@@ -116,3 +116,18 @@ def test_no_usage_rule_no_check(k):
     web = jail(k, "web")
     rule(k, "jail:web:memoryuse:deny=100")
     assert not k.rctl.check_real_usage(web)
+
+
+def test_a_spike_between_two_checks_matches_through_the_peak(k):
+    web = jail(k, "web")
+    rule(k, "jail:web:memoryuse:log=100")
+    rule(k, "jail:web:memoryuse:devctl=100")     # both see the spike: the peak is read once
+    k.rctl.usage_provider = lambda pr, res: 10
+    peaks = iter([500, 20, 600])
+    k.rctl.check_real_usage(web, lambda res: next(peaks))
+    assert k.rctl.log == ["!system=RCTL subsystem=rule type=matched "
+                          "rule=jail:web:memoryuse:devctl=100 jail=web usage=500",
+                          'rctl: rule "jail:web:memoryuse:log=100" matched by jail web, usage 500']
+    k.rctl.check_real_usage(web, lambda res: next(peaks))     # back under: nothing
+    k.rctl.check_real_usage(web, lambda res: next(peaks))     # the next spike matches again
+    assert len(k.rctl.log) == 4 and k.rctl.log[-1].endswith("usage 600")

@@ -153,6 +153,9 @@ def test_a_watch_of_no_jail_reads_nothing():
      "fork(s) refused by pids.max"),
     ("jail:web:memoryuse:deny=67108864", "exec python3 -c 'b = bytearray(100 << 20)'",
      "killed by the OOM killer"),
+    ("jail:web:memoryuse:log=1048576",
+     "exec python3 -c 'import time; b = bytearray(8 << 20); time.sleep(300)'",
+     'rctl: rule "jail:web:memoryuse:log=1048576" matched by jail web, usage '),
 ])
 def test_the_service_reports_while_the_daemon_runs(world, rule, script, wanted):
     """run() as the daemon runs it: woken by the attach, by a notification
@@ -160,6 +163,9 @@ def test_the_service_reports_while_the_daemon_runs(world, rule, script, wanted):
     import trio
     k, tree, sup, service, procs, events, web = world
     ruled(world, "pids" if "maxproc" in rule else "memory", rule)
+    k.rctl.usage_provider = sup.limits.usage
+    said = lambda: [str(v) for e in events if e.kind in ("refused", "rctl")
+                    for v in e.detail.values() if wanted in str(v)]
 
     async def main():
         async with trio.open_nursery() as nursery:
@@ -167,11 +173,11 @@ def test_the_service_reports_while_the_daemon_runs(world, rule, script, wanted):
             await trio.sleep(0.2)
             procs.start_in(tree, web, script)
             with trio.move_on_after(15):
-                while not any(wanted in d["msg"] for d in refusals(events)):
+                while not said():
                     await trio.sleep(0.05)
             nursery.cancel_scope.cancel()
     trio.run(main)
-    assert any(wanted in d["msg"] for d in refusals(events)), refusals(events)
+    assert said(), events
 
 
 def test_a_throttled_cpu_quota_is_reported_as_throttling(world):

@@ -61,6 +61,21 @@ jexec t sh -c 'kill -9 0'
 is "kill -9 0 inside kills the jail's group only (jexec passes on SIGKILL)" $? 137
 # pivot_root
 expect 1 "" "pivot_root" -- jexec t pivot_root / /sub
+# the host's sysfs and cgroup hierarchies, in jail b whose root is the host's /:
+# read-only, so a jailed root can neither change a host knob nor make, limit,
+# freeze or kill a cgroup (another jail's, through its cgroup.kill, included)
+expect 2 "" "Read-only file system" -- jexec b sh -c 'echo 0 > /sys/kernel/mm/ksm/run'
+for _cg in $(awk '{ for (i = 7; i <= NF; i++) if ($i == "-") { if ($(i + 1) ~ /^cgroup2?$/) print $5; break } }' /proc/self/mountinfo); do
+    expect 1 "" "Read-only file system" -- jexec b mkdir "$_cg/jailfs-escape.$$"
+    [ -d "$_cg/jailfs-escape.$$" ] && rmdir "$_cg/jailfs-escape.$$"
+done
+# the daemon's cgroup base (every jail's processes are below it): its cgroup.kill
+CGBASE=$(awk -F: '$1 == "0" { split($3, p, "/"); print "/" p[2] }' "/proc/$BS/cgroup")
+CG2=$(awk '{ for (i = 7; i <= NF; i++) if ($i == "-") { if ($(i + 1) == "cgroup2") print $5; break } }' /proc/self/mountinfo | head -1)
+if [ -n "$CG2" ] && [ -e "$CG2$CGBASE/cgroup.kill" ]; then
+    expect 2 "" "Read-only file system" -- jexec b sh -c "echo 1 > $CG2$CGBASE/cgroup.kill"
+    kill -0 "$BS" 2>/dev/null; is "jail b's sleeper survives its jail writing the base's cgroup.kill" $? 0
+fi
 
 # a child jail: made from inside without a path it gets the parent's root
 # (never the host's), and through its processes' /proc/PID/root the parent

@@ -45,6 +45,14 @@ refused() { grep -q "refused op=fork errno=EAGAIN msg='rctl: rule \"jail:web:max
 expect 0 "" "" -- wait_for 10 refused
 find "$PIDS" -name cgroup.procs -exec cat {} + > "$OUT/bomb"
 is "the bomb's processes are all in web" "$(wc -l < "$OUT/bomb")" 20
+# the daemon watches web's counters and never reads those of a jail no rule names
+expect 0 "" "" -- mkdir idle
+expect 0 "" "" -- jexec idle sh -c 'sleep 300 </dev/null >/dev/null 2>&1 & echo $! > "$0"' "$OUT/idle"
+started "$(hostpid "$(cat "$OUT/idle")")"
+LOG=$(sed -n 's/.*, log \(.*\))$/\1/p' "$OUT/mount.err")
+is "web's counters are watched" "$(grep -c 'limitwatch: jail web: pids.events max' "$LOG")" 1
+is "idle's are not" "$(grep -c 'limitwatch: jail idle' "$LOG")" 0
+expect 0 "" "" -- rmdir idle
 expect 0 "" "" -- rmdir web
 expect 0 "" "" -- wait_for 10 all_dead "$OUT/bomb"
 expect 0 "" "" -- wait_for 10 test ! -d "$PIDS"

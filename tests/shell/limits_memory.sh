@@ -1,7 +1,8 @@
 #!/bin/sh
 # Issue 11: with `memoryuse:deny=64m` on web, a process allocating 100 MB in
 # web fails (the jail's memory cgroup stops it) while the same allocation on
-# the host succeeds; the OOM kill is a refusal in .events; rctl -u reads the jail's memory from its cgroup; a rule
+# the host succeeds; the OOM kill is a refusal in .events, a log rule's
+# line is there; rctl -u reads the jail's memory from its cgroup; a rule
 # added while the jail runs reaches its cgroup; `rmdir` clears it.
 . "$(dirname "$0")/lib/alive.subr"
 . "$ROOT/tests/shell/lib/jailed.subr"
@@ -10,7 +11,7 @@ eval "$(jailfs env -m "$MNT")" || { echo "FAIL: jailfs env"; exit 1; }   # FreeB
 HOG='b = bytearray(100 * 1024 * 1024); print(len(b) >> 20)'   # zero-filled: every page touched
 
 expect 0 "" "" -- mkdir web
-expect 0 "" "" -- rctl -a jail:web:memoryuse:deny=64m
+expect 0 "" "" -- rctl -a jail:web:memoryuse:deny=64m jail:web:memoryuse:log=1m
 # a process that stays in web, to look at its cgroup
 HOLD='sleep 300 </dev/null >/dev/null 2>&1 & echo $! > "$0"'
 expect 0 "" "" -- jexec web sh -c "$HOLD" "$OUT/hold"
@@ -26,6 +27,10 @@ expect 0 "100" "" -- timeout 60 python3 -c "$HOG"             # the host is unto
 # the OOM kill reaches the host's .events as a refusal of the rule, in web
 oom() { grep -q "refused op=memory errno=ENOMEM msg='rctl: rule \"jail:web:memoryuse:deny=67108864\" refused memoryuse in jail web, usage [0-9]*: [0-9]* process(es) killed by the OOM killer'" .events; }
 expect 0 "" "" -- wait_for 10 oom
+# the log rule: FreeBSD's console line when the jail's real usage went over 1m
+# (again each time it went over after coming back under: the hog, a jexec)
+logged() { grep -q "rctl log='rctl: rule \"jail:web:memoryuse:log=1048576\" matched by jail web, usage [0-9]*'\$" .events; }
+expect 0 "" "" -- wait_for 10 logged
 used() { rctl -u jail:web | sed -n 's/^memoryuse=//p'; }
 is "memoryuse comes from the cgroup" "$([ "$(used)" -gt 0 ] && [ "$(used)" -le 67108864 ] && echo yes)" yes
 # a rule added while the jail runs reaches its cgroup at once (the kernel's rctl event)

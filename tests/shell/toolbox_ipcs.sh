@@ -80,6 +80,11 @@ check "-J web: web.db's key as web sees it is 0" 1 "" "ipcrm: msqs(5): : No such
 check "-J web -W removes what web and below made" 0 "" "" -- ipcrm -J web -W
 check "the host's own queue stays; the attached segment waits for its detach" 0 "q        65538           99 $R
 m        65536            0 $R$NL" "" -- sh -c 'ipcs | grep "^[qm] "'
+check "ipcs -u 010: strtoul base 0, uid 8 (mail) owns nothing" 0 "Message Queues:
+$HM
+
+" "" -- ipcs -q -u 010
+check "ipcs -u nobody-such" 1 "" "ipcs: getpwnam failed: No such user$NL" -- ipcs -u nobody-such
 check "usage" 1 "" "unknown argument: x
 usage: ipcrm [-W] [-v[v]] [-y] [-q msqid] [-m shmid] [-s semid]
              [-Q msgkey] [-M shmkey] [-S semkey] ... [-J jail]$NL" -- ipcrm x

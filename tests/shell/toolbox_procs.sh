@@ -40,6 +40,8 @@ check "negative jail" 2 "" "pgrep: Negative jail ID \`-3'$NL" -- pgrep -j -3 x
 check "usage" 2 "" "usage: pgrep [-LSfilnoqvx] [-d delim] [-F pidfile] [-G gid] [-M core] [-N system]
              [-P ppid] [-U uid] [-c class] [-g pgrp] [-j jail]
              [-s sid] [-t tty] [-u euid] pattern ...$NL" -- pgrep
+check "a bad pattern: regerror(3)'s words" 2 "" "pgrep: Cannot compile regular expression \`(' (parentheses not balanced)$NL" -- pgrep "("
+check "-u: strtol base 0 (010 is uid 8), then no match" 1 "" "" -- pgrep -u 010 -j a sleep.txt
 check "-n and -o" 3 "" "pgrep: Options -n and -o are mutually exclusive$NL" -- pgrep -n -o x
 check "inside a jail: only its own, by the jail's pids" 0 "$(cat "$TMP/pa.ns")$NL" "" -- jexec a pgrep -f -x "$SLEEP 60"
 check "inside a jail: no host processes" 1 "" "" -- jexec a pgrep -j none sleep.txt
@@ -48,6 +50,10 @@ check "inside a jail: no host processes" 1 "" "" -- jexec a pgrep -j none sleep.
 check "ps -J a -o jid,comm" 0 "JID COMMAND$NL$(printf '%3d' "$JA") sleep.txt$NL" "" \
     -- sh -c "ps -J a -o jid,comm | grep -e JID -e sleep.txt"
 check "ps -o pid=,jid=" 0 "$(pids pb) $JB$NL" "" -- sh -c "ps -J b -o pid=,jid=,comm= | awk '\$3 == \"sleep.txt\" {print \$1, \$2}'"
+check "ps -U: no such user (ps.c addelem_uid)" 1 "" "ps: No user named 'nosuchuser'$NL" -- ps -U nosuchuser
+check "ps -U: a uid no user has" 1 "" "ps: No user name or ID matches '54321'$NL" -- ps -U 54321
+check "ps -p: above pid_max" 1 "" "ps: process id too large: 99999999999$NL" -- ps -p 99999999999
+check "ps -p: not a number" 1 "" "ps: Invalid process id: abc$NL" -- ps -p abc
 check "ps STAT marks a jailed process" 0 "J$NL" "" -- sh -c "ps -p $(pids pa) -o state= | tr -dc J; echo"
 check "ps -J nope" 1 "" "ps: Invalid jail id: nope$NL" -- ps -J nope
 check "ps in a jail: the jail's pids, PID as wide as pid_max" 0 "  PID JID COMMAND

@@ -39,4 +39,6 @@ check "-l of a host process" 0 "user:root:openfiles:log=100$NL" "" -- rctl -l "p
 check "-r the rest" 0 "" "" -- rctl -r : 
 check "empty" 0 "" "" -- rctl
 jail -r web
+check "-l process:abc: kern_rctl.c's str2id refuses it" 1 "" "rctl: failed to get limits for 'process:abc': Invalid argument$NL" -- rctl -l process:abc
+check "-l process:999999999: no such process" 1 "" "rctl: failed to get limits for 'process:999999999': No such process$NL" -- rctl -l process:999999999
 finish

@@ -38,9 +38,9 @@ class Ended:
 def fake_spawn(loop):
     """The keeper and the command in this process: errors are reported, exit 1.
     When it is done, this process leaves the jail, as a keeper does by ending."""
-    def spawn(attach, command, report, setsid=False):
+    def spawn(attach, command, report, setsid=False, nested=None, enter_for=None):
         try:
-            attach()
+            attach() if attach is not None else enter_for(os.getpid())
             command()
         except J.Fatal as e:
             report(e)
