@@ -118,10 +118,10 @@ class _Namespace(NamedTuple):
 
 def _real_namespaces(k, viewer, named: bool) -> list[_Namespace]:
     """The real IPC namespaces below the viewer's facility root, as FreeBSD's
-    rpr sees every object made under it: the viewer's own (one it only
-    inherits counts without a JAIL named, not with one: that is its maker's)
-    first, then each one a jail below it owns, in jid order. The host has none of its own:
-    its Linux namespace is the machine's, not the model's host."""
+    rpr sees every object made under it: the viewer's own first (one it only
+    inherits counts without a JAIL named, not with one: that is its maker's),
+    then each one a jail below it owns, in jid order. The host has none of
+    its own: its Linux namespace is the machine's, not the model's host."""
     found: list[_Namespace] = []
     for hook in ipc_namespace_hooks:
         own = hook(k, viewer.prison)

@@ -9,7 +9,6 @@ from the daemon (``.ctl procs JID``), as term_procs gets them from the kernel.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import pwd
 import select
@@ -64,17 +63,14 @@ class Commands:
         # injail brings the confinement's libraries (pyprctl, pyseccomp): only
         # a jail(8) that runs a command pays for them
         from jailfs.cli.injail import spawn as spawn_keeper
-        handoff = os.pipe() if injail else None
         try:
             keeper = spawn_keeper(
-                (lambda: self._entered(handoff)) if injail else None,
-                lambda: self._command(j, argv, injail, toolbox, clean, username, consfd),
-                lambda e: self.jail_warnx(j, str(e)), setsid=bg)
+                None, lambda: self._command(j, argv, injail, toolbox, clean, username, consfd),
+                lambda e: self.jail_warnx(j, str(e)), setsid=bg,
+                enter_for=(lambda pid: self._enter(j, pid)) if injail else None)
         finally:
             if consfd is not None:
                 os.close(consfd)
-        if handoff is not None:
-            self._enter_for(j, keeper.pid, handoff)
         if bg:
             keeper.close()
             return True
@@ -90,40 +86,16 @@ class Commands:
             return False
         return True
 
-    def _enter_for(self, j: Job, pid: int, handoff: tuple[int, int]) -> None:
-        """Here, on the host: ``enter`` the keeper ``pid`` into the jail and
-        hand it the answer.  Asking from here, not from the keeper, keeps a
-        descriptor opened in the host's view out of the jail: the keeper
-        would hold its own while the daemon moves it in, and the daemon
-        refuses every host process's .ctl write while a jailed one holds
-        such a descriptor (fs/ctlguard.py)."""
-        r, w = handoff
-        os.close(r)
+    def _enter(self, j: Job, pid: int) -> list[str]:
+        """``enter`` the keeper ``pid`` into the jail, asked here on the host
+        (injail.spawn's ``enter_for``): the answer's lines for the keeper."""
         try:
-            try:
-                a = self.ctl(f"enter {j.jid} {pid}")
-                text = "\n".join(["ok", *a.extra]) if a.ok else "error\n" + a.value
-            except Fatal as e:
-                text = "error\n" + "; ".join(e.msgs)
-            with contextlib.suppress(BrokenPipeError):      # the keeper gave up first
-                os.write(w, text.encode("utf-8", "surrogateescape"))
-        finally:
-            os.close(w)
-
-    @staticmethod
-    def _entered(handoff: tuple[int, int]) -> list[str]:
-        """In the keeper: wait for the invoking jail(8)'s ``enter`` answer;
-        its lines tell the keeper how to enter (injail.spawn)."""
-        r, w = handoff
-        os.close(w)
-        chunks = []
-        while chunk := os.read(r, 65536):
-            chunks.append(chunk)
-        os.close(r)
-        status, _, rest = b"".join(chunks).decode("utf-8", "surrogateescape").partition("\n")
-        if status != "ok":
-            raise Fatal(f"jail_attach: {rest or 'no answer from jail(8)'}")
-        return rest.split("\n") if rest else []
+            a = self.ctl(f"enter {j.jid} {pid}")
+        except Fatal as e:
+            raise Fatal("; ".join(e.msgs)) from None
+        if not a.ok:
+            raise Fatal(f"jail_attach: {a.value}")
+        return a.extra
 
     def _command(self, j: Job, argv, injail, toolbox: str, clean, username, consfd) -> None:
         """In the command's process: directory, user, environment, exec.  A

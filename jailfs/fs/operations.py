@@ -89,6 +89,8 @@ def handler(fn=None, *, settle: str = ""):
     async def wrapper(self, *args):
         if settle:
             self.cache.settling = True
+        if self.refusals.pending:   # reported between requests (a cgroup limit): not this one's
+            self.refusals.mark()
         try:
             return fn(self, *args)
         except FUSEError:

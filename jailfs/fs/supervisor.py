@@ -139,7 +139,10 @@ class Supervisor:
             self._real.pop(pr.serial, None)
             if self.cgroups is not None:
                 self.limits.forget(pr)
-                if not self.cgroups.remove(pr):
+                # ensure() makes the membership hierarchy's directory before any
+                # other: without it the jail has no cgroup to remove (most jails:
+                # one stat instead of one per hierarchy)
+                if self.cgroups.has(pr) and not self.cgroups.remove(pr):
                     self._unremoved.add(pr)
         elif kind == "rctl" and self.cgroups is not None:
             self.limits.apply(self._prisons.values())

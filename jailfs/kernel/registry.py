@@ -119,12 +119,13 @@ class JidRegistry:
 
     def jails_below(self, viewer: Prison, dying: bool = False) -> list[Prison]:
         """Every descendant of viewer in jid order (allprison order); dying ones with dying."""
-        out = []
-        for jid in self._sorted_jids:
-            pr = self.jids[jid]
-            if (dying or pr.state == ALIVE) and pr.is_descendant_of(viewer):
-                out.append(pr)
-        return out
+        if viewer.parent is None:                  # prison0: every jail, allprison is in order
+            jids = self.jids
+            return [jids[jid] for jid in self._sorted_jids
+                    if dying or jids[jid].state == ALIVE]
+        below = [pr for pr in viewer.descendants() if dying or pr.state == ALIVE]
+        below.sort(key=lambda pr: pr.jid)          # a jail's subtree, not all of allprison
+        return below
 
     def dying_below(self, viewer: Prison) -> list[Prison]:
         return [pr for pr in self.jails_below(viewer, dying=True) if pr.state != ALIVE]

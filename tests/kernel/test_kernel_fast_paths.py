@@ -2,7 +2,7 @@
 
 import random
 
-from jailfs.kernel import JAIL_CREATE, Caller, Kernel
+from jailfs.kernel import JAIL_CREATE, Caller, JailError, Kernel
 from jailfs.kernel.jail_set import equalopts, sanitize
 
 
@@ -31,3 +31,32 @@ def test_removing_a_parent_signals_the_processes_of_its_dying_children_again():
     k.jail_remove(host, top)
     assert signalled == [777, 777]
     k.check_invariants()
+
+
+def test_jails_below_is_the_allprison_scan():
+    """jails_below walks the viewer's subtree (prison0: allprison without the descendant
+    test) and gives what filtering every jail in jid order gives."""
+    k = Kernel(hostname="h", resolve_path=lambda root, path: "/")
+    host = Caller(k.prison0, 0)
+    rnd = random.Random(7)
+    for step in range(300):
+        alive = [pr for pr in k.jids.values() if pr.state == "alive"]
+        if alive and rnd.random() < 0.25:
+            doomed = rnd.choice(alive)
+            if rnd.random() < 0.5:                  # a lingering process keeps it dying
+                k.spawn(doomed.jid, real_pid=1000 + step)
+            k.jail_remove(host, doomed.jid)
+        else:
+            parent = rnd.choice([k.prison0] + alive)
+            name = f"j{step}" if parent is k.prison0 else f"{parent.name}.j{step}"
+            jid = str(rnd.randint(1, 400)) if rnd.random() < 0.5 else "0"
+            try:
+                k.jail_set(host, [("name", name), ("persist", None), ("jid", jid)], JAIL_CREATE)
+            except JailError:               # a jid taken: refused, nothing changed
+                pass
+        for viewer in [k.prison0] + list(k.jids.values()):
+            for dying in (False, True):
+                scan = [k.jids[j] for j in sorted(k.jids)
+                        if (dying or k.jids[j].state == "alive") and k.jids[j].is_descendant_of(viewer)]
+                assert k.jails_below(viewer, dying) == scan
+    assert any(pr.state == "dying" for pr in k.jids.values())
