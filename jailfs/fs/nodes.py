@@ -331,17 +331,21 @@ class JailTree(Dir):
     def nlink(self, node):
         return 2 + (len(node.pr.alive_names) if node.pr.alive_names else 0)
 
-    def variable(self, fs, view, node):
-        pr = node.pr
-        if not pr.children:
-            return []
-        return [(CHILD_COOKIE0 + c.serial, c.short, c) for c in pr.children.values()
-                if c.state == "alive"]
+    def children(self, node) -> list:
+        """Its child jails, in serial order (that of their cookies, see
+        child_cookie), dead ones included: ``child_name`` leaves them out."""
+        return list(node.pr.children.values()) if node.pr.children else []
 
-    def listed(self, view, c, name):
-        # a renamed child is listed under its new name; a name that cannot be a
-        # directory entry (only .ctl could make one) is never listed
+    @staticmethod
+    def child_name(c) -> str | None:
+        """The name a child is listed under now, or None.  A renamed child is
+        listed under its new name; a name that cannot be a directory entry
+        (only .ctl could make one) is never listed."""
         return c.short if c.state == "alive" and dirent_ok(c.short) else None
+
+
+def child_cookie(c) -> int:
+    return CHILD_COOKIE0 + c.serial
 
 
 class ViewRoot(JailTree):

@@ -69,8 +69,8 @@ class DirHandle:
 
     def __init__(self, view, node):
         self.view, self.node = view, node
-        self.entries = None       # snapshot of the variable part: [(cookie, name, prison)]
-        self.cookies = None
+        self.entries = None       # snapshot of the variable part: child jails in serial
+        self.cookies = None       # order, or [(cookie, name, prison)] with their cookies
 
 
 def handler(fn=None, *, settle: str = ""):
@@ -175,16 +175,13 @@ class JailFS(pyfuse3.Operations):
     def attr(self, view, node, size: int | None = None,
              entry_timeout: float = 0.0) -> pyfuse3.EntryAttributes:
         kind = node.kind
-        a = pyfuse3.EntryAttributes()
+        a = pyfuse3.EntryAttributes()   # zeroed (generation, uid, gid, rdev), st_blksize 4096
         a.st_ino = kind.ino(self, view, node)
-        a.generation = 0
         a.entry_timeout = entry_timeout
         a.attr_timeout = kind.attr_timeout
         a.st_mode = kind.mode(self, view, node)
         a.st_nlink = kind.nlink(node)
-        a.st_uid = a.st_gid = a.st_rdev = 0
         a.st_size = size = kind.size(self, view, node) if size is None else size
-        a.st_blksize = 4096
         a.st_blocks = (size + 511) // 512
         a.st_atime_ns = a.st_mtime_ns = a.st_ctime_ns = kind.mtime(self, view, node)
         return a
@@ -369,14 +366,17 @@ class JailFS(pyfuse3.Operations):
         if pkind is not None and start_id < N.PARAM_COOKIE0 + len(self.param_names) - 1:
             if not self._list_params(view, pkind, node.pr, start_id, token, timeout):
                 return
+        if isinstance(kind, N.JailTree):
+            if start_id == 0 or h.entries is None:
+                h.entries = kind.children(node)
+            at = bisect.bisect_right(h.entries, start_id, key=N.child_cookie)
+            self._list_jails(view, h.entries, at, token, timeout)
+            return
         if start_id == 0 or h.entries is None:
             h.entries = kind.variable(self, view, node)
             h.cookies = [e[0] for e in h.entries]
         at = bisect.bisect_right(h.cookies, start_id)
-        if isinstance(kind, N.JailTree):
-            self._list_jails(view, h.entries, at, token, timeout)
-        else:
-            self._list_jid_entries(view, kind, h.entries, at, token, timeout)
+        self._list_jid_entries(view, kind, h.entries, at, token, timeout)
 
     def _list_params(self, view, pkind, pr, start_id: int, token, timeout: float) -> bool:
         """The parameter files from the one after ``start_id``; False when the
@@ -387,7 +387,8 @@ class JailFS(pyfuse3.Operations):
         sizes = self.param_sizes.get(view, pr)
         if sizes is None:
             vals = self.values(view, pr, names)
-            sizes = tuple(len(vals[n].encode("utf-8", "surrogateescape")) + 1 for n in names)
+            sizes = tuple([(len(v) if v.isascii() else len(v.encode("utf-8", "surrogateescape")))
+                           + 1 for v in map(vals.__getitem__, names)])
             self.param_sizes.put(view, pr, sizes)
         a = self.attr(view, N.Node(pkind, pr, names[first]), size=0, entry_timeout=timeout)
         ino0 = a.st_ino - first
@@ -405,31 +406,33 @@ class JailFS(pyfuse3.Operations):
             counts[ino] = counts.get(ino, 0) + 1
         return True
 
-    def _list_jails(self, view, entries, at: int, token, timeout: float) -> None:
+    def _list_jails(self, view, children, at: int, token, timeout: float) -> None:
         """Child jails from snapshot index ``at`` (in serial order): a renamed
         one under its new name, a removed one not at all."""
-        if at >= len(entries):
+        if at >= len(children):
             return
-        a = self.attr(view, N.Node(N.JAIL_DIR, entries[at][2]), entry_timeout=timeout)
+        a = self.attr(view, N.Node(N.JAIL_DIR, children[at]), entry_timeout=timeout)
         # make_ino is linear in the serial; the last (largest) serial is
         # checked against the inode space once, here
-        I.make_ino(view.index, entries[-1][2].serial, I.SLOT_DIR)
+        I.make_ino(view.index, children[-1].serial, I.SLOT_DIR)
         ino0, shift = I.make_ino(view.index, 0, I.SLOT_DIR), I.SLOT_BITS
+        cookie0 = N.CHILD_COOKIE0
         born = self.prisons.born
         counts_of = self.cache.counts
         reply = pyfuse3.readdir_reply
-        listed = N.JAIL_DIR.listed
-        for i in range(at, len(entries)):
-            cookie, name, c = entries[i]
-            name = listed(view, c, name)
+        child_name = N.JailTree.child_name
+        for i in range(at, len(children)):
+            c = children[i]
+            name = child_name(c)
             if name is None:
                 continue
-            a.st_ino = ino = ino0 + (c.serial << shift)
+            serial = c.serial
+            a.st_ino = ino = ino0 + (serial << shift)
             a.st_nlink = 2 + (len(c.alive_names) if c.alive_names else 0)
             a.st_atime_ns = a.st_mtime_ns = a.st_ctime_ns = born(c)
-            if not reply(token, name.encode("utf-8", "surrogateescape"), a, cookie):
+            if not reply(token, name.encode("utf-8", "surrogateescape"), a, cookie0 + serial):
                 return
-            counts = counts_of(c.serial)
+            counts = counts_of(serial)
             counts[ino] = counts.get(ino, 0) + 1
 
     def _list_jid_entries(self, view, kind, entries, at: int, token, timeout: float) -> None:
