@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import time
 
 import pyfuse3
 import trio
@@ -53,26 +54,35 @@ log = logging.getLogger("jailfs.fs")
 
 CACHE_TIMEOUT = 3600.0          # seconds; exactness comes from invalidation, not expiry
 _SLOT_MASK = (1 << I.SLOT_BITS) - 1
+RETRY_FOR = 1.0                 # seconds an unknown held inode is told again ...
+RETRY_AFTER = 0.002             # ... at least this often (and before every request)
 
 
-def _invalidate_inodes(inodes, attr_only: bool) -> None:
+def _invalidate_inodes(inodes, attr_only: bool) -> list[int]:
+    """Tell the kernel; -> the inodes it did not know (ENOENT)."""
+    unknown = []
     for ino in inodes:
         try:
             pyfuse3.invalidate_inode(ino, attr_only)
         except OSError as e:
-            if e.errno != errno.ENOENT:
+            if e.errno == errno.ENOENT:
+                unknown.append(ino)
+            else:
                 log.warning("invalidate_inode(%d): %s", ino, e)
+    return unknown
 
 
-def _notify(inodes, entries) -> None:
-    """Tell the kernel what may wait for a request (in a worker thread)."""
-    _invalidate_inodes(inodes, False)
+def _notify(inodes, entries) -> list[int]:
+    """Tell the kernel what may wait for a request (in a worker thread);
+    -> the inodes it did not know."""
+    unknown = _invalidate_inodes(inodes, False)
     for parent, name in entries:
         try:
             pyfuse3.invalidate_entry(parent, name)
         except OSError as e:
             if e.errno != errno.ENOENT:
                 log.warning("invalidate_entry(%d, %r): %s", parent, name, e)
+    return unknown
 
 
 class Cache:
@@ -85,6 +95,10 @@ class Cache:
         self._paged: set[int] = set()                  # inodes that may hold page cache
         self._uncached = frozenset(uncached_slots)     # slots whose attributes are never cached
         self._work: trio.Event | None = None
+        # Inodes we count as held that the kernel did not know when told: a
+        # reply naming them (lookup, readdirplus) was on its way, and the inode
+        # it makes would keep the old attributes.  Told again until it knows them.
+        self.retry: dict[int, float] = {}           # ino -> until when (monotonic)
         self.settling = False       # a handler will settle before it answers: no wake-up
         self._settled_serials: set[int] = set()   # queued whole by this request already
         self._parent_slots = frozenset((I.SLOT_DIR, I.SLOT_REFS))
@@ -228,7 +242,23 @@ class Cache:
 
     def _tell_attrs(self) -> None:
         attrs, self._attrs = self._attrs, set()
-        _invalidate_inodes(attrs - self._inodes, True)
+        self._unknown(_invalidate_inodes(attrs - self._inodes, True))
+
+    def _unknown(self, inodes) -> None:
+        until = time.monotonic() + RETRY_FOR
+        for ino in inodes:
+            if self._held(ino):
+                self.retry.setdefault(ino, until)
+
+    def tell_again(self) -> None:
+        """Attributes of the inodes the kernel did not know yet (inline: an
+        attribute-only invalidation takes no lock a request holds)."""
+        pending, self.retry = self.retry, {}
+        unknown = set(_invalidate_inodes(pending, True))
+        now = time.monotonic()
+        for ino, until in pending.items():
+            if ino in unknown and now < until and self._held(ino):
+                self.retry[ino] = until
 
     # ------------------------------------------------------------- flushing
     async def settle(self, entries: bool) -> None:
@@ -243,7 +273,7 @@ class Cache:
         if entries:
             names, self._entries = self._entries, set()
         if inodes or names:
-            await trio.to_thread.run_sync(_notify, inodes, names)
+            self._unknown(await trio.to_thread.run_sync(_notify, inodes, names))
         self._wake()
 
     async def run(self, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
@@ -252,10 +282,17 @@ class Cache:
         self._work = trio.Event()
         task_status.started()
         while True:
-            await self._work.wait()
+            if self.retry:
+                with trio.move_on_after(RETRY_AFTER):
+                    await self._work.wait()
+                self.tell_again()
+                if not self._work.is_set():
+                    continue
+            else:
+                await self._work.wait()
             self._work = trio.Event()
             self._tell_attrs()
             inodes, self._inodes = self._inodes, set()
             entries, self._entries = self._entries, set()
             if inodes or entries:
-                await trio.to_thread.run_sync(_notify, inodes, entries)
+                self._unknown(await trio.to_thread.run_sync(_notify, inodes, entries))

@@ -91,6 +91,8 @@ def handler(fn=None, *, settle: str = ""):
             self.cache.settling = True
         if self.refusals.pending:   # reported between requests (a cgroup limit): not this one's
             self.refusals.mark()
+        if self.cache.retry:        # a reply the kernel had not parsed when told (cache.py)
+            self.cache.tell_again()
         try:
             return fn(self, *args)
         except FUSEError:
