@@ -34,7 +34,7 @@ from jailfs.kernel import Caller, JailError
 from jailfs.kernel.ipc import FACILITIES
 from jailfs.kernel.sysctl import Oid, Sysctl
 from jailfs.kernel.vnet import CLONERS
-from jailfs.ops.runfiles import status_field
+from jailfs.ops.runfiles import pid_at_depth, status_field
 
 _MIBS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
@@ -141,18 +141,13 @@ def _pid_here(k, caller, real, pid: int) -> int:
     or gone (its number in the jail cannot be known): never the host's."""
     if caller.prison is k.prison0 or pid <= 0:
         return pid
-    depth, pr = 0, caller.prison
-    while pr is not k.prison0:
-        depth, pr = depth + 1, pr.parent
-    chain = status_field(str(pid), "NSpid")
     try:
         where = real.prison_of(pid)
     except Exception:       # noqa: BLE001 - gone meanwhile, or not placeable: not the caller's
         return 0
-    if chain is None or len(chain) <= depth or where is None or not (
-            where is caller.prison or where.is_descendant_of(caller.prison)):
+    if where is None or not (where is caller.prison or where.is_descendant_of(caller.prison)):
         return 0
-    return int(chain[depth])
+    return pid_at_depth(pid, caller.prison.depth_below(k.prison0)) or 0
 
 
 def _real_lines(k, caller, real, viewer, named: bool, facility: int) -> list[str]:

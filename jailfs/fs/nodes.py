@@ -223,7 +223,7 @@ class RefsFile(ParamFile):
         return join(f".dying/{node.pr.jid}" if self.dying else jail_path(view, node.pr), ".refs")
 
     def content(self, fs, view, node):
-        return fs.supervisor.refs_text(node.pr).encode("utf-8", "surrogateescape")
+        return fs.supervisor.refs_text(node.pr, view.root).encode("utf-8", "surrogateescape")
 
     def write(self, fs, h, off, buf):
         raise FUSEError(errno.EBADF)

@@ -7,7 +7,7 @@ The filesystem talks to real processes only through one :class:`Supervisor`:
 * ``on_event(ev)``: the kernel-event hook (it subscribes itself);
 * ``kill_real(real_pid)``: the kernel's ``signal_real`` hook, called when a
   jail's processes are killed (rmdir, jail_remove);
-* ``refs_text(prison)``: the jail's ``.refs``, its real processes brought up
+* ``refs_text(prison, viewer)``: the jail's ``.refs``, its real processes brought up
   to date first and each named by its command; ``procs_in(prison)``: those
   processes as ``.ctl procs`` lists them;
 * ``run(task_status=...)``: the trio task that follows real processes
@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import re
 
 import psutil
 import trio
@@ -41,9 +42,12 @@ from jailfs.host import cgroups as cg
 from jailfs.host.limits import Limits
 from jailfs.kernel import JailError
 from jailfs.ops.logs import subscribe_logged
+from jailfs.ops.runfiles import pid_at_depth
 
 from .callercgroups import CallerCgroups
 from .callers import ChainTracking, wait_exit
+
+REAL_PID = re.compile(r", real pid (\d+)\)")
 
 log = logging.getLogger("jailfs.supervisor")
 
@@ -256,16 +260,25 @@ class Supervisor:
             return scan(pr, self.caller_prison)
         return [(pid, command_name(pid)) for pid in self.real_procs(pr)]
 
-    def refs_text(self, pr) -> str:
-        """``.refs``: each running real process followed by its command."""
+    def refs_text(self, pr, viewer) -> str:
+        """``.refs`` as ``viewer``'s processes may read it: each running real
+        process followed by its command; real pids as the viewer's pid
+        namespace numbers them (a jail is never told a host pid)."""
         self.sync(pr)
+        depth = viewer.depth_below(self.k.prison0)
+
+        def as_seen(m: re.Match) -> str:
+            here = pid_at_depth(int(m[1]), depth) if depth else int(m[1])
+            return f", real pid {here})" if here else ")"
         out = []
-        for line in self.k.refs(pr).text().splitlines(keepends=True):
-            out.append(line)
-            if line.startswith("process ") and ", real pid " in line:
-                pid = line.split(", real pid ", 1)[1].split(")", 1)[0]
-                if pid.isdigit():
-                    out.append(f"    command {command_name(int(pid))}\n")
+        for line in self.k.refs(pr, viewer).text().splitlines(keepends=True):
+            real = REAL_PID.search(line)
+            if real is None:
+                out.append(line)
+                continue
+            out.append(REAL_PID.sub(as_seen, line))
+            if line.startswith("process "):
+                out.append(f"    command {command_name(int(real[1]))}\n")
         return "".join(out)
 
     def kill_real(self, real_pid: int) -> None:

@@ -157,6 +157,14 @@ def status_field(pid: int | str, key: str) -> list[str] | None:
     return None
 
 
+def pid_at_depth(pid: int, depth: int) -> int | None:
+    """Host pid ``pid`` as the pid namespace ``depth`` levels below the host's
+    numbers it (a jail's, nested as the jails are): the (depth+1)th entry of
+    its NSpid.  None when it is gone or not that deep (outside such a jail)."""
+    chain = status_field(pid, "NSpid")
+    return int(chain[depth]) if chain is not None and len(chain) > depth else None
+
+
 def process_state(pid: int) -> str | None:
     """The state letter of /proc/PID/stat (R, S, D, T, Z...), or None if gone."""
     fields = stat_fields(pid)

@@ -61,13 +61,13 @@ def test_attach_places_and_children_are_kernel_processes(sup):
     os.close(w)
     assert wait_until(lambda: len(s.cgroups.pids(web)) == 3)
     # the children exist before they have exec'd sleep: wait for their names
-    assert wait_until(lambda: s.refs_text(web).count("    command sleep\n") == 2)
+    assert wait_until(lambda: s.refs_text(web, k.prison0).count("    command sleep\n") == 2)
     for pid in s.cgroups.pids(web):
         procs.add(pid)
     real = s.real_procs(web)
     assert sorted(real) == sorted(s.cgroups.pids(web))
     assert all(s.caller_prison(pid) is web for pid in real)
-    text = s.refs_text(web)
+    text = s.refs_text(web, k.prison0)
     assert text.count("    command sleep\n") == 2 and "    command sh\n" in text
     assert text.endswith("total pr_ref=4 pr_uref=4\n")      # persist + 3 processes
 

@@ -70,6 +70,26 @@ expect 0 "" "" -- wait_for 10 dead "$CP"           # not left behind, reparented
 expect 0 "" "" -- wait_for 10 no_dying
 expect 0 "" "" -- jailfs sim check
 
+# --- .refs read inside a jail: no host pid, jails named as the jail names them
+two_real() { [ "$(real_pids vw/c | wc -l)" -ge 2 ]; }
+expect 0 "" "" -- mkdir vw vw/c
+jexec vw.c sleep 300 &
+VP=$!; started $VP
+expect 0 "" "" -- wait_for 10 two_real
+jexec vw cat /dev/jailfs/c/.refs > "$OUT/inner.refs" 2>&1
+is "jexec vw cat c/.refs" "$?" 0
+for hp in $(real_pids vw/c); do
+    expect 1 "" "" -- grep -q "real pid $hp)" "$OUT/inner.refs"
+done
+expect 0 "" "" -- grep -q "^process [0-9]* (running, real pid [0-9]*): uref 1" "$OUT/inner.refs"
+expect 0 "" "" -- grep -q "^process [0-9]* (running): uref 1" "$OUT/inner.refs"   # jexec's keeper: on the host
+expect 0 "" "" -- sh -c "jexec vw cat /dev/jailfs/.refs | grep -q '^child jail c (jid '"
+expect 0 "" "" -- grep -q "^child jail vw.c (jid " vw/.refs
+expect 0 "" "" -- rmdir vw
+expect 0 "" "" -- wait_for 10 dead "$VP"
+wait "$VP"
+expect 0 "" "" -- jailfs sim check
+
 # --- a process that cannot be attached: errors
 expect 0 "" "" -- mkdir keep
 expect 1 "" "jailfs: no process 999999999" -- jailfs sim attach keep 999999999

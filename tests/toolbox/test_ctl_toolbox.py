@@ -178,12 +178,12 @@ def test_a_jail_lists_its_own_namespace_and_those_below_only(namespaces):
 def test_real_pids_as_the_caller_numbers_them(namespaces, monkeypatch):
     """The host gets host pids; a jail at depth D the (D+1)th NSpid entry of a
     process in it or below; a process elsewhere, or gone, reads 0."""
-    from jailfs import ctl_toolbox
+    from jailfs.ops import runfiles
     k, _ = namespaces
     host = Caller(k.prison0)
     a, b = k.lookup(host, "a"), k.lookup(host, "b")
     chains = {"4242": ["4242", "17"]}
-    monkeypatch.setattr(ctl_toolbox, "status_field", lambda pid, name: chains.get(pid))
+    monkeypatch.setattr(runfiles, "status_field", lambda pid, name: chains.get(str(pid)))
 
     def cpid(caller, where, jail):
         """the cpid of a's segment (id 0), from the row that names jail a as `jail`"""
