@@ -178,7 +178,7 @@ class Cache:
             for d in pr.descendants():
                 self._serials(d.serial)
         else:                                       # removed, dying, freed
-            self._serials(pr.serial)
+            self._serials(pr.serial, gone=True)
         names = []
         if kind in ("removed", "dying", "freed"):
             names.append(told_name)
@@ -209,7 +209,12 @@ class Cache:
             if I.split_ino(ino)[2] in slots:
                 self._queue(ino)
 
-    def _serials(self, serial: int) -> None:
+    def _serials(self, serial: int, gone: bool = False) -> None:
+        """Queue the held inodes of prison ``serial``.  ``gone``: its files
+        went for good (it was removed, or a dying jail's were freed; a number
+        never comes back), so a lookup or open of any of them will fail:
+        dropping attributes is enough, pages are never read through a path
+        again, and no worker-thread hop is awaited for them."""
         if self.settling:
             # one request's events (rmdir: removed, dying, freed) come while its
             # handler runs, no other request between them: once is enough
@@ -219,7 +224,9 @@ class Cache:
         inos = self._by_serial.get(serial)
         if not inos:
             return
-        if self._paged.isdisjoint(inos):          # the common case, in bulk
+        if gone or self._paged.isdisjoint(inos):  # the common case, in bulk
+            if gone:
+                self._paged.difference_update(inos)
             uncached = self._uncached
             self._attrs.update(ino for ino in inos
                                if (ino - I.INO_BASE) & _SLOT_MASK not in uncached)

@@ -78,3 +78,26 @@ def test_write_after_read_in_the_same_view(jailfs_mount):
         assert write(f, value + "\n") == 0
         assert read(f) == value + "\n"
         assert os.stat(f).st_size == 4
+
+
+def test_a_removed_jails_files_are_gone_though_read_before(jailfs_mount):
+    """Removal drops attributes only (cache.py: the numbers never come back),
+    even for a file whose pages a cat filled: its path fails, and a descriptor
+    opened before the removal is asked about afresh (the file is gone)."""
+    m = jailfs_mount
+    os.mkdir(m / "a")
+    f = m / "a/host.hostname"
+    assert read(f) == "\n"                      # pages filled (keep_cache)
+    fd = os.open(f, os.O_RDONLY)
+    try:
+        assert os.fstat(fd).st_size == 1
+        code, answer = m.ctl("remove a")        # not rmdir: the VFS would mark the directory dead itself
+        assert code == 0, answer
+        for probe in (lambda: os.stat(f), lambda: open(f).read(), lambda: os.fstat(fd)):
+            try:
+                probe()
+            except FileNotFoundError:
+                continue
+            raise AssertionError("a removed jail's file answered from the cache")
+    finally:
+        os.close(fd)
