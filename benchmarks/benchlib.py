@@ -54,6 +54,18 @@ def stop(proc: subprocess.Popen, mp: str) -> None:
         proc.wait()
 
 
+def cpu_seconds(pid: int) -> float:
+    """Seconds the process's threads have run (schedstat: nanoseconds on a CPU)."""
+    total = 0
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                total += int(f.read().split()[0])
+        except FileNotFoundError:          # a thread that just ended
+            pass
+    return total / 1e9
+
+
 def rss_mib(pid: int) -> float:
     with open(f"/proc/{pid}/status") as f:
         for line in f:

@@ -28,19 +28,7 @@ import sys
 import tempfile
 import time
 
-from benchlib import jailfs_cmd, start, stop, write_conf
-
-
-def cpu_seconds(pid: int) -> float:
-    """Seconds the process's threads have run (schedstat: nanoseconds on a CPU)."""
-    total = 0
-    for tid in os.listdir(f"/proc/{pid}/task"):
-        try:
-            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
-                total += int(f.read().split()[0])
-        except FileNotFoundError:          # a thread that just ended
-            pass
-    return total / 1e9
+from benchlib import cpu_seconds, jailfs_cmd, start, stop, write_conf
 
 
 def mount_seconds(conf: str) -> tuple[float, float]:

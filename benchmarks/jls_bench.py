@@ -39,7 +39,7 @@ import sys
 import tempfile
 import time
 
-from benchlib import best_of, env, jailfs_cmd, start, stop, write_conf
+from benchlib import best_of, cpu_seconds, env, jailfs_cmd, start, stop, write_conf
 
 JLS = os.path.join(os.path.dirname(sys.executable), "jls")
 FORMS = {"jls": [], "jls -n": ["-n"], "jls --libxo json": ["--libxo", "json"]}
@@ -68,29 +68,16 @@ def warm_times(full: tuple[str, int], empty: tuple[str, int], n: int, args: list
     return json.loads(out)
 
 
-def daemon_cpu(pid: int) -> float:
-    """Seconds the daemon's threads have run (schedstat: nanoseconds on a CPU)."""
-    total = 0
-    task_dir = f"/proc/{pid}/task"
-    for tid in os.listdir(task_dir):
-        try:
-            with open(f"{task_dir}/{tid}/schedstat") as f:
-                total += int(f.read().split()[0])
-        except FileNotFoundError:          # a thread that just ended
-            pass
-    return total / 1e9
-
-
 def warm_child(full: list, empty: list, n: int, repeat: int, args: list[str]) -> None:
     from jailfs.cli import jls
 
     def run(mp: str, pid: int, jails: int) -> tuple[float, float]:
         os.environ["JAILFS_MOUNT"] = mp
         buf = io.StringIO()
-        wall, cpu, dcpu = time.perf_counter(), time.process_time(), daemon_cpu(pid)
+        wall, cpu, dcpu = time.perf_counter(), time.process_time(), cpu_seconds(pid)
         with contextlib.redirect_stdout(buf):
             rc = jls.main(list(args))
-        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu + daemon_cpu(pid) - dcpu
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu + cpu_seconds(pid) - dcpu
         if rc != 0:
             raise SystemExit(f"jls {' '.join(args)}: exit {rc}")
         if jails and "--libxo" not in args and buf.getvalue().count("\n") < jails:

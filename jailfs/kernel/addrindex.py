@@ -56,32 +56,25 @@ class AddressIndex:
             tpr = tpr.parent
         return tpr
 
-    def add(self, pr: Prison, fam: str) -> None:
+    def _entries(self, pr: Prison, fam: str):
+        """(table, key) for each address of ``pr`` the walk would check."""
         addrs = getattr(pr, fam)
-        if not addrs:
-            return
-        owner = self._owner_if_checked(pr, fam)
-        if owner is not None:
-            table = (self.multi if len(addrs) > 1 else self.single)[fam]
-            for a in addrs:
-                holders = table.get((owner.serial, a))
-                if holders is None:
-                    table[(owner.serial, a)] = {pr.serial: pr}
-                else:
-                    holders[pr.serial] = pr
+        owner = self._owner_if_checked(pr, fam) if addrs else None
+        if owner is None:
+            return ()
+        table = (self.multi if len(addrs) > 1 else self.single)[fam]
+        return ((table, (owner.serial, a)) for a in addrs)
+
+    def add(self, pr: Prison, fam: str) -> None:
+        for table, key in self._entries(pr, fam):
+            table.setdefault(key, {})[pr.serial] = pr
 
     def discard(self, pr: Prison, fam: str) -> None:
-        addrs = getattr(pr, fam)
-        if not addrs:
-            return
-        owner = self._owner_if_checked(pr, fam)
-        if owner is not None:
-            table = (self.multi if len(addrs) > 1 else self.single)[fam]
-            for a in addrs:
-                holders = table[(owner.serial, a)]
-                del holders[pr.serial]
-                if not holders:
-                    del table[(owner.serial, a)]
+        for table, key in self._entries(pr, fam):
+            holders = table[key]
+            del holders[pr.serial]
+            if not holders:
+                del table[key]
 
     def clashes(self, ppr: Prison, pr: Prison | None, addrs: tuple, fam: str) -> bool:
         """prison_ip_conflict_check's verdict for giving `addrs` to pr (None: a jail
