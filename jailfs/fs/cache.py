@@ -54,6 +54,8 @@ log = logging.getLogger("jailfs.fs")
 
 CACHE_TIMEOUT = 3600.0          # seconds; exactness comes from invalidation, not expiry
 _SLOT_MASK = (1 << I.SLOT_BITS) - 1
+# .dying/N and .jid/N: (the directory's slot, the slot of the entry's inode)
+DOT_ENTRIES = ((I.SLOT_DOTDYING, I.SLOT_DYINGDIR), (I.SLOT_DOTJID, I.SLOT_JIDLINK))
 RETRY_FOR = 1.0                 # seconds an unknown held inode is told again ...
 RETRY_AFTER = 0.002             # ... at least this often (and before every request)
 
@@ -165,11 +167,11 @@ class Cache:
             return                                  # only .refs changed: never cached
         parent = pr.parent
         if parent is not None:                      # its .refs and nlink
-            self._slots(parent.serial, self._parent_slots)
+            self._slots(parent.serial, self._parent_slots, views)
         if kind in ("created", "freed"):            # every ancestor's children.cur
             anc = parent
             while anc is not None:
-                self._slots(anc.serial, self._count_slot)
+                self._slots(anc.serial, self._count_slot, views)
                 anc = anc.parent
         if kind == "created":
             return
@@ -189,25 +191,35 @@ class Cache:
             jids = (pr.jid,)
         elif kind == "renumbered":
             jids = ((ev.detail or {}).get("old_jid"),)
+        # A cached name pins its inode, which the VFS then holds: a name whose
+        # inode is not held is not cached (no negative entries are given out).
         for view in views:
             root = view.root
-            if names and parent is not root:
+            if names and parent is not root and \
+                    self._held(I.make_ino(view.index, pr.serial, I.SLOT_DIR)):
                 pino = I.make_ino(view.index, parent.serial, I.SLOT_DIR)
-                if self._held(pino):
-                    for n in names:
-                        self._entries.add((pino, n.encode("utf-8", "surrogateescape")))
+                for n in names:
+                    self._entries.add((pino, n.encode("utf-8", "surrogateescape")))
             for jid in jids:
                 if jid is not None:
-                    for slot in (I.SLOT_DOTDYING, I.SLOT_DOTJID):
-                        pino = I.make_ino(view.index, root.serial, slot)
-                        if self._held(pino):
-                            self._entries.add((pino, str(jid).encode()))
+                    for dir_slot, entry_slot in DOT_ENTRIES:
+                        if self._held(I.make_ino(view.index, pr.serial, entry_slot)):
+                            self._entries.add((I.make_ino(view.index, root.serial, dir_slot),
+                                               str(jid).encode()))
         self._wake()
 
-    def _slots(self, serial: int, slots) -> None:
-        for ino in self._by_serial.get(serial, ()):
-            if I.split_ino(ino)[2] in slots:
-                self._queue(ino)
+    def _slots(self, serial: int, slots, views) -> None:
+        """Queue the held inodes of prison ``serial`` in ``slots``: in each of
+        ``views`` (those above the event's prison, so every view that can see
+        ``serial``), computed, not found by a walk over all it holds."""
+        held = self._by_serial.get(serial)
+        if not held:
+            return
+        for view in views:
+            for slot in slots:
+                ino = I.make_ino(view.index, serial, slot)
+                if ino in held:
+                    self._queue(ino)
 
     def _serials(self, serial: int, gone: bool = False) -> None:
         """Queue the held inodes of prison ``serial``.  ``gone``: its files

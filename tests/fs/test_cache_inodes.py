@@ -101,3 +101,17 @@ def test_a_removed_jails_files_are_gone_though_read_before(jailfs_mount):
             raise AssertionError("a removed jail's file answered from the cache")
     finally:
         os.close(fd)
+
+
+def test_a_renamed_jails_old_name_is_dropped(jailfs_mount):
+    """A name the VFS holds (the listing gave it) goes when the jail is
+    renamed by its name file; cache.py queues a name only while its inode is
+    held, and this one is."""
+    m = jailfs_mount
+    os.mkdir(m / "a")
+    os.mkdir(m / "a/b")
+    assert "b" in os.listdir(m / "a")
+    assert os.stat(m / "a/b/name").st_size == len("a.b\n")
+    write(m / "a/b/name", "a.c\n")              # a rename by the name file: no VFS rename
+    assert not os.path.exists(m / "a/b")
+    assert read(m / "a/c/name") == "a.c\n"
