@@ -53,22 +53,22 @@ def _write(path: str, value: str) -> bool:
         return False
 
 
-def _read_int(path: str) -> int | None:
+def read_number(path: str, key: str | None = None) -> int | None:
+    """The number a cgroup file holds: its first word, or (``key``) the
+    number on its ``KEY N`` line; None when unreadable or absent."""
     try:
         with open(path) as f:
-            return int(f.read().split()[0])
-    except (OSError, ValueError, IndexError):
+            text = f.read()
+    except OSError:
         return None
-
-
-def _stat_field(path: str, name: str) -> int | None:
     try:
-        with open(path) as f:
-            for line in f:
-                key, _, value = line.partition(" ")
-                if key == name:
-                    return int(value)
-    except (OSError, ValueError):
+        if key is None:
+            return int(text.split()[0])
+        for line in text.splitlines():
+            name, _, value = line.partition(" ")
+            if name == key:
+                return int(value)
+    except (ValueError, IndexError):
         pass
     return None
 
@@ -237,7 +237,7 @@ class Limits:
             return self._memory(prison, resource)
         if resource in ("cputime", "pcpu"):
             # v2 keeps cpu.stat's usage_usec on every cgroup, controller or not
-            usec = _stat_field(os.path.join(self.tree.dir(prison), "cpu.stat"), "usage_usec")
+            usec = read_number(os.path.join(self.tree.dir(prison), "cpu.stat"), "usage_usec")
             if usec is None:
                 return None
             if resource == "cputime":
@@ -270,7 +270,7 @@ class Limits:
         name = "memory.max_usage_in_bytes" if resource == "memoryuse" else \
             "memory.memsw.max_usage_in_bytes"
         path = os.path.join(self.tree.dir(prison, h), name)
-        top = _read_int(path)
+        top = read_number(path)
         if top is not None:
             _write(path, "0")
         return top
@@ -281,11 +281,11 @@ class Limits:
             return None
         d = self.tree.dir(prison, h)
         if h.v2:
-            mem = _read_int(os.path.join(d, "memory.current"))
-            swap = _read_int(os.path.join(d, "memory.swap.current")) or 0
+            mem = read_number(os.path.join(d, "memory.current"))
+            swap = read_number(os.path.join(d, "memory.swap.current")) or 0
         else:
-            mem = _read_int(os.path.join(d, "memory.usage_in_bytes"))
-            memsw = _read_int(os.path.join(d, "memory.memsw.usage_in_bytes"))
+            mem = read_number(os.path.join(d, "memory.usage_in_bytes"))
+            memsw = read_number(os.path.join(d, "memory.memsw.usage_in_bytes"))
             swap = max(0, memsw - mem) if memsw is not None and mem is not None else 0
         if mem is None:
             return None

@@ -43,6 +43,7 @@ import time
 from jailfs.ops.logs import subscribe_logged
 
 from .cgroups import Inotify
+from .limits import read_number
 
 log = logging.getLogger("jailfs.limitwatch")
 
@@ -50,25 +51,6 @@ POLL = 1.0
 REPORT_EVERY = 10.0
 SETTLE = 5.0        # polled this long after a rise: a notification may come before the count
 GAP = 0.2           # at least this between two reads (v1's usage threshold fires at each crossing)
-
-
-def _read_counter(path: str, key: str | None) -> int | None:
-    """The number in ``path`` (``key``: of its ``key N`` line)."""
-    try:
-        with open(path) as f:
-            text = f.read()
-    except OSError:
-        return None
-    try:
-        if key is None:
-            return int(text.split()[0])
-        for line in text.splitlines():
-            name, _, value = line.partition(" ")
-            if name == key:
-                return int(value)
-    except (ValueError, IndexError):
-        pass
-    return None
 
 
 class Counter:
@@ -97,8 +79,8 @@ class Counter:
 
     def value(self) -> int | None:
         if not self.subtree:
-            return _read_counter(self.path, self.key)
-        found = [_read_counter(os.path.join(d, self.name), self.key)
+            return read_number(self.path, self.key)
+        found = [read_number(os.path.join(d, self.name), self.key)
                  for d, _subdirs, _files in os.walk(self.top)]
         found = [n for n in found if n is not None]
         return sum(found) if found else None
