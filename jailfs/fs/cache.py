@@ -26,8 +26,8 @@ worker-thread hop (~80-110 us) only where it must:
   told inline, on the event loop.  Kinds whose attributes are never cached
   (.refs, .events) are not told at all.
 * entries: invalidate_entry may wait on the directory's lock, so they go to
-  the thread, and only under a directory the VFS holds (a cached name pins its
-  parent).
+  the thread, and only for a name whose inode the VFS holds (a cached name
+  pins its inode; no negative names are given out).
 
 A handler whose request changed something settles before it answers (the
 event loop keeps serving meanwhile), so a change that a caller has seen
@@ -53,7 +53,6 @@ from . import inodes as I
 log = logging.getLogger("jailfs.fs")
 
 CACHE_TIMEOUT = 3600.0          # seconds; exactness comes from invalidation, not expiry
-_SLOT_MASK = (1 << I.SLOT_BITS) - 1
 # .dying/N and .jid/N: (the directory's slot, the slot of the entry's inode)
 DOT_ENTRIES = ((I.SLOT_DOTDYING, I.SLOT_DYINGDIR), (I.SLOT_DOTJID, I.SLOT_JIDLINK))
 RETRY_FOR = 1.0                 # seconds an unknown held inode is told again ...
@@ -241,7 +240,7 @@ class Cache:
                 self._paged.difference_update(inos)
             uncached = self._uncached
             self._attrs.update(ino for ino in inos
-                               if (ino - I.INO_BASE) & _SLOT_MASK not in uncached)
+                               if I.slot_of(ino) not in uncached)
             return
         for ino in inos:
             self._queue(ino)
@@ -251,7 +250,7 @@ class Cache:
             self._inodes.add(ino)
             if not self._readers.get(ino):
                 self._paged.discard(ino)  # a new reader's open marks it again
-        elif (ino - I.INO_BASE) & _SLOT_MASK not in self._uncached:
+        elif I.slot_of(ino) not in self._uncached:
             self._attrs.add(ino)
 
     def _wake(self) -> None:
@@ -286,6 +285,10 @@ class Cache:
         entries being left to the background task."""
         self.settling = False
         self._settled_serials.clear()
+        await self._flush(entries)
+        self._wake()
+
+    async def _flush(self, entries: bool) -> None:
         self._tell_attrs()
         inodes, self._inodes = self._inodes, set()
         names = set()
@@ -293,7 +296,6 @@ class Cache:
             names, self._entries = self._entries, set()
         if inodes or names:
             self._unknown(await trio.to_thread.run_sync(_notify, inodes, names))
-        self._wake()
 
     async def run(self, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
         """Flush what changed outside any request (a real process ended, a
@@ -310,8 +312,4 @@ class Cache:
             else:
                 await self._work.wait()
             self._work = trio.Event()
-            self._tell_attrs()
-            inodes, self._inodes = self._inodes, set()
-            entries, self._entries = self._entries, set()
-            if inodes or entries:
-                self._unknown(await trio.to_thread.run_sync(_notify, inodes, entries))
+            await self._flush(True)

@@ -51,6 +51,11 @@ def make_ino(view: int, serial: int, slot: int) -> int:
     return INO_BASE + ((((view << SERIAL_BITS) | serial) << SLOT_BITS) | slot)
 
 
+def slot_of(ino: int) -> int:
+    """The slot of a number this scheme made (split_ino's third part)."""
+    return (ino - INO_BASE) & _SLOT_MASK
+
+
 def split_ino(ino: int) -> tuple[int, int, int] | None:
     """-> (view, serial, slot), or None for numbers this scheme never made."""
     n = ino - INO_BASE
