@@ -27,13 +27,17 @@ KEEP = 128                       # callers whose descriptor stays open
 
 
 def _pread_all(fd: int) -> bytes:
-    """The whole file in one read at offset 0 (one consistent generation)."""
+    """The whole file in one read at offset 0 (one consistent generation);
+    b"" when it cannot be read (the process it was opened for has ended)."""
     size = READ_SIZE
-    while True:
-        data = os.pread(fd, size, 0)
-        if len(data) < size:
-            return data
-        size *= 4
+    try:
+        while True:
+            data = os.pread(fd, size, 0)
+            if len(data) < size:
+                return data
+            size *= 4
+    except OSError:
+        return b""
 
 
 class CallerCgroups:
@@ -44,32 +48,25 @@ class CallerCgroups:
         self._parse = parse
         self._unknown = unknown
         self._keep = keep
-        self._open: dict[int, tuple[int, bytes, object]] = {}   # pid -> (fd, text, answer)
+        # pid -> (fd, text, answer), least recently asked first
+        self._open: dict[int, tuple[int, bytes, object]] = {}
 
     def jail_of(self, pid: int):
-        entry = self._open.get(pid)
+        entry = self._open.pop(pid, None)
         if entry is not None:
             fd, seen, answer = entry
-            try:
-                text = _pread_all(fd)
-            except OSError:
-                text = b""
-            if text == seen:
-                return answer
+            text = _pread_all(fd)
             if text:
-                answer = self._parse(text.decode("utf-8", "surrogateescape"))
+                if text != seen:
+                    answer = self._parse(text.decode("utf-8", "surrogateescape"))
                 self._open[pid] = (fd, text, answer)
                 return answer
-            del self._open[pid]         # the process it was opened for has ended
-            os.close(fd)
+            os.close(fd)                # the process it was opened for has ended
         try:
             fd = self._open_file(pid)
         except OSError:
             return self._unknown
-        try:
-            text = _pread_all(fd)
-        except OSError:
-            text = b""
+        text = _pread_all(fd)
         if not text:
             os.close(fd)
             return self._unknown
