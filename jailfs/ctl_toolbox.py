@@ -108,6 +108,7 @@ def _proclist(k, caller, args, real):
 # (jailfs/host/jailhouse.py's ``ipc_namespace``).
 ipc_namespace_hooks: list = []
 _PIDS = ("cpid", "lpid", "lspid", "lrpid")
+_CTL_CALLS = ("msgctl", "semctl", "shmctl")     # the call that removes, by facility
 
 
 class _Namespace(NamedTuple):
@@ -178,7 +179,7 @@ def _real_remove(k, caller, viewer, named: bool, facility: int, ident: int | Non
     else the one object of a jail below with it: several are ambiguous
     (EINVAL, as for no object; ``-J`` naming the owner picks one)."""
     which = FACILITIES[facility]
-    op = ("msgctl", "semctl", "shmctl")[facility]
+    op = _CTL_CALLS[facility]
     chosen = []
     for ns in _real_namespaces(k, viewer, named):
         for o in sysvipc.objects(ns.anchor, which):
@@ -291,7 +292,7 @@ def _sysvrm(k, caller, args):
     if enabled and not model and _real_remove(k, caller, viewer, len(rest) == 2, facility, ident):
         return _ok()
     if obj is not None and not _mine(viewer, len(rest) == 2, obj):
-        raise JailError(errno.EINVAL, "", ("msgctl", "semctl", "shmctl")[facility])
+        raise JailError(errno.EINVAL, "", _CTL_CALLS[facility])
     k.ipc.remove(facility, viewer, ident)
     return _ok()
 
