@@ -39,7 +39,7 @@ from jailfs.cli import injail, jexec
 from jailfs.host import enter
 from jailfs.host import syscalls as sc
 from jailfs.host.enter import Confinement
-from jailfs.ops.runfiles import start_time
+from jailfs.ops.runfiles import pid_at_depth, start_time
 
 MAX_REQUEST = 1 << 20
 
@@ -71,20 +71,6 @@ def _take(keeper: int, keeper_start: int, spec_fd: int) -> tuple[dict, dict[int,
         return request, fds
     finally:
         os.close(pidfd)
-
-
-def _ns_pid(proc_dir: int, pid: int, depth: int) -> int:
-    """``pid`` (the host's) as the pid namespace ``depth`` levels below the
-    host's numbers it (its NSpid line, read through the host's /proc)."""
-    fd = os.open(f"{pid}/status", os.O_RDONLY, dir_fd=proc_dir)
-    try:
-        text = os.read(fd, 65536).decode()
-    finally:
-        os.close(fd)
-    for line in text.splitlines():
-        if line.startswith("NSpid:"):
-            return int(line.split()[1:][depth])
-    return 0
 
 
 def run_entry(request: dict) -> None:
@@ -125,7 +111,7 @@ def main() -> int:
         jexec.report(e)             # on K's stderr; for jexec, exit status 1
         os.write(report, b"failed\n")
         return 1
-    os.write(report, b"pid %d\n" % _ns_pid(proc_dir, cpid, int(order["depth"])))
+    os.write(report, b"pid %d\n" % (pid_at_depth(cpid, int(order["depth"]), proc_dir) or 0))
     os.close(proc_dir)
     null = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):

@@ -143,12 +143,17 @@ def stat_fields(pid: int) -> list[bytes] | None:
     return data[data.rfind(b")") + 2:].split()
 
 
-def status_field(pid: int | str, key: str) -> list[str] | None:
+def status_field(pid: int | str, key: str, proc: int | None = None) -> list[str] | None:
     """The words after ``KEY:`` in /proc/PID/status, or None when the process
-    is gone or has no such line."""
+    is gone or has no such line.  ``proc``: a descriptor of the /proc to read
+    (the host's, kept by a process that has joined a jail's mount namespace)."""
     prefix = key.encode() + b":"
     try:
-        with open(f"/proc/{pid}/status", "rb") as f:
+        if proc is None:
+            f = open(f"/proc/{pid}/status", "rb")
+        else:
+            f = os.fdopen(os.open(f"{pid}/status", os.O_RDONLY, dir_fd=proc), "rb")
+        with f:
             for line in f:
                 if line.startswith(prefix):
                     return line.decode("utf-8", "surrogateescape").split()[1:]
@@ -157,11 +162,12 @@ def status_field(pid: int | str, key: str) -> list[str] | None:
     return None
 
 
-def pid_at_depth(pid: int, depth: int) -> int | None:
+def pid_at_depth(pid: int, depth: int, proc: int | None = None) -> int | None:
     """Host pid ``pid`` as the pid namespace ``depth`` levels below the host's
     numbers it (a jail's, nested as the jails are): the (depth+1)th entry of
-    its NSpid.  None when it is gone or not that deep (outside such a jail)."""
-    chain = status_field(pid, "NSpid")
+    its NSpid.  None when it is gone or not that deep (outside such a jail).
+    ``proc``: as for status_field."""
+    chain = status_field(pid, "NSpid", proc)
     return int(chain[depth]) if chain is not None and len(chain) > depth else None
 
 

@@ -183,7 +183,7 @@ def test_real_pids_as_the_caller_numbers_them(namespaces, monkeypatch):
     host = Caller(k.prison0)
     a, b = k.lookup(host, "a"), k.lookup(host, "b")
     chains = {"4242": ["4242", "17"]}
-    monkeypatch.setattr(runfiles, "status_field", lambda pid, name: chains.get(str(pid)))
+    monkeypatch.setattr(runfiles, "status_field", lambda pid, name, proc=None: chains.get(str(pid)))
 
     def cpid(caller, where, jail):
         """the cpid of a's segment (id 0), from the row that names jail a as `jail`"""
