@@ -73,6 +73,15 @@ def read_number(path: str, key: str | None = None) -> int | None:
     return None
 
 
+def memory_limit(mem: int | None, vmem: int | None) -> tuple[int | None, str | None]:
+    """The memory cgroup's limit for a memoryuse rule of ``mem`` and a
+    vmemoryuse rule of ``vmem`` (None: no such rule), and which of the two
+    it stands for: the smaller (memory alone can never exceed memory+swap)."""
+    if vmem is not None and (mem is None or vmem < mem):
+        return vmem, "vmemoryuse"
+    return (mem, "memoryuse") if mem is not None else (None, None)
+
+
 class Limits:
     """The rule set of a kernel applied to a CgroupTree's jails."""
 
@@ -171,8 +180,7 @@ class Limits:
 
     def _set_memory(self, pr, h, mem: int | None, vmem: int | None) -> None:
         d = self.tree.dir(pr, h)
-        if vmem is not None:
-            mem = vmem if mem is None else min(mem, vmem)
+        mem, _ = memory_limit(mem, vmem)
         if h.v2:
             _write(os.path.join(d, "memory.max"), "max" if mem is None else str(mem))
             if os.path.exists(os.path.join(d, "memory.swap.max")):

@@ -43,7 +43,7 @@ import time
 from jailfs.ops.logs import subscribe_logged
 
 from .cgroups import Inotify
-from .limits import read_number
+from .limits import memory_limit, read_number
 
 log = logging.getLogger("jailfs.limitwatch")
 
@@ -117,7 +117,7 @@ def counters(tree, prison, applied: dict[str, int]) -> list[Counter]:
     if "maxproc" in applied:
         add("pids", ("pids.events.local", "pids.events"), "pids.events", "max", "max",
             "maxproc", "{n} fork(s) refused by pids.max", subtree_v1=True)
-    mem = _memory_resource(applied)
+    _, mem = memory_limit(applied.get("memoryuse"), applied.get("vmemoryuse"))
     if mem is not None:
         add("memory", ("memory.events.local", "memory.events"), "memory.failcnt", "max", None,
             mem, "the memory limit reached {n} time(s), pages reclaimed")
@@ -130,17 +130,6 @@ def counters(tree, prison, applied: dict[str, int]) -> list[Counter]:
         add("cpu", ("cpu.stat",), "cpu.stat", "nr_throttled", "nr_throttled", "pcpu",
             "throttled in {n} period(s) of 100 ms")
     return out
-
-
-def _memory_resource(applied: dict[str, int]) -> str | None:
-    """Which rule the memory limit stands for: the smaller of memoryuse and
-    vmemoryuse (limits.py sets min(memoryuse, vmemoryuse))."""
-    mem, vmem = applied.get("memoryuse"), applied.get("vmemoryuse")
-    if mem is None and vmem is None:
-        return None
-    if vmem is None or (mem is not None and mem <= vmem):
-        return "memoryuse"
-    return "vmemoryuse"
 
 
 class _EventFds:
