@@ -35,7 +35,7 @@ from jailfs.kernel import Caller, JailError
 
 from . import namespaces
 from .anchor import JAILFS_AT, Anchor, Spec
-from .nested import EntryAgent, depth, host_pid
+from .nested import EntryAgent, host_pid
 
 log = logging.getLogger("jailfs.jailhouse")
 
@@ -100,11 +100,12 @@ class Jailhouse:
         if self.refused or tree is None:
             raise JailError(errno.EOPNOTSUPP, self.refused or "no cgroups: a jailed "
                             "keeper cannot be found", "jail_attach")
-        keeper = host_pid(tree.pids(caller.prison), caller.prison, ns_pid)
+        level = caller.prison.depth_below(k.prison0)
+        keeper = host_pid(tree.pids(caller.prison), level, ns_pid)
         if keeper is None:
             raise JailError(errno.ESRCH, f"no process {ns_pid}", "jail_attach")
         try:
-            agent = EntryAgent(keeper, spec_fd, depth(caller.prison))
+            agent = EntryAgent(keeper, spec_fd, level)
         except OSError as e:
             log.info("jail %s: no entry agent for %d: %s", pr.name, keeper, e.strerror)
             raise JailError(e.errno or errno.EIO, e.strerror or str(e), "jail_attach")

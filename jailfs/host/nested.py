@@ -24,20 +24,10 @@ from jailfs.ops.runfiles import start_time, status_field
 from .anchor import READY_TIMEOUT, read_line
 
 
-def depth(pr) -> int:
-    """How many pid namespaces below the host's a jail's processes are (a
-    top-level jail: 1): each jail nests its own in its parent's."""
-    n = 0
-    while pr.parent is not None:
-        n += 1
-        pr = pr.parent
-    return n
-
-
-def host_pid(pids, pr, ns_pid: int) -> int | None:
-    """The host's pid of the process of jail ``pr`` (``pids``: its own
-    processes, host pids) that ``pr``'s pid namespace calls ``ns_pid``."""
-    level = depth(pr)
+def host_pid(pids, level: int, ns_pid: int) -> int | None:
+    """The host's pid of the process among ``pids`` (host pids of one jail's
+    own processes) that its jail's pid namespace, ``level`` below the host's
+    (a top-level jail: 1), calls ``ns_pid``."""
     for pid in pids:
         chain = status_field(pid, "NSpid")
         if chain is not None and len(chain) == level + 1 and int(chain[level]) == ns_pid:
