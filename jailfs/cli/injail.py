@@ -2,13 +2,13 @@
 
 FreeBSD keeps a jail alive while any process is in it, and whatever a jailed
 process starts is in the jail too.  The daemon knows a real process's jail by
-walking its parent chain up to a process attached through ``.ctl``; so the
-attached process must outlive everything the command starts, and those must
-stay below it.  jexec(8) and jail(8)'s commands therefore run as::
+its cgroup, which the daemon moves it into when it enters; what it starts is
+born there.  jexec(8) and jail(8)'s commands run as::
 
     invoking process (jexec, jail)
-     `- K, the keeper: attaches itself (``attach JAIL <K's pid>``) and becomes
-        a child subreaper (orphans below it are re-parented to K, not init)
+     `- K, the keeper: entered into the jail (the invoking process asks
+        ``enter JAIL <K's pid>`` and hands K the answer) and a child
+        subreaper (orphans below it are re-parented to K, not init)
          `- C, the command: working directory, user, environment, then exec
 
 K sends C's pid, then C's wait status, to the invoking process over a pipe;
@@ -19,8 +19,8 @@ directory.  The invoking process waits only for the status, so
 ``jexec j sh -c 'sleep 300 &'`` returns at once while the sleep keeps the jail
 alive and sees the jail's view of the mount.
 
-Confinement (jailfs/host/enter.py): K's ``attach`` is ``enter JAIL <K's
-pid>``, whose answer names the jail's anchor; K joins the anchor's namespaces
+Confinement (jailfs/host/enter.py): the ``enter`` answer names the jail's
+anchor; K joins the anchor's namespaces
 (mount: the jail's path is its ``/``; pid, UTS, IPC, net, cgroup) but stays
 in the host's pid namespace, out of the jail's sight, so C is born in the
 jail's pid namespace.  C closes every descriptor above 2 and sheds the host's
@@ -157,25 +157,24 @@ class Keeper:
             signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
 
 
-def spawn(attach: Callable[[], list[str] | None] | None, command: Callable[[], None],
-          report: Callable[[BaseException], None], setsid: bool = False,
-          nested: tuple[Callable[[int], list[str]], dict] | None = None,
+def spawn(command: Callable[[], None], report: Callable[[BaseException], None],
+          setsid: bool = False, nested: tuple[Callable[[int], list[str]], dict] | None = None,
           enter_for: Callable[[int], list[str]] | None = None) -> Keeper:
-    """Fork K: it calls ``attach()`` to put itself into the jail (None: a host
-    command, K attaches nowhere but still keeps its orphans), then forks C,
-    which calls ``command()`` to set up and exec.  ``attach()`` returns the
-    lines of the daemon's ``attach`` answer after "ok": with an anchor there,
-    K joins the jail's namespaces and C sheds the host's descriptors and
-    privileges before ``command()`` (see Confinement).  ``setsid``: K starts
-    a new session first (a command jail(8) runs in the background).
+    """Fork K: it enters the jail (``enter_for``; None: a host command, K
+    enters nowhere but still keeps its orphans), then forks C, which calls
+    ``command()`` to set up and exec.  The lines of the daemon's answer tell
+    K how: with an anchor there, K joins the jail's namespaces and C sheds the
+    host's descriptors and privileges before ``command()`` (see Confinement).
+    ``setsid``: K starts a new session first (a command jail(8) runs in the
+    background).
 
     ``nested`` = (request, entry): how K, itself inside a confining jail,
     enters a child jail it cannot join (module doc): ``request(fd)`` asks
     the daemon's entry agent to take K's descriptors, ``entry`` the command
     as the agent runs it (``entry_agent.run_entry``).
 
-    ``enter_for(K's pid)`` (instead of ``attach``): the invoking process asks
-    for K and hands K the answer's lines through a pipe, so the descriptor
+    ``enter_for(K's pid)``: the invoking process asks ``enter`` for K and
+    hands K the answer's lines through a pipe, so the descriptor
     that asked, opened in the host's view, never is in the jail: were K to
     ask, it would hold it while the daemon moves it in, and the daemon
     refuses every host process's .ctl write while a jailed process holds a
@@ -183,8 +182,7 @@ def spawn(attach: Callable[[], list[str] | None] | None, command: Callable[[], N
     sys.stdout.flush()
     sys.stderr.flush()
     handoff = os.pipe() if enter_for is not None else None
-    if handoff is not None:
-        attach = lambda: _handed(handoff)       # noqa: E731 - K's side of the pipe
+    attach = None if handoff is None else lambda: _handed(handoff)    # noqa: E731 - K's side
     r, w = os.pipe()
     pid = os.fork()
     if pid == 0:

@@ -65,7 +65,7 @@ class Commands:
         from jailfs.cli.injail import spawn as spawn_keeper
         try:
             keeper = spawn_keeper(
-                None, lambda: self._command(j, argv, injail, toolbox, clean, username, consfd),
+                lambda: self._command(j, argv, injail, toolbox, clean, username, consfd),
                 lambda e: self.jail_warnx(j, str(e)), setsid=bg,
                 enter_for=(lambda pid: self._enter(j, pid)) if injail else None)
         finally:

@@ -166,7 +166,7 @@ def run(argv: list[str]) -> int:
              "username": username, "Uflag": Uflag, "pw": list(pw) if pw else None,
              "toolbox": toolbox}
     keeper = injail.spawn(
-        None, lambda: command(args[1:], jpath, workdir, clean, username, Uflag, pw, toolbox),
+        lambda: command(args[1:], jpath, workdir, clean, username, Uflag, pw, toolbox),
         report, nested=(lambda fd: attach_child(mount, jid, fd), entry),
         enter_for=lambda pid: attach(mount, jid, pid))
     return injail.exit_status(keeper.wait(forward=True))

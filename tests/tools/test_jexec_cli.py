@@ -38,9 +38,9 @@ class Ended:
 def fake_spawn(loop):
     """The keeper and the command in this process: errors are reported, exit 1.
     When it is done, this process leaves the jail, as a keeper does by ending."""
-    def spawn(attach, command, report, setsid=False, nested=None, enter_for=None):
+    def spawn(command, report, setsid=False, nested=None, enter_for=None):
         try:
-            attach() if attach is not None else enter_for(os.getpid())
+            enter_for(os.getpid())
             command()
         except J.Fatal as e:
             report(e)
@@ -227,8 +227,8 @@ def _report(e):
     sys.stderr.write(f"test: {e}\n")
 
 
-def _keep(argv, attach=None):
-    return injail.spawn(attach, lambda: os.execvp(argv[0], argv), _report)
+def _keep(argv, enter_for=None):
+    return injail.spawn(lambda: os.execvp(argv[0], argv), _report, enter_for=enter_for)
 
 
 def test_keeper_passes_on_exit_status_and_signal():
@@ -242,10 +242,13 @@ def test_keeper_passes_on_exit_status_and_signal():
     _reap(k.pid)
 
 
-def test_keeper_attaches_itself_then_runs_the_command_below_it(tmp_path):
+def test_keeper_is_entered_then_runs_the_command_below_it(tmp_path):
     seen = tmp_path / "attached"
-    k = _keep(["sh", "-c", 'echo $PPID > "$0"', str(tmp_path / "ppid")],
-              attach=lambda: seen.write_text(str(os.getpid())))
+
+    def enter_for(keeper):
+        seen.write_text(str(keeper))
+        return []                   # no confinement: a host command below K
+    k = _keep(["sh", "-c", 'echo $PPID > "$0"', str(tmp_path / "ppid")], enter_for=enter_for)
     assert os.waitstatus_to_exitcode(k.wait()) == 0
     assert int(seen.read_text()) == k.pid == int((tmp_path / "ppid").read_text())
     _reap(k.pid)
@@ -280,16 +283,16 @@ def test_keeper_timeout():
 def test_keeper_errors_are_reported_and_exit_1(tmp_path, capfd):
     ran = tmp_path / "ran"
 
-    def refuse():
+    def refuse(keeper):
         raise J.Fatal("jail_attach(3): Operation not permitted")
-    k = _keep(["touch", str(ran)], attach=refuse)
+    k = _keep(["touch", str(ran)], enter_for=refuse)
     assert os.waitstatus_to_exitcode(k.wait()) == 1
     assert capfd.readouterr().err == "test: jail_attach(3): Operation not permitted\n"
     assert not ran.exists()
 
     def bad_dir():
         raise J.Fatal("chdir(): /no/where: No such file or directory")
-    k = injail.spawn(None, bad_dir, _report)
+    k = injail.spawn(bad_dir, _report)
     assert os.waitstatus_to_exitcode(k.wait()) == 1
     assert capfd.readouterr().err == "test: chdir(): /no/where: No such file or directory\n"
     _reap(k.pid)
@@ -299,7 +302,7 @@ def test_keeper_errors_are_reported_and_exit_1(tmp_path, capfd):
 FORWARDER = """
 import os, sys
 from jailfs.cli import injail
-k = injail.spawn(None, lambda: os.execvp(sys.argv[1], sys.argv[1:]), print)
+k = injail.spawn(lambda: os.execvp(sys.argv[1], sys.argv[1:]), print)
 sys.exit(injail.exit_status(k.wait(forward=True)))
 """
 # a command that counts the SIGINTs it gets in one second
