@@ -129,8 +129,7 @@ class JailFS(pyfuse3.Operations):
         self.cache = Cache(I.PARAM_SLOT0 + self.param_index["children.cur"],
                            uncached_slots=[slot for slot, kind in N.SLOT_KINDS.items()
                                            if kind.attr_timeout == 0 and not kind.page_cache])
-        self.param_sizes = ParamSizes()
-        subscribe_logged(kernel, self.param_sizes.on_event, log)
+        self.param_sizes = ParamSizes()     # dropped by every event (_handle_event)
         # modes of a live jail's parameter files, by index (the table says which are writable)
         self._param_modes = tuple(N.param_mode(n) for n in self.param_names)
         self._fh: dict[int, object] = {}
@@ -194,6 +193,7 @@ class JailFS(pyfuse3.Operations):
 
     # ================================================================ events
     def _handle_event(self, ev) -> None:
+        self.param_sizes.on_event(ev)
         kind, pr = ev.kind, ev.prison
         if kind == "refused":
             self.refusals.kernel_refused(ev.detail or {})

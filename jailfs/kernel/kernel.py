@@ -79,6 +79,8 @@ class Kernel(JailSet, Syscalls, References, World, JidRegistry):
         self._cpuset_next = 2
         self._cpuset_free: list[int] = []
         self._subscribers: list[Callable[[Event], None]] = []
+        self._kinds: dict[Callable, frozenset[str]] = {}   # a subscriber's kinds, if it chose
+        self._dispatch: dict[str, tuple] = {}      # kind -> its subscribers, worked out once
         self.clock = Clock()
         # the simulated world
         self.procs: dict[int, Proc] = {}
@@ -99,14 +101,25 @@ class Kernel(JailSet, Syscalls, References, World, JidRegistry):
                                             self.rctl, self.vnet]
 
     # ================================================================ events
-    def subscribe(self, fn: Callable[[Event], None]) -> None:
+    def subscribe(self, fn: Callable[[Event], None], kinds=None) -> None:
+        """``fn`` is told every event, or only those of ``kinds`` (an event no
+        subscriber wants is not even made)."""
         self._subscribers.append(fn)
+        if kinds is not None:
+            self._kinds[fn] = frozenset(kinds)
+        self._dispatch = {}
 
     def emit(self, kind: str, pr: Prison | None, **detail) -> None:
-        """Tell every subscriber (modules may emit their own kinds, e.g. `rctl`)."""
-        if self._subscribers:
+        """Tell the subscribers of ``kind``, in the order they subscribed
+        (modules may emit their own kinds, e.g. `rctl`)."""
+        fns = self._dispatch.get(kind)
+        if fns is None:
+            kinds = self._kinds
+            fns = self._dispatch[kind] = tuple(
+                fn for fn in self._subscribers if fn not in kinds or kind in kinds[fn])
+        if fns:
             event = Event(kind, pr, pr.jid if pr else 0, pr.name if pr else "", detail)
-            for fn in self._subscribers:
+            for fn in fns:
                 fn(event)
 
     def _refuse(self, err: JailError) -> JailError:
@@ -127,13 +140,15 @@ class Kernel(JailSet, Syscalls, References, World, JidRegistry):
         """Everything but what belongs to the process running the kernel: event
         subscribers, the real-process signaller and rctl's usage provider."""
         state = dict(self.__dict__)
-        state["_subscribers"] = []
+        state["_subscribers"], state["_kinds"], state["_dispatch"] = [], {}, {}
         state["signal_real"] = _no_signal
         if "<locals>" in getattr(self.resolve_path, "__qualname__", "<locals>"):
             state["resolve_path"] = real_path_resolver     # a closure cannot be pickled
         return state
 
     def __setstate__(self, state: dict) -> None:
+        state.setdefault("_kinds", {})             # a state file from before kinds
+        state.setdefault("_dispatch", {})
         self.__dict__.update(state)
         if "addr_index" not in state:                # a state file from before the index
             self.addr_index = AddressIndex.of(self.jids.values())
