@@ -27,7 +27,7 @@ from .errors import JailError
 from .ipc import Ipc
 from .jail_set import JAIL_ATTACH, JAIL_CREATE, JAIL_DYING, JAIL_SET_MASK, JAIL_UPDATE, JailSet
 from .meta import Meta
-from .modules import KernelModule
+from .modules import KernelModule, overriding
 from .params import (ALLOW_ALL, DEFAULT_HOSTUUID, JAIL_MAX, PR_HOST, PR_IP4_SADDRSEL,
                      PR_IP6_SADDRSEL, PR_VNET, SYS_NEW)
 from .prison import Caller, Cred, File, Holder, Prison, Proc
@@ -99,6 +99,29 @@ class Kernel(JailSet, Syscalls, References, World, JidRegistry):
         self.vnet = Vnet(self)                     # network stacks, interfaces (vnet.py)
         self.modules: list[KernelModule] = [self.ipc, self.meta, self.linux, self.zfs,
                                             self.rctl, self.vnet]
+        self._find_hooks()
+
+    def add_module(self, module: KernelModule) -> None:
+        """Plug one more module in, after the others (the hooks are found again)."""
+        self.modules.append(module)
+        self._find_hooks()
+
+    _HOOKS = ("_check_steps", "_create_hooks", "_set_hooks", "_dying_hooks", "_freed_hooks",
+              "_attach_hooks")
+
+    def _find_hooks(self) -> None:
+        """The modules' own methods, in module order, called without going
+        through the defaults that do nothing; jail_set's check step is each
+        module's parameter names (their table checks) and its check or None."""
+        mods = self.modules
+        checks = overriding(mods, "check")
+        self._check_steps = tuple(
+            (m.param_names, next((c for c in checks if c.__self__ is m), None)) for m in mods)
+        self._create_hooks = overriding(mods, "create")
+        self._set_hooks = overriding(mods, "set")
+        self._dying_hooks = overriding(mods, "dying")
+        self._freed_hooks = overriding(mods, "freed")
+        self._attach_hooks = overriding(mods, "attach")
 
     # ================================================================ events
     def subscribe(self, fn: Callable[[Event], None], kinds=None) -> None:
@@ -141,6 +164,8 @@ class Kernel(JailSet, Syscalls, References, World, JidRegistry):
         subscribers, the real-process signaller and rctl's usage provider."""
         state = dict(self.__dict__)
         state["_subscribers"], state["_kinds"], state["_dispatch"] = [], {}, {}
+        for name in self._HOOKS:                     # bound methods: found again on loading
+            del state[name]
         state["signal_real"] = _no_signal
         if "<locals>" in getattr(self.resolve_path, "__qualname__", "<locals>"):
             state["resolve_path"] = real_path_resolver     # a closure cannot be pickled
@@ -150,6 +175,7 @@ class Kernel(JailSet, Syscalls, References, World, JidRegistry):
         state.setdefault("_kinds", {})             # a state file from before kinds
         state.setdefault("_dispatch", {})
         self.__dict__.update(state)
+        self._find_hooks()
         if "addr_index" not in state:                # a state file from before the index
             self.addr_index = AddressIndex.of(self.jids.values())
 
