@@ -106,6 +106,8 @@ def handler(fn=None, *, settle: str = ""):
         finally:
             if settle:
                 await self.cache.settle(entries=settle == "all")
+            if self._unwritten:     # .events lines: written once this is answered
+                self._lines_due.set()
     return wrapper
 
 
@@ -134,6 +136,8 @@ class JailFS(pyfuse3.Operations):
         self._param_modes = tuple(N.param_mode(n) for n in self.param_names)
         self._fh: dict[int, object] = {}
         self._next_fh = 1
+        self._unwritten: set = set()        # views whose .events has lines not written yet
+        self._lines_due = trio.Event()      # wakes _write_lines
         subscribe_logged(kernel, self._handle_event, log)
 
     async def run(self, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
@@ -141,7 +145,19 @@ class JailFS(pyfuse3.Operations):
         async with trio.open_nursery() as nursery:
             await nursery.start(self.supervisor.run)
             await nursery.start(self.cache.run)
+            nursery.start_soon(self._write_lines)
             task_status.started()
+
+    async def _write_lines(self) -> None:
+        """Write the ``.events`` lines of the events a request made, after it is
+        answered (anyone who looks at a log before that has its lines written
+        first: eventlog.py)."""
+        while True:
+            await self._lines_due.wait()
+            self._lines_due = trio.Event()
+            views, self._unwritten = self._unwritten, set()
+            for view in views:
+                view.log.write_out()
 
     # ================================================================ nodes
     def view_of(self, ctx):
@@ -205,8 +221,9 @@ class JailFS(pyfuse3.Operations):
             self.prisons.add(pr)
         old_name = self.prisons.renamed(pr) if kind == "updated" else None
         views = list(self.views.above(pr))
-        for view in views:
-            view.log.append(event_text(ev, view.root, view is self.host))
+        for view in views:      # the lines are written once the request is answered
+            view.log.append_later(event_text, ev, view.root)
+        self._unwritten.update(views)
         if self.mounted:
             self.cache.on_event(ev, views, old_name, self.prisons.told_name(pr))
         if kind == "freed":
