@@ -114,6 +114,10 @@ class Cache:
             d = self._by_serial[serial] = {}
         return d
 
+    def held(self, serial: int):
+        """The inodes of prison ``serial`` the VFS holds (a view of them: read only)."""
+        return self._by_serial.get(serial, ())
+
     def looked_up(self, ino: int) -> None:
         parts = I.split_ino(ino) if ino != pyfuse3.ROOT_INODE else None
         if parts is not None:
@@ -159,8 +163,11 @@ class Cache:
         return sum(len(d) for d in self._by_serial.values())
 
     # ------------------------------------------------------------- events
-    def on_event(self, ev, views, old_name: str | None, told_name: str) -> None:
-        """Queue what event ``ev`` (about prison ``ev.prison``) made wrong."""
+    def on_event(self, ev, views, old_name: str | None, told_name: str,
+                 unchanged=None) -> None:
+        """Queue what event ``ev`` (about prison ``ev.prison``) made wrong;
+        ``unchanged`` (heldsizes.Unchanged): what an update is known to have
+        left with the attributes it had, told only if it may hold pages."""
         pr, kind = ev.prison, ev.kind
         if kind == "attached":
             return                                  # only .refs changed: never cached
@@ -175,9 +182,15 @@ class Cache:
         if kind == "created":
             return
         if kind in ("updated", "renumbered"):       # values below it may follow it
-            self._serials(pr.serial)
-            for d in pr.descendants():
-                self._serials(d.serial)
+            if unchanged is None:
+                self._serials(pr.serial)
+                for d in pr.descendants():
+                    self._serials(d.serial)
+            else:
+                self._serials(pr.serial, self._uncached | unchanged.own, unchanged.same)
+                below = self._uncached | unchanged.below
+                for d in pr.descendants():
+                    self._serials(d.serial, below, unchanged.same)
         else:                                       # removed, dying, freed
             self._serials(pr.serial, gone=True)
         names = []
@@ -220,30 +233,36 @@ class Cache:
                 if ino in held:
                     self._queue(ino)
 
-    def _serials(self, serial: int, gone: bool = False) -> None:
+    def _serials(self, serial: int, same_slots=None, same=frozenset(), gone: bool = False) -> None:
         """Queue the held inodes of prison ``serial``.  ``gone``: its files
         went for good (it was removed, or a dying jail's were freed; a number
         never comes back), so a lookup or open of any of them will fail:
         dropping attributes is enough, pages are never read through a path
-        again, and no worker-thread hop is awaited for them."""
+        again, and no worker-thread hop is awaited for them.  ``same_slots``
+        and ``same``: slots and inodes an update left as they were, skipped
+        unless they may hold pages (on_event's ``unchanged``)."""
         if self.settling:
             # one request's events (rmdir: removed, dying, freed) come while its
-            # handler runs, no other request between them: once is enough
+            # handler runs, no other request between them: once is enough (once
+            # all of them are queued: not when some were left as unchanged)
             if serial in self._settled_serials:
                 return
-            self._settled_serials.add(serial)
+            if same_slots is None:
+                self._settled_serials.add(serial)
         inos = self._by_serial.get(serial)
         if not inos:
             return
         if gone or self._paged.isdisjoint(inos):  # the common case, in bulk
             if gone:
                 self._paged.difference_update(inos)
-            uncached = self._uncached
+            skip = self._uncached if same_slots is None else same_slots
             self._attrs.update(ino for ino in inos
-                               if I.slot_of(ino) not in uncached)
+                               if I.slot_of(ino) not in skip and ino not in same)
             return
+        skip = () if same_slots is None else same_slots
         for ino in inos:
-            self._queue(ino)
+            if ino in self._paged or (I.slot_of(ino) not in skip and ino not in same):
+                self._queue(ino)
 
     def _queue(self, ino: int) -> None:
         if ino in self._paged:

@@ -34,6 +34,7 @@ from . import nodes as N
 from .cache import Cache
 from .ctlfile import CTL
 from .eventtext import event_text, other_event_text
+from .heldsizes import before_update, unchanged
 from .refusals import Refusals
 from .supervisor import Supervisor
 from .views import ParamSizes, PrisonIndex, Views
@@ -137,6 +138,7 @@ class JailFS(pyfuse3.Operations):
         self._fh: dict[int, object] = {}
         self._next_fh = 1
         self._unwritten: set = set()        # views whose .events has lines not written yet
+        self._sizes_before = None           # write(): heldsizes.Before its update
         self._lines_due = trio.Event()      # wakes _write_lines
         subscribe_logged(kernel, self._handle_event, log)
 
@@ -225,7 +227,12 @@ class JailFS(pyfuse3.Operations):
             view.log.append_later(event_text, ev, view.root)
         self._unwritten.update(views)
         if self.mounted:
-            self.cache.on_event(ev, views, old_name, self.prisons.told_name(pr))
+            same = None
+            if self._sizes_before is not None and kind == "updated" and old_name is None \
+                    and self._sizes_before.pr is pr:
+                same = unchanged(self, self._sizes_before)
+            self._sizes_before = None
+            self.cache.on_event(ev, views, old_name, self.prisons.told_name(pr), same)
         if kind == "freed":
             self.prisons.remove(pr)
             self.views.release(pr)
@@ -503,7 +510,12 @@ class JailFS(pyfuse3.Operations):
         h = self._handle(fh, FileHandle)
         if not h.writable:
             raise FUSEError(errno.EBADF)
-        return h.node.kind.write(self, h, off, buf)
+        if h.node.kind is N.PARAM and self.mounted:     # what the update may leave alone
+            self._sizes_before = before_update(self, h.node.pr, (h.node.param,))
+        try:
+            return h.node.kind.write(self, h, off, buf)
+        finally:
+            self._sizes_before = None
 
     @handler
     def poll(self, inode, fh, poll_handle, ctx):

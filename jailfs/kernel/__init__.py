@@ -1,6 +1,7 @@
 """The prison kernel: FreeBSD's jail subsystem in memory. No FUSE, no trio."""
 
 from .errors import JailError
+from .jail_set import update_reach
 from .kernel import (JAIL_ATTACH, JAIL_CREATE, JAIL_DYING, JAIL_UPDATE, Clock, Event, Kernel,
                      RefReport)
 from .modules import KernelModule, SetRequest
@@ -14,4 +15,5 @@ __all__ = [
     "JailError", "Kernel", "Clock", "Event", "RefReport", "Caller", "Cred", "File", "Prison", "Proc",
     "JAIL_CREATE", "JAIL_UPDATE", "JAIL_ATTACH", "JAIL_DYING", "JAIL_MAX",
     "PARAMS", "PARAM_NAMES", "Param", "ALIVE", "DYING", "FREED", "KernelModule", "SetRequest",
+    "update_reach",
 ]

@@ -57,6 +57,36 @@ def sanitize(names: list[str]) -> list[int]:
     return keep
 
 
+# What an update of one parameter can change, as _apply does it: (values of
+# the jail, values of its descendants).  A parameter not here may change more
+# (names, addresses, modules' values, SysV modes): update_reach says None.
+_HOST_REACH = {f"host.{f}": (frozenset({f"host.{f}", "host"}), frozenset({f"host.{f}"}))
+               for f in ("hostname", "domainname", "hostuuid", "hostid")}
+_INHERITED = {p: (frozenset({p}), frozenset({p}))
+              for p in ("securelevel", "children.max", "enforce_statfs", "devfs_ruleset")}
+_ALLOW_REACH = {f"allow.{a}": (frozenset({f"allow.{a}"}), frozenset({f"allow.{a}"}))
+                for a in ALLOW_BITS if a != "sysvipc"}     # sysvipc: the SysV modes follow
+UPDATE_REACH = {**_HOST_REACH, **_INHERITED, **_ALLOW_REACH,
+                "persist": (frozenset({"persist"}), frozenset())}
+
+
+def update_reach(names) -> tuple[frozenset, frozenset] | None:
+    """Which parameters' values a JAIL_UPDATE setting ``names`` (as given:
+    `nopersist` too; not the jid naming the jail) can change on the jail and on
+    its descendants; None when it may change others.  A refused update changes
+    nothing; a jail left without persist may die (events of its own follow)."""
+    own: set[str] = set()
+    below: set[str] = set()
+    for name in names:
+        row, _ = resolve_name(name)
+        reach = UPDATE_REACH.get(row.name) if row is not None else None
+        if reach is None:
+            return None
+        own |= reach[0]
+        below |= reach[1]
+    return frozenset(own), frozenset(below)
+
+
 def numeric_name(text: str) -> int | None:
     """strtoul(text, &p, 10) with *p == '\0': the number a name spells, else None."""
     value, used = strtol(text, unsigned=True)

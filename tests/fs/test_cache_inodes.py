@@ -115,3 +115,33 @@ def test_a_renamed_jails_old_name_is_dropped(jailfs_mount):
     write(m / "a/b/name", "a.c\n")              # a rename by the name file: no VFS rename
     assert not os.path.exists(m / "a/b")
     assert read(m / "a/c/name") == "a.c\n"
+
+
+def test_a_write_into_a_listed_jail_tells_what_followed_it_below(jailfs_mount):
+    """A write tells the kernel only about the held files whose size it may
+    have changed (fs/heldsizes.py): the written one, the values derived from it
+    and those its descendants inherit; the rest of a listed jail is left alone."""
+    m = jailfs_mount
+    os.makedirs(m / "a/b/c")
+    code, answer = m.ctl("set a.b host=inherit")
+    assert code == 0, answer
+    for d in ("a", "a/b", "a/b/c"):
+        os.listdir(m / d)                  # every parameter file of each is held
+    stat = {p: os.stat(m / p).st_size for p in ("a/b/securelevel", "a/b/c/securelevel",
+                                                  "a/b/host.hostname", "a/b/host",
+                                                  "a/b/c/allow.mount", "a/b/enforce_statfs")}
+    assert stat["a/b/securelevel"] == len("-1\n") and stat["a/b/host"] == len("inherit\n")
+    assert write(m / "a/securelevel", "1\n") == 0
+    assert os.stat(m / "a/b/securelevel").st_size == len("1\n")
+    assert os.stat(m / "a/b/c/securelevel").st_size == len("1\n")
+    assert write(m / "a/host.hostname", "a-much-longer-name\n") == 0
+    assert os.stat(m / "a/b/host.hostname").st_size == len("a-much-longer-name\n")
+    assert write(m / "a/b/host.hostname", "bee\n") == 0          # no longer inherited
+    assert os.stat(m / "a/b/host").st_size == len("new\n")
+    assert write(m / "a/allow.mount", "1\n") == 0               # the parent allows it first
+    assert write(m / "a/b/allow.mount", "1\n") == 0
+    assert write(m / "a/b/c/allow.mount", "1\n") == 0
+    assert os.stat(m / "a/b/c/allow.mount").st_size == len("true\n")
+    assert write(m / "a/allow.mount", "0\n") == 0               # cleared below it too
+    assert os.stat(m / "a/b/c/allow.mount").st_size == len("false\n")
+    assert os.stat(m / "a/b/enforce_statfs").st_size == stat["a/b/enforce_statfs"]
