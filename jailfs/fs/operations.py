@@ -107,8 +107,6 @@ def handler(fn=None, *, settle: str = ""):
         finally:
             if settle:
                 await self.cache.settle(entries=settle == "all")
-            if self._unwritten:     # .events lines: written once this is answered
-                self._lines_due.set()
     return wrapper
 
 
@@ -137,9 +135,7 @@ class JailFS(pyfuse3.Operations):
         self._param_modes = tuple(N.param_mode(n) for n in self.param_names)
         self._fh: dict[int, object] = {}
         self._next_fh = 1
-        self._unwritten: set = set()        # views whose .events has lines not written yet
         self._sizes_before = None           # write(): heldsizes.Before its update
-        self._lines_due = trio.Event()      # wakes _write_lines
         subscribe_logged(kernel, self._handle_event, log)
 
     async def run(self, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
@@ -147,19 +143,7 @@ class JailFS(pyfuse3.Operations):
         async with trio.open_nursery() as nursery:
             await nursery.start(self.supervisor.run)
             await nursery.start(self.cache.run)
-            nursery.start_soon(self._write_lines)
             task_status.started()
-
-    async def _write_lines(self) -> None:
-        """Write the ``.events`` lines of the events a request made, after it is
-        answered (anyone who looks at a log before that has its lines written
-        first: eventlog.py)."""
-        while True:
-            await self._lines_due.wait()
-            self._lines_due = trio.Event()
-            views, self._unwritten = self._unwritten, set()
-            for view in views:
-                view.log.write_out()
 
     # ================================================================ nodes
     def view_of(self, ctx):
@@ -223,9 +207,8 @@ class JailFS(pyfuse3.Operations):
             self.prisons.add(pr)
         old_name = self.prisons.renamed(pr) if kind == "updated" else None
         views = list(self.views.above(pr))
-        for view in views:      # the lines are written once the request is answered
+        for view in views:      # written when someone looks, or a batch is due
             view.log.append_later(event_text, ev, view.root)
-        self._unwritten.update(views)
         if self.mounted:
             same = None
             if self._sizes_before is not None and kind == "updated" and old_name is None \
