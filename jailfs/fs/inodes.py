@@ -16,8 +16,10 @@ An inode number encodes (view, prison serial, slot):
   ``.events`` and ``.ctl``.
 
 Nothing is stored per inode, so there is no table to grow, no lookup count to
-keep and nothing to forget.  Every view's root directory is FUSE's
-``ROOT_INODE`` (1); its computed number is never handed out.
+keep and nothing to forget.  FUSE's ``ROOT_INODE`` (1) is every view's root;
+each view also has a root of its own, V(view) = (view, its root's serial,
+SLOT_DIR), a number no jail directory has (``.view`` in the mount's root, and
+what a jail's /dev/jailfs is: jailfs/host/anchor.py).
 """
 
 from __future__ import annotations

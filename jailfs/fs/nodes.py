@@ -28,6 +28,7 @@ EMPTY_REFUSED = {"bool": "unknown boolean value", "jailsys": "unknown jailsys va
                  "int": "non-integer value", "uint": "non-integer value",
                  "ulong": "non-integer value"}
 ROOT_DOTFILES = (".ctl", ".dying", ".events", ".jid", ".refs")
+VIEW_NAME = ".view"             # in the mount's root: the asker's own view root
 DOT_COOKIE = {name: 3 + i for i, name in enumerate(ROOT_DOTFILES)}
 
 
@@ -349,15 +350,14 @@ def child_cookie(c) -> int:
 
 
 class ViewRoot(JailTree):
-    """The view's root directory: its prison's files and the view's own dot files."""
-    entry_timeout = 0.0         # ROOT_INODE is every view's root: what a name here
-    attr_timeout = 0.0          # means, and its attributes, depend on who asks
+    """A view's own root directory, V(view): its prison's files and the view's
+    own dot files.  Its number is the root prison's SLOT_DIR in that view,
+    which no jail directory has, so a name below it means one thing for good
+    and is cached (cache.py invalidates a child's old name under it)."""
+    slot = I.SLOT_DIR
 
     def exists(self, pr, is_root):
-        return False            # only ever ROOT_INODE
-
-    def ino(self, fs, view, node):
-        return pyfuse3.ROOT_INODE
+        return is_root
 
     def path(self, view, node):
         return ""
@@ -375,6 +375,28 @@ class ViewRoot(JailTree):
         return [(1, ".", node), (2, "..", node)] + [
             (DOT_COOKIE[n], n, Node(ROOT_DOT_KINDS.get(n) or self.refs, node.pr))
             for n in ROOT_DOTFILES]
+
+
+class SharedRoot(ViewRoot):
+    """The mount's root, FUSE's ROOT_INODE: every caller's view root at one
+    number, so its attributes are never cached and its names are cached only
+    for the host while no jailed caller can walk from it (operations.py
+    ``names_timeout``).  It also answers ``.view`` (looked up, never listed):
+    the asker's own view root, V(view), where a jail's processes find the
+    mount (jailfs/host/anchor.py)."""
+    entry_timeout = 0.0
+    attr_timeout = 0.0
+
+    def exists(self, pr, is_root):
+        return False            # only ever ROOT_INODE
+
+    def ino(self, fs, view, node):
+        return pyfuse3.ROOT_INODE
+
+    def child(self, fs, view, node, name):
+        if name == VIEW_NAME:
+            return Node(VIEW_ROOT, node.pr)
+        return ViewRoot.child(self, fs, view, node, name)
 
 
 class JailDir(JailTree):
@@ -453,12 +475,13 @@ DYING_REFS = RefsFile(dying=True)
 JID_LINK = JidLink()
 EVENTS = EventsFile()
 VIEW_ROOT = ViewRoot()
+SHARED_ROOT = SharedRoot()
 JAIL_DIR = JailDir()
 DYING_DIR = DyingDir()
 DOT_DYING = DotDying(I.SLOT_DOTDYING, ".dying")
 DOT_JID = DotJid(I.SLOT_DOTJID, ".jid")
 
-for _tree in (VIEW_ROOT, JAIL_DIR):
+for _tree in (VIEW_ROOT, SHARED_ROOT, JAIL_DIR):
     _tree.params, _tree.refs = PARAM, REFS
 DYING_DIR.params, DYING_DIR.refs = DYING_PARAM, DYING_REFS
 DOT_DYING.entries = DYING_DIR
@@ -473,6 +496,16 @@ SLOT_KINDS: dict = {k.slot: k for k in (JAIL_DIR, DYING_DIR, REFS, DYING_REFS, J
 def register_root_file(name: str, kind) -> None:
     ROOT_DOT_KINDS[name] = kind
     SLOT_KINDS[kind.slot] = kind
+
+
+def root_name_slots(param_index: dict):
+    """(name, inode slot) of every name a view's root always holds: its dot
+    files and its parameter files (its jails come and go)."""
+    yield ".refs", I.SLOT_REFS
+    for name, kind in ROOT_DOT_KINDS.items():
+        yield name, kind.slot
+    for name, i in param_index.items():
+        yield name, I.PARAM_SLOT0 + i
 
 
 def kind_of_slot(slot: int, param_names):

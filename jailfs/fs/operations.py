@@ -8,9 +8,11 @@ become ``.events`` lines and cache invalidation.
 
 Caching: attributes and entries are cached for a long time and parameter
 files keep their page cache, except where the answer depends on who asks
-(the view's root, shared by every view as ROOT_INODE) or changes without a
-kernel event (.refs, .events); cache.py invalidates exactly what each kernel
-event changed, before the request that caused it is answered.
+(the mount's root, ROOT_INODE, shared by every view: its names are cached
+only for the host, and only until a jailed process may walk from it, see
+``share_root``; each view's own root, V(view), is cached) or changes without
+a kernel event (.refs, .events); cache.py invalidates exactly what each
+kernel event changed, before the request that caused it is answered.
 """
 
 from __future__ import annotations
@@ -26,12 +28,13 @@ import pyfuse3
 import trio
 from pyfuse3 import FUSEError
 
+from jailfs import ctl_real
 from jailfs.kernel import JAIL_CREATE, JAIL_MAX, JAIL_UPDATE, Caller, JailError
 from jailfs.ops.logs import subscribe_logged
 
 from . import inodes as I
 from . import nodes as N
-from .cache import Cache
+from .cache import CACHE_TIMEOUT, Cache
 from .ctlfile import CTL
 from .eventtext import event_text, other_event_text
 from .refusals import Refusals
@@ -41,6 +44,7 @@ from .views import ParamSizes, PrisonIndex, Views
 log = logging.getLogger("jailfs.fs")
 
 ROOT = pyfuse3.ROOT_INODE
+VIEW_NAME = N.VIEW_NAME.encode()
 
 
 @functools.cache
@@ -139,10 +143,18 @@ class JailFS(pyfuse3.Operations):
 
     async def run(self, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
         """The mount's long-running tasks (start with ``nursery.start``)."""
-        async with trio.open_nursery() as nursery:
-            await nursery.start(self.supervisor.run)
-            await nursery.start(self.cache.run)
-            task_status.started()
+        ctl_real.unconfined_hooks.append(self._unconfined)
+        try:
+            async with trio.open_nursery() as nursery:
+                await nursery.start(self.supervisor.run)
+                await nursery.start(self.cache.run)
+                task_status.started()
+        finally:
+            ctl_real.unconfined_hooks.remove(self._unconfined)
+
+    def _unconfined(self, k, pr, real_pid: int, why: str) -> None:
+        if k is self.k:
+            self.share_root(why)
 
     # ================================================================ nodes
     def view_of(self, ctx):
@@ -150,7 +162,10 @@ class JailFS(pyfuse3.Operations):
 
     def node(self, ino: int, view) -> N.Node:
         if ino == ROOT:
-            return N.Node(N.VIEW_ROOT, view.root)
+            if view is not self.host and not self.views.root_shared:
+                self.share_root("a jailed process reached the mount's root "
+                                f"(view of {view.root.name or '0'})")
+            return N.Node(N.SHARED_ROOT, view.root)
         parts = I.split_ino(ino)
         if parts is None or parts[0] != view.index:
             raise FUSEError(errno.ENOENT)
@@ -160,9 +175,35 @@ class JailFS(pyfuse3.Operations):
                                                      pr.is_descendant_of(view.root)):
             raise FUSEError(errno.ENOENT)
         kind, param = N.kind_of_slot(slot, self.param_names)
+        if kind is N.JAIL_DIR and pr is view.root:
+            kind = N.VIEW_ROOT          # V(view): the view's own root (nodes.ViewRoot)
         if kind is None or not kind.exists(pr, pr is view.root):
             raise FUSEError(errno.ENOENT)
         return N.Node(kind, pr, param)
+
+    def names_timeout(self, view, node) -> float:
+        """How long the VFS may keep a name looked up or listed in ``node``:
+        its kind's, except in the mount's root, where it is cached for the
+        host as long as no jailed process can walk from there (share_root)."""
+        if node.kind is N.SHARED_ROOT and view is self.host and not self.views.root_shared:
+            return CACHE_TIMEOUT
+        return node.kind.entry_timeout
+
+    def share_root(self, why: str) -> None:
+        """From now on, for the mount's life, a jailed process may walk from
+        ROOT_INODE: its names are no longer cached for the host, and those the
+        VFS holds are dropped (before the request that caused this is
+        answered, when it settles: a .ctl attach or enter does)."""
+        if self.views.root_shared:
+            return
+        self.views.root_shared = why
+        log.warning("names in the mount's root are no longer cached: %s", why)
+        host, pr0 = self.host, self.k.prison0
+        names = [(n, I.make_ino(host.index, pr0.serial, slot))
+                 for n, slot in N.root_name_slots(self.param_index)]
+        names += [(self.prisons.told_name(c), I.make_ino(host.index, c.serial, I.SLOT_DIR))
+                  for c in (pr0.children.values() if pr0.children else ())]
+        self.cache.drop_names(ROOT, names)
 
     def values(self, view, pr, names) -> dict:
         """Canonical text of parameters of ``pr`` as ``view`` sees them."""
@@ -243,6 +284,13 @@ class JailFS(pyfuse3.Operations):
     @handler
     def lookup(self, parent_inode, name, ctx):
         view = self.view_of(ctx)
+        if parent_inode == ROOT and name == VIEW_NAME:
+            # asked by a keeper entering a jail (in the jail's cgroup, still on
+            # the host's tree: jailfs/host/enter.py), so no sign of a jailed
+            # process that can walk from the root; never cached (who asks?)
+            a = self.attr(view, N.Node(N.VIEW_ROOT, view.root))
+            self.cache.looked_up(a.st_ino)
+            return a
         parent = self._dir(parent_inode, view)
         n = self._name(name)
         if n is None:
@@ -255,7 +303,7 @@ class JailFS(pyfuse3.Operations):
             node = parent.kind.child(self, view, parent, n)
             if node is None:
                 raise FUSEError(errno.ENOENT)
-        a = self.attr(view, node, entry_timeout=parent.kind.entry_timeout)
+        a = self.attr(view, node, entry_timeout=self.names_timeout(view, parent))
         self.cache.looked_up(a.st_ino)
         return a
 
@@ -349,7 +397,7 @@ class JailFS(pyfuse3.Operations):
         h = self._handle(fh, DirHandle)
         view, node = h.view, h.node
         kind = node.kind
-        timeout = kind.entry_timeout
+        timeout = self.names_timeout(view, node)
         if start_id < N.PARAM_COOKIE0:
             looked_up = self.cache.looked_up
             for cookie, name, n in kind.fixed(self, view, node):
