@@ -38,6 +38,7 @@ SLOT_DOTDYING = 5       # the view's .dying        (serial = the view root's)
 SLOT_DOTJID = 6         # the view's .jid
 SLOT_EVENTS = 7         # the view's .events
 SLOT_CTL = 8            # the view's .ctl
+SLOT_VIEWLINK = 9       # .view in the mount's root: a symlink to the view's own root
 PARAM_SLOT0 = 16        # live parameter files: PARAM_SLOT0 + index
 DYING_PARAM_SLOT0 = 272  # dying parameter files: DYING_PARAM_SLOT0 + index
 MAX_PARAMS = DYING_PARAM_SLOT0 - PARAM_SLOT0

@@ -28,7 +28,7 @@ EMPTY_REFUSED = {"bool": "unknown boolean value", "jailsys": "unknown jailsys va
                  "int": "non-integer value", "uint": "non-integer value",
                  "ulong": "non-integer value"}
 ROOT_DOTFILES = (".ctl", ".dying", ".events", ".jid", ".refs")
-VIEW_NAME = ".view"             # in the mount's root: the asker's own view root
+VIEW_NAME = ".view"             # in the mount's root: a link to the asker's own view root
 DOT_COOKIE = {name: 3 + i for i, name in enumerate(ROOT_DOTFILES)}
 
 
@@ -381,9 +381,15 @@ class SharedRoot(ViewRoot):
     """The mount's root, FUSE's ROOT_INODE: every caller's view root at one
     number, so its attributes are never cached and its names are cached only
     for the host while no jailed caller can walk from it (operations.py
-    ``names_timeout``).  It also answers ``.view`` (looked up, never listed):
-    the asker's own view root, V(view), where a jail's processes find the
-    mount (jailfs/host/anchor.py)."""
+    ``names_timeout``).
+
+    It also holds, looked up but never listed, ``.view``: a symlink to
+    ``.v<index>``, the asker's own view root V(view), which only that view's
+    processes find.  A jail's /dev/jailfs is a clone of that mount rooted
+    there (jailfs/host/enter.py).  Why the link: a name whose inode depends on
+    who asks is dropped from the dentry cache (d_invalidate) whenever someone
+    else looks it up, and a mount rooted at a dropped dentry can no longer
+    be attached; ``.v<index>`` means one inode to everyone who can see it."""
     entry_timeout = 0.0
     attr_timeout = 0.0
 
@@ -394,9 +400,41 @@ class SharedRoot(ViewRoot):
         return pyfuse3.ROOT_INODE
 
     def child(self, fs, view, node, name):
+        found = self.view_entry(view, name)
+        return found if found is not None else ViewRoot.child(self, fs, view, node, name)
+
+    @staticmethod
+    def view_entry(view, name: str):
+        """``.view`` or the asker's own ``.v<index>``; None for any other name."""
         if name == VIEW_NAME:
-            return Node(VIEW_ROOT, node.pr)
-        return ViewRoot.child(self, fs, view, node, name)
+            return Node(VIEW_LINK, view.root)
+        if name == view_dir_name(view):
+            return Node(VIEW_ROOT, view.root)
+        return None
+
+
+def view_dir_name(view) -> str:
+    return f".v{view.index}"
+
+
+class ViewLink(Kind):
+    """``.view`` (in the mount's root only): a symlink to the asker's
+    ``.v<index>``."""
+    slot = I.SLOT_VIEWLINK
+    ftype = stat.S_IFLNK
+    perm = 0o777
+
+    def exists(self, pr, is_root):
+        return is_root
+
+    def path(self, view, node):
+        return VIEW_NAME
+
+    def target(self, view, pr) -> str:
+        return view_dir_name(view)
+
+    def size(self, fs, view, node):
+        return len(self.target(view, node.pr))
 
 
 class JailDir(JailTree):
@@ -476,6 +514,7 @@ JID_LINK = JidLink()
 EVENTS = EventsFile()
 VIEW_ROOT = ViewRoot()
 SHARED_ROOT = SharedRoot()
+VIEW_LINK = ViewLink()
 JAIL_DIR = JailDir()
 DYING_DIR = DyingDir()
 DOT_DYING = DotDying(I.SLOT_DOTDYING, ".dying")
@@ -490,7 +529,7 @@ DOT_JID.entries = JID_LINK
 # .ctl is added by ctlfile.py (register_ctl)
 ROOT_DOT_KINDS: dict = {".dying": DOT_DYING, ".jid": DOT_JID, ".events": EVENTS}
 SLOT_KINDS: dict = {k.slot: k for k in (JAIL_DIR, DYING_DIR, REFS, DYING_REFS, JID_LINK,
-                                        DOT_DYING, DOT_JID, EVENTS)}
+                                        DOT_DYING, DOT_JID, EVENTS, VIEW_LINK)}
 
 
 def register_root_file(name: str, kind) -> None:

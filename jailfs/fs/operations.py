@@ -44,7 +44,6 @@ from .views import ParamSizes, PrisonIndex, Views
 log = logging.getLogger("jailfs.fs")
 
 ROOT = pyfuse3.ROOT_INODE
-VIEW_NAME = N.VIEW_NAME.encode()
 
 
 @functools.cache
@@ -284,13 +283,16 @@ class JailFS(pyfuse3.Operations):
     @handler
     def lookup(self, parent_inode, name, ctx):
         view = self.view_of(ctx)
-        if parent_inode == ROOT and name == VIEW_NAME:
-            # asked by a keeper entering a jail (in the jail's cgroup, still on
-            # the host's tree: jailfs/host/enter.py), so no sign of a jailed
-            # process that can walk from the root; never cached (who asks?)
-            a = self.attr(view, N.Node(N.VIEW_ROOT, view.root))
-            self.cache.looked_up(a.st_ino)
-            return a
+        if parent_inode == ROOT and name.startswith(b".v"):
+            # .view and .v<index>: asked by a keeper entering a jail (in the
+            # jail's cgroup, still on the host's tree: jailfs/host/enter.py),
+            # so no sign of a jailed process that can walk from the root;
+            # never cached (they depend on who asks)
+            node = N.SharedRoot.view_entry(view, name.decode("ascii", "replace"))
+            if node is not None:
+                a = self.attr(view, node)
+                self.cache.looked_up(a.st_ino)
+                return a
         parent = self._dir(parent_inode, view)
         n = self._name(name)
         if n is None:
@@ -341,7 +343,7 @@ class JailFS(pyfuse3.Operations):
     def readlink(self, inode, ctx):
         view = self.view_of(ctx)
         node = self.node(inode, view)
-        if node.kind is not N.JID_LINK:
+        if node.kind not in (N.JID_LINK, N.VIEW_LINK):
             raise FUSEError(errno.EINVAL)
         return node.kind.target(view, node.pr).encode()
 

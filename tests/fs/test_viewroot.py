@@ -71,8 +71,14 @@ def test_view_is_the_callers_own_root(jailfs_mount):
         assert probe.ask(m / ".view/host.hostname") == "www.example"
         assert probe.ask(m / ".view/web") == f"E{errno.ENOENT}"
         assert probe.ask(m / ".view/other") == f"E{errno.ENOENT}"
-        # the host's own is still the host's
-        assert value(m / ".view/other/name") == "other"
+        # .view links to the asker's own .v<index>; nobody finds another's
+        assert probe.ask(m / ".v0") == f"E{errno.ENOENT}"
+        mine = probe.ask(m / ".view")
+        assert mine.startswith(ino + " ")
+        assert value(m / ".view/other/name") == "other"     # the host's is still the host's
+        assert os.readlink(m / ".view") == ".v0"
+        assert all(err(os.stat, m / f".v{i}") == errno.ENOENT for i in range(1, 4))
+        assert probe.ask(m / ".view") == mine
     finally:
         probe.close()
 

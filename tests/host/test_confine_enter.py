@@ -111,7 +111,7 @@ def test_unconfined_entries_are_reported(k, sleeper):
     try:
         run(k, "create name=web.db persist")
         assert run(k, f"enter web {sleeper}")[0] == 0
-        seen.clear()
+        assert seen == []
         assert run(k, f"enter web.db {sleeper}")[0] == 0
         assert seen == [("web.db", sleeper, "enter")]
         seen.clear()
