@@ -15,7 +15,7 @@ from jailfs.kernel import JailError
 # Hooks (kernel, prison, real pid, why): a real process was attached to a
 # jail without entering its namespaces (it keeps the host's tree, and so can
 # walk the mount from its root): the filesystem stops caching the names there
-# for the host (jailfs/fs/operations.py share_root).
+# for the host (jailfs/fs/sharedroot.py).
 unconfined_hooks: list = []
 
 

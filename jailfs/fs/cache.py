@@ -197,7 +197,7 @@ class Cache:
             if names and self._held(I.make_ino(view.index, pr.serial, I.SLOT_DIR)):
                 # the parent's directory; for the view's root that is V(view),
                 # and for the host's also ROOT_INODE, where the host's names
-                # may be cached too (operations.py names_timeout)
+                # may be cached too (sharedroot.py)
                 pinos = [I.make_ino(view.index, parent.serial, I.SLOT_DIR)]
                 if parent is root and root.parent is None:
                     pinos.append(pyfuse3.ROOT_INODE)

@@ -7,6 +7,12 @@ is what stat(2) reports, which is what ``tail -f``'s polling fallback watches.
 Readers blocked in poll(2) are woken through the poll handles they left, one
 per open file (the kernel keeps only the newest handle of a file, so an older
 one is replaced, and a closed file's handle is dropped).
+
+A line may be added unwritten (``append_later``: how to make its text, from
+values fixed when it was added): it is written, in its place among the others,
+before anything of the log is looked at (size, time, content, a line added as
+text), at once while a reader waits in poll, and otherwise by ``write_out``,
+which the filesystem runs once it has answered the request that made them.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import time
 log = logging.getLogger("jailfs.events")
 
 DEFAULT_LIMIT = 10_000
+UNWRITTEN_MAX = 1000            # lines kept unwritten at most (then written at once)
 
 
 def field(key: str, value) -> str:
@@ -31,36 +38,77 @@ class EventLog:
         self.limit = limit
         self._starts: list[int] = []       # byte offset of each kept line
         self._lines: list[bytes] = []
-        self.base = 0                       # offset of the oldest kept line
-        self.size = 0                       # end offset (total bytes ever written)
+        self._base = 0                      # offset of the oldest kept line
+        self._size = 0                      # end offset (total bytes ever written)
         self.seq = 0                        # lines ever written
-        self.mtime_ns = time.time_ns()
+        self._mtime_ns = time.time_ns()
         self._poll_handles: dict = {}       # file handle -> its newest poll handle
+        self.unwritten: list = []           # (make, args): lines whose text is not made yet
+
+    @property
+    def base(self) -> int:
+        """Offset of the oldest kept line."""
+        if self.unwritten:
+            self.write_out()
+        return self._base
+
+    @property
+    def size(self) -> int:
+        """End offset (total bytes ever written)."""
+        if self.unwritten:
+            self.write_out()
+        return self._size
+
+    @property
+    def mtime_ns(self) -> int:
+        if self.unwritten:
+            self.write_out()
+        return self._mtime_ns
 
     # ----------------------------------------------------------------- write
     def append(self, text: str) -> int:
         """Add one line (numbered; a newline is added). Returns its number."""
+        if self.unwritten:
+            self.write_out()
+        return self._add(text)
+
+    def append_later(self, make, *args) -> None:
+        """Add one line whose text ``make(*args)`` is made when it is needed;
+        it must depend on nothing but ``args``."""
+        self.unwritten.append((make, args))
+        if self._poll_handles or len(self.unwritten) >= UNWRITTEN_MAX:
+            self.write_out()                # a reader waits, or enough are waiting
+
+    def write_out(self) -> None:
+        """Make and add the unwritten lines, in order."""
+        lines, self.unwritten = self.unwritten, []
+        for make, args in lines:
+            self._add(make(*args))
+
+    def _add(self, text: str) -> int:
         self.seq += 1
         line = f"{self.seq} {text}".replace("\n", "\\n") + "\n"
         data = line.encode("utf-8", "surrogateescape")
-        self._starts.append(self.size)
+        self._starts.append(self._size)
         self._lines.append(data)
-        self.size += len(data)
+        self._size += len(data)
         if len(self._lines) > self.limit + self.limit // 10:
             drop = len(self._lines) - self.limit
             del self._starts[:drop]
             del self._lines[:drop]
-        self.base = self._starts[0]
-        self.mtime_ns = time.time_ns()
+        self._base = self._starts[0]
+        self._mtime_ns = time.time_ns()
         self._wake()
         return self.seq
 
     # ------------------------------------------------------------------ read
     def read(self, off: int, size: int) -> bytes:
-        if off >= self.size or size <= 0 or not self._lines:
+        if self.unwritten:
+            self.write_out()
+        if off >= self._size or size <= 0 or not self._lines:
             return b""
-        if off < self.base:
-            off = self.base
+        if off < self._base:
+            off = self._base
         i = bisect.bisect_right(self._starts, off) - 1
         out = []
         got = 0
@@ -75,6 +123,8 @@ class EventLog:
 
     def lines(self) -> list[str]:
         """The kept lines, as text (for tests and debugging)."""
+        if self.unwritten:
+            self.write_out()
         return [b.decode("utf-8", "surrogateescape").rstrip("\n") for b in self._lines]
 
     # ------------------------------------------------------------------ poll

@@ -11,11 +11,15 @@ def errname(code: int) -> str:
     return errno.errorcode.get(code, str(code))
 
 
-def event_text(ev, view_root, host: bool) -> str:
-    """One kernel event about a prison below ``view_root``, named as that view names it."""
-    pr = ev.prison
-    name = pr.name if host else pr.relname(view_root)
-    parts = [ev.kind, f"jid={pr.jid}", field("name", name)]
+def event_text(ev, view_root) -> str:
+    """One kernel event about a prison below ``view_root``, named as that view
+    names it.  Made from what the event recorded when it happened (its jid, its
+    full name), never from the prison now: the line may be written later."""
+    depth, pr = 0, view_root                # the root's name has this many parts
+    while pr.parent is not None:
+        depth, pr = depth + 1, pr.parent
+    name = ev.name.split(".", depth)[depth]
+    parts = [ev.kind, f"jid={ev.jid}", field("name", name)]
     d = ev.detail or {}
     if ev.kind == "updated":
         params = d.get("params")

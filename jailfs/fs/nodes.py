@@ -380,8 +380,7 @@ class ViewRoot(JailTree):
 class SharedRoot(ViewRoot):
     """The mount's root, FUSE's ROOT_INODE: every caller's view root at one
     number, so its attributes are never cached and its names are cached only
-    for the host while no jailed caller can walk from it (operations.py
-    ``names_timeout``).
+    for the host while no jailed caller can walk from it (sharedroot.py).
 
     It also holds, looked up but never listed, ``.view``: a symlink to
     ``.v<index>``, the asker's own view root V(view), which only that view's

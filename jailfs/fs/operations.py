@@ -9,8 +9,8 @@ become ``.events`` lines and cache invalidation.
 Caching: attributes and entries are cached for a long time and parameter
 files keep their page cache, except where the answer depends on who asks
 (the mount's root, ROOT_INODE, shared by every view: its names are cached
-only for the host, and only until a jailed process may walk from it, see
-``share_root``; each view's own root, V(view), is cached) or changes without
+only for the host, and only until a jailed process may walk from it:
+sharedroot.py; each view's own root, V(view), is cached) or changes without
 a kernel event (.refs, .events); cache.py invalidates exactly what each
 kernel event changed, before the request that caused it is answered.
 """
@@ -34,7 +34,8 @@ from jailfs.ops.logs import subscribe_logged
 
 from . import inodes as I
 from . import nodes as N
-from .cache import CACHE_TIMEOUT, Cache
+from . import sharedroot
+from .cache import Cache
 from .ctlfile import CTL
 from .eventtext import event_text, other_event_text
 from .refusals import Refusals
@@ -109,6 +110,8 @@ def handler(fn=None, *, settle: str = ""):
         finally:
             if settle:
                 await self.cache.settle(entries=settle == "all")
+            if self._unwritten:     # .events lines: written once this is answered
+                self._lines_due.set()
     return wrapper
 
 
@@ -132,28 +135,38 @@ class JailFS(pyfuse3.Operations):
         self.cache = Cache(I.PARAM_SLOT0 + self.param_index["children.cur"],
                            uncached_slots=[slot for slot, kind in N.SLOT_KINDS.items()
                                            if kind.attr_timeout == 0 and not kind.page_cache])
-        self.param_sizes = ParamSizes()
-        subscribe_logged(kernel, self.param_sizes.on_event, log)
+        self.param_sizes = ParamSizes()     # dropped by every event (_handle_event)
         # modes of a live jail's parameter files, by index (the table says which are writable)
         self._param_modes = tuple(N.param_mode(n) for n in self.param_names)
         self._fh: dict[int, object] = {}
         self._next_fh = 1
+        self._unwritten: set = set()        # views whose .events has lines not written yet
+        self._lines_due = trio.Event()      # wakes _write_lines
         subscribe_logged(kernel, self._handle_event, log)
 
     async def run(self, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
         """The mount's long-running tasks (start with ``nursery.start``)."""
-        ctl_real.unconfined_hooks.append(self._unconfined)
+        unconfined = sharedroot.unconfined_hook(self)
+        ctl_real.unconfined_hooks.append(unconfined)
         try:
             async with trio.open_nursery() as nursery:
                 await nursery.start(self.supervisor.run)
                 await nursery.start(self.cache.run)
+                nursery.start_soon(self._write_lines)
                 task_status.started()
         finally:
-            ctl_real.unconfined_hooks.remove(self._unconfined)
+            ctl_real.unconfined_hooks.remove(unconfined)
 
-    def _unconfined(self, k, pr, real_pid: int, why: str) -> None:
-        if k is self.k:
-            self.share_root(why)
+    async def _write_lines(self) -> None:
+        """Write the ``.events`` lines of the events a request made, after it is
+        answered (anyone who looks at a log before that has its lines written
+        first: eventlog.py)."""
+        while True:
+            await self._lines_due.wait()
+            self._lines_due = trio.Event()
+            views, self._unwritten = self._unwritten, set()
+            for view in views:
+                view.log.write_out()
 
     # ================================================================ nodes
     def view_of(self, ctx):
@@ -162,7 +175,7 @@ class JailFS(pyfuse3.Operations):
     def node(self, ino: int, view) -> N.Node:
         if ino == ROOT:
             if view is not self.host and not self.views.root_shared:
-                self.share_root("a jailed process reached the mount's root "
+                sharedroot.share_root(self, "a jailed process reached the mount's root "
                                 f"(view of {view.root.name or '0'})")
             return N.Node(N.SHARED_ROOT, view.root)
         parts = I.split_ino(ino)
@@ -179,30 +192,6 @@ class JailFS(pyfuse3.Operations):
         if kind is None or not kind.exists(pr, pr is view.root):
             raise FUSEError(errno.ENOENT)
         return N.Node(kind, pr, param)
-
-    def names_timeout(self, view, node) -> float:
-        """How long the VFS may keep a name looked up or listed in ``node``:
-        its kind's, except in the mount's root, where it is cached for the
-        host as long as no jailed process can walk from there (share_root)."""
-        if node.kind is N.SHARED_ROOT and view is self.host and not self.views.root_shared:
-            return CACHE_TIMEOUT
-        return node.kind.entry_timeout
-
-    def share_root(self, why: str) -> None:
-        """From now on, for the mount's life, a jailed process may walk from
-        ROOT_INODE: its names are no longer cached for the host, and those the
-        VFS holds are dropped (before the request that caused this is
-        answered, when it settles: a .ctl attach or enter does)."""
-        if self.views.root_shared:
-            return
-        self.views.root_shared = why
-        log.warning("names in the mount's root are no longer cached: %s", why)
-        host, pr0 = self.host, self.k.prison0
-        names = [(n, I.make_ino(host.index, pr0.serial, slot))
-                 for n, slot in N.root_name_slots(self.param_index)]
-        names += [(self.prisons.told_name(c), I.make_ino(host.index, c.serial, I.SLOT_DIR))
-                  for c in (pr0.children.values() if pr0.children else ())]
-        self.cache.drop_names(ROOT, names)
 
     def values(self, view, pr, names) -> dict:
         """Canonical text of parameters of ``pr`` as ``view`` sees them."""
@@ -234,6 +223,7 @@ class JailFS(pyfuse3.Operations):
 
     # ================================================================ events
     def _handle_event(self, ev) -> None:
+        self.param_sizes.on_event(ev)
         kind, pr = ev.kind, ev.prison
         if kind == "refused":
             self.refusals.kernel_refused(ev.detail or {})
@@ -245,8 +235,9 @@ class JailFS(pyfuse3.Operations):
             self.prisons.add(pr)
         old_name = self.prisons.renamed(pr) if kind == "updated" else None
         views = list(self.views.above(pr))
-        for view in views:
-            view.log.append(event_text(ev, view.root, view is self.host))
+        for view in views:      # the lines are written once the request is answered
+            view.log.append_later(event_text, ev, view.root)
+        self._unwritten.update(views)
         if self.mounted:
             self.cache.on_event(ev, views, old_name, self.prisons.told_name(pr))
         if kind == "freed":
@@ -305,7 +296,7 @@ class JailFS(pyfuse3.Operations):
             node = parent.kind.child(self, view, parent, n)
             if node is None:
                 raise FUSEError(errno.ENOENT)
-        a = self.attr(view, node, entry_timeout=self.names_timeout(view, parent))
+        a = self.attr(view, node, entry_timeout=sharedroot.names_timeout(self, view, parent))
         self.cache.looked_up(a.st_ino)
         return a
 
@@ -399,7 +390,7 @@ class JailFS(pyfuse3.Operations):
         h = self._handle(fh, DirHandle)
         view, node = h.view, h.node
         kind = node.kind
-        timeout = self.names_timeout(view, node)
+        timeout = sharedroot.names_timeout(self, view, node)
         if start_id < N.PARAM_COOKIE0:
             looked_up = self.cache.looked_up
             for cookie, name, n in kind.fixed(self, view, node):

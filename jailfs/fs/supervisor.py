@@ -84,7 +84,8 @@ class Supervisor:
         self._send = None                                 # to run(): procs to watch
         self._pending: list = []
         kernel.signal_real = self.kill_real
-        subscribe_logged(kernel, self.on_event, log)
+        subscribe_logged(kernel, self.on_event, log,
+                         kinds=("created", "freed", "rctl", "updated", "removed", "attached"))
 
     # ............................................................ start / stop
     def start_cgroups(self, tree: cg.CgroupTree | None = None) -> bool:

@@ -33,7 +33,7 @@ class Views:
         self._next = 0
         self.host = self.get(prison0)
         # Why a jailed process may walk from the mount's root (ROOT_INODE), or
-        # None: until then the host's names there are cached (operations.py)
+        # None: until then the host's names there are cached (sharedroot.py)
         self.root_shared: str | None = None
 
     def __len__(self) -> int:

@@ -297,9 +297,12 @@ class LimitWatchService:
             log.info("limitwatch: no cgroups: what limits refuse is not watched")
             return
         self.watch = LimitWatch(self.supervisor.cgroups)
-        subscribe_logged(self.k, self._on_event, log, "limitwatch: while handling %r")
+        subscribe_logged(self.k, self._on_event, log, "limitwatch: while handling %r",
+                         kinds=("attached", "freed", "updated", "rctl"))
 
     def _on_event(self, ev) -> None:
+        if not self.k.rctl.racct_names and not (self.watch is not None and self.watch.jails):
+            return          # no rule names a jail, none is watched: refresh() would do nothing
         detail = ev.detail or {}
         if ev.kind in ("attached", "freed") or (ev.kind == "updated" and "name" in (
                 detail.get("params") or ())) or (ev.kind == "rctl" and (

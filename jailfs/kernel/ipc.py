@@ -105,8 +105,10 @@ class Ipc(KernelModule):
         own_roots = self.own_roots(pr, modes) if modes and not req.created else ()
         for facility, mode in modes.items():
             pr.set_sysv_mode(facility, mode)
-            if mode == SYS_DISABLE:
-                for d in pr.descendants():
+        disabled = [f for f, mode in modes.items() if mode == SYS_DISABLE] if pr.children else ()
+        if disabled:                                 # a disabled facility: below it too
+            for d in pr.descendants():
+                for facility in disabled:
                     d.set_sysv_mode(facility, SYS_DISABLE)
         if own_roots:                                # no longer its own root: objects go
             self.roots_changed(own_roots)

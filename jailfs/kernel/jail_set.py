@@ -293,9 +293,11 @@ class JailSet:
         req = SetRequest(caller, flags, opts, given)                       # 32: PR_METHOD_CHECK
         req.created, req.pr, req.ppr = created, pr, ppr
         req.data["kv_edits"] = kv_edits
-        for m in self.modules:
-            self._value_checks(opts, m.param_names, update)
-            m.check(req)
+        for names, check in self._check_steps:
+            if not opts.keys().isdisjoint(names):
+                self._value_checks(opts, names, update)
+            if check is not None:
+                check(req)
         for pname in opts:                                                 # 33
             if PARAMS[pname].readonly and pname != "jid":
                 raise JailError(EINVAL, f"unknown parameter: {pname}")
@@ -307,10 +309,10 @@ class JailSet:
             req.pr = pr
         drop_persist = self._apply(pr, opts, created, allow_set, allow_clear, short)
         if created:
-            for m in self.modules:
-                m.create(pr, req)
-        for m in self.modules:
-            m.set(pr, req)
+            for create in self._create_hooks:
+                create(pr, req)
+        for set_values in self._set_hooks:
+            set_values(pr, req)
         if created:
             self.emit("created", pr)
         else:

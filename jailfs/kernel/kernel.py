@@ -27,7 +27,7 @@ from .errors import JailError
 from .ipc import Ipc
 from .jail_set import JAIL_ATTACH, JAIL_CREATE, JAIL_DYING, JAIL_SET_MASK, JAIL_UPDATE, JailSet
 from .meta import Meta
-from .modules import KernelModule
+from .modules import KernelModule, overriding
 from .params import (ALLOW_ALL, DEFAULT_HOSTUUID, JAIL_MAX, PR_HOST, PR_IP4_SADDRSEL,
                      PR_IP6_SADDRSEL, PR_VNET, SYS_NEW)
 from .prison import Caller, Cred, File, Holder, Prison, Proc
@@ -79,6 +79,8 @@ class Kernel(JailSet, Syscalls, References, World, JidRegistry):
         self._cpuset_next = 2
         self._cpuset_free: list[int] = []
         self._subscribers: list[Callable[[Event], None]] = []
+        self._kinds: dict[Callable, frozenset[str]] = {}   # a subscriber's kinds, if it chose
+        self._dispatch: dict[str, tuple] = {}      # kind -> its subscribers, worked out once
         self.clock = Clock()
         # the simulated world
         self.procs: dict[int, Proc] = {}
@@ -97,16 +99,50 @@ class Kernel(JailSet, Syscalls, References, World, JidRegistry):
         self.vnet = Vnet(self)                     # network stacks, interfaces (vnet.py)
         self.modules: list[KernelModule] = [self.ipc, self.meta, self.linux, self.zfs,
                                             self.rctl, self.vnet]
+        self._find_hooks()
+
+    def add_module(self, module: KernelModule) -> None:
+        """Plug one more module in, after the others (the hooks are found again)."""
+        self.modules.append(module)
+        self._find_hooks()
+
+    _HOOKS = ("_check_steps", "_create_hooks", "_set_hooks", "_dying_hooks", "_freed_hooks",
+              "_attach_hooks")
+
+    def _find_hooks(self) -> None:
+        """The modules' own methods, in module order, called without going
+        through the defaults that do nothing; jail_set's check step is each
+        module's parameter names (their table checks) and its check or None."""
+        mods = self.modules
+        checks = overriding(mods, "check")
+        self._check_steps = tuple(
+            (m.param_names, next((c for c in checks if c.__self__ is m), None)) for m in mods)
+        self._create_hooks = overriding(mods, "create")
+        self._set_hooks = overriding(mods, "set")
+        self._dying_hooks = overriding(mods, "dying")
+        self._freed_hooks = overriding(mods, "freed")
+        self._attach_hooks = overriding(mods, "attach")
 
     # ================================================================ events
-    def subscribe(self, fn: Callable[[Event], None]) -> None:
+    def subscribe(self, fn: Callable[[Event], None], kinds=None) -> None:
+        """``fn`` is told every event, or only those of ``kinds`` (an event no
+        subscriber wants is not even made)."""
         self._subscribers.append(fn)
+        if kinds is not None:
+            self._kinds[fn] = frozenset(kinds)
+        self._dispatch = {}
 
     def emit(self, kind: str, pr: Prison | None, **detail) -> None:
-        """Tell every subscriber (modules may emit their own kinds, e.g. `rctl`)."""
-        if self._subscribers:
+        """Tell the subscribers of ``kind``, in the order they subscribed
+        (modules may emit their own kinds, e.g. `rctl`)."""
+        fns = self._dispatch.get(kind)
+        if fns is None:
+            kinds = self._kinds
+            fns = self._dispatch[kind] = tuple(
+                fn for fn in self._subscribers if fn not in kinds or kind in kinds[fn])
+        if fns:
             event = Event(kind, pr, pr.jid if pr else 0, pr.name if pr else "", detail)
-            for fn in self._subscribers:
+            for fn in fns:
                 fn(event)
 
     def _refuse(self, err: JailError) -> JailError:
@@ -127,14 +163,19 @@ class Kernel(JailSet, Syscalls, References, World, JidRegistry):
         """Everything but what belongs to the process running the kernel: event
         subscribers, the real-process signaller and rctl's usage provider."""
         state = dict(self.__dict__)
-        state["_subscribers"] = []
+        state["_subscribers"], state["_kinds"], state["_dispatch"] = [], {}, {}
+        for name in self._HOOKS:                     # bound methods: found again on loading
+            del state[name]
         state["signal_real"] = _no_signal
         if "<locals>" in getattr(self.resolve_path, "__qualname__", "<locals>"):
             state["resolve_path"] = real_path_resolver     # a closure cannot be pickled
         return state
 
     def __setstate__(self, state: dict) -> None:
+        state.setdefault("_kinds", {})             # a state file from before kinds
+        state.setdefault("_dispatch", {})
         self.__dict__.update(state)
+        self._find_hooks()
         if "addr_index" not in state:                # a state file from before the index
             self.addr_index = AddressIndex.of(self.jids.values())
 

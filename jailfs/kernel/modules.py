@@ -50,6 +50,13 @@ class SetRequest:
         self.data: dict = {}        # what a module's check computed for its set
 
 
+def overriding(modules, method: str) -> tuple:
+    """The bound ``method`` of each module that defines its own, in module order
+    (the others' is the default that does nothing: not worth a call)."""
+    base = getattr(KernelModule, method)
+    return tuple(getattr(m, method) for m in modules if getattr(type(m), method) is not base)
+
+
 class KernelModule:
     """Base class: override the methods the module needs (see the table above)."""
 

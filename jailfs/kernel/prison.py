@@ -69,13 +69,9 @@ class Prison:
         return [c for c in self.newest_first() if c.state == ALIVE]
 
     def descendants(self):
-        """Pre-order walk over every descendant, newest sibling first."""
-        stack = list(self.newest_first())[::-1]
-        while stack:
-            pr = stack.pop()
-            yield pr
-            if pr.children:
-                stack.extend(list(pr.newest_first())[::-1])
+        """Pre-order walk over every descendant, newest sibling first (most
+        jails have none: no generator is made for them)."""
+        return _walk_below(self) if self.children else ()
 
     def depth_below(self, ancestor: Prison) -> int:
         depth, pr = 0, self
@@ -107,6 +103,15 @@ class Prison:
 
     def __repr__(self) -> str:
         return f"<Prison jid={self.jid} name={self.name!r} {self.state} ref={self.ref} uref={self.uref}>"
+
+
+def _walk_below(top: Prison):
+    stack = list(top.newest_first())[::-1]
+    while stack:
+        pr = stack.pop()
+        yield pr
+        if pr.children:
+            stack.extend(list(pr.newest_first())[::-1])
 
 
 class Caller:

@@ -45,8 +45,8 @@ class References:
         # PR_METHOD_REMOVE: SysV cleanup drops object credentials. A temporary
         # hold keeps pr from being freed inside this call; the caller frees it.
         pr.ref += 1
-        for m in self.modules:
-            m.dying(pr)
+        for dying in self._dying_hooks:
+            dying(pr)
         pr.ref -= 1
         self.emit("dying", pr)
 
@@ -62,8 +62,8 @@ class References:
             tpr = tpr.parent
         pr.state = FREED
         heapq.heappush(self._cpuset_free, pr.cpuset_id)
-        for m in self.modules:
-            m.freed(pr)
+        for freed in self._freed_hooks:
+            freed(pr)
         self.emit("freed", pr)
         return parent
 

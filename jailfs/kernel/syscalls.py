@@ -167,8 +167,8 @@ class Syscalls:
         old = proc.cred
         proc.cred = self.crget(pr, old.uid)
         pr.uref += 1
-        for m in self.modules:
-            m.attach(proc, pr)
+        for attach in self._attach_hooks:
+            attach(proc, pr)
         self.emit("attached", pr, pid=proc.pid, real_pid=proc.real_pid)
         self.crfree(old, uref_too=True)
 

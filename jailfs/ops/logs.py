@@ -42,8 +42,9 @@ def setup_logging(verbosity: int = 0, logfile: str | None = None) -> None:
 
 
 def subscribe_logged(kernel, handler, logger: logging.Logger,
-                     message: str = "while handling kernel event %r") -> None:
-    """Give ``handler`` the kernel's events; what it raises is logged on
+                     message: str = "while handling kernel event %r", kinds=None) -> None:
+    """Give ``handler`` the kernel's events (only those of ``kinds``, when
+    given: the others cost it nothing); what it raises is logged on
     ``logger`` (``message`` % the event), never passed back: a subscriber must
     not break the kernel."""
     def on_event(ev) -> None:
@@ -51,7 +52,7 @@ def subscribe_logged(kernel, handler, logger: logging.Logger,
             handler(ev)
         except Exception:       # noqa: BLE001 - see above
             logger.exception(message, ev)
-    kernel.subscribe(on_event)
+    kernel.subscribe(on_event, kinds)
 
 
 def _show(arg) -> str:

@@ -17,7 +17,7 @@ import trio
 import pyfuse3
 
 from fsutil import value
-from jailfs.kernel import JAIL_CREATE, Caller, Kernel
+from jailfs.kernel import JAIL_CREATE, JAIL_UPDATE, Caller, JailError, Kernel
 from jailfs.fs.operations import JailFS
 
 
@@ -213,3 +213,32 @@ def test_dying_jails_listed_with_params_refs_and_links():
     assert names(fs, dying_ino, ctx)[2:] == []
     assert fs.check() == ""
     k.check_invariants()
+
+
+def test_events_lines_say_what_was_true_when_each_event_happened():
+    # .events lines are written after the request that made them is answered,
+    # or when someone looks; by then the jail may be renamed, renumbered, freed
+    k = Kernel()
+    fs = JailFS(k)
+    host = Caller(k.prison0, 0)
+    web = k.jail_set(host, [("name", "web"), ("persist", None)], JAIL_CREATE)
+    db = k.jail_set(host, [("name", "web.db"), ("persist", None)], JAIL_CREATE)
+    web_view = fs.views.get(k.by_jid(web))
+    k.jail_set(host, [("jid", str(db)), ("name", "web.cache")], JAIL_UPDATE)
+    k.jail_set(host, [("name", "web.cache.x"), ("persist", None)], JAIL_CREATE)
+    k.jail_remove(host, db)
+    assert fs.host.log.unwritten and web_view.log.unwritten     # nobody looked yet
+    mine = [" ".join(line.split()[1:4]) for line in web_view.log.lines()]
+    assert mine == [f"updated jid={db} name=cache", f"created jid={db + 1} name=cache.x",
+                    f"removed jid={db} name=cache", f"dying jid={db} name=cache",
+                    f"dying jid={db + 1} name=cache.x", f"freed jid={db + 1} name=cache.x",
+                    f"freed jid={db} name=cache"]
+    hosts = [" ".join(line.split()[1:4]) for line in fs.host.log.lines()]
+    assert hosts[:3] == [f"created jid={web} name=web", f"created jid={db} name=web.db",
+                         f"updated jid={db} name=web.cache"]
+    # a refusal's line comes after the events before it
+    with pytest.raises(JailError):
+        k.jail_set(host, [("name", "web"), ("persist", None)], JAIL_CREATE)
+    k.jail_set(host, [("name", "late"), ("persist", None)], JAIL_CREATE)
+    kinds = [line.split()[1] for line in fs.host.log.lines()]
+    assert kinds[-2:] == ["refused", "created"] and fs.host.log.seq == len(kinds)

@@ -59,3 +59,21 @@ def test_meta_maxbufsize_is_a_host_setting(k):
     expect(k, EFBIG, "", "name=a", "meta=0123456789a", flags=U)
     jset(k, "name=a", "env.k=12345678", flags=U)                    # "k=12345678" + NUL
     expect(k, EFBIG, "", "name=a", "env.k=123456789", flags=U)
+
+
+def test_a_subscriber_of_some_kinds_is_told_only_those_in_order_with_the_others(k):
+    everything, some, order = [], [], []
+    k.subscribe(lambda ev: (everything.append(ev.kind), order.append("all")))
+    k.subscribe(lambda ev: (some.append(ev.kind), order.append("some")), kinds=("dying", "freed"))
+    k.subscribe(lambda ev: order.append("last"))
+    www = mk(k, "name=www")
+    jset(k, f"jid={www}", "host.hostname=a", flags=U)
+    k.jail_remove(host(k), www)
+    assert everything == ["created", "updated", "removed", "dying", "freed"]
+    assert some == ["dying", "freed"]
+    assert order == ["all", "last"] * 3 + ["all", "some", "last"] * 2
+    later = []
+    k.subscribe(later.append, kinds=("created",))     # a new subscriber is told from now on
+    mk(k, "name=db")
+    assert [ev.kind for ev in later] == ["created"] and everything[-1] == "created"
+

@@ -124,7 +124,7 @@ def test_a_module_is_called_at_each_osd_point(k):
             calls.append(("exit", proc.pid))
 
     kk = k._k
-    kk.modules.append(Spy(kk))
+    kk.add_module(Spy(kk))
     a = mk(k, "name=a")
     assert calls == [("check", True, 0), ("create", a), ("set", a)]
     expect(k, EINVAL, "spy says no", "name=a", "securelevel=3", flags=U)
