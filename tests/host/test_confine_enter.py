@@ -137,3 +137,18 @@ def test_attach_of_a_host_process_is_unconfined(k, sleeper):
         assert len(seen) == 1 and seen[0].startswith("attach web")
     finally:
         ctl_real.unconfined_hooks.pop()
+
+
+def test_a_keeper_without_a_view_to_bind_runs_nothing():
+    """An anchor answer that names no view of the mount (or no jid to check
+    it by) is refused before anything is joined: never a jail with the
+    host's view, or none."""
+    base = ["confine=anchor", "anchor=12", "anchor_start=345", "mount=/dev/jailfs"]
+    for extra in ([], ["jid=3"], ["view=relative/.view", "jid=3"], ["view=/m/.view"]):
+        c = enter.Confinement.parse(base + extra)
+        with pytest.raises(enter.EnterError, match="no view of the mount"):
+            enter.take_view(c)
+    c = enter.Confinement.parse(base + ["view=/nonexistent/.view", "jid=3"])
+    assert (c.view, c.jid) == ("/nonexistent/.view", "3")
+    with pytest.raises(enter.EnterError, match="the jail's view /nonexistent/.view"):
+        enter.take_view(c)
