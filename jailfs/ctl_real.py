@@ -12,13 +12,35 @@ from jailfs.ctl_common import jid_of, need_root, ok, verb, visible
 from jailfs.kernel import JailError
 
 
+# Hooks (kernel, prison, real pid, why): a real process was attached to a
+# jail without entering its namespaces (it keeps the host's tree, and so can
+# walk the mount from its root): the filesystem stops caching the names there
+# for the host (jailfs/fs/sharedroot.py).
+unconfined_hooks: list = []
+
+
+def _unconfined(k, pr, real_pid: int, why: str) -> None:
+    for hook in list(unconfined_hooks):
+        hook(k, pr, real_pid, why)
+
+
 @verb("attach", "attach JAIL PID", real=True)
 def attach(k, caller, args, real):
     """jail_attach for real process PID (and what it starts later).
 
     FreeBSD checks the credential of the thread that calls jail_attach, so
     the caller must be root, and the process must be one it can see (in its
-    prison or below: a jailed caller cannot pull a host process in)."""
+    prison or below: a jailed caller cannot pull a host process in).  A
+    process on the host's tree stays there (unlike ``enter``)."""
+    pr, was = _attach(k, caller, args, real)
+    if was is k.prison0:
+        _unconfined(k, pr, int(args[1]), f"attach {pr.name} {args[1]}: a host process "
+                    "attached without confinement")
+    return ok()
+
+
+def _attach(k, caller, args, real):
+    """-> (the prison now, the prison it was in)."""
     word, pid_word = args
     real_pid = int(pid_word)
     need_root(caller, "jail_attach")
@@ -32,7 +54,7 @@ def attach(k, caller, args, real):
                  if p.real_pid == real_pid and p.state == "running"), None)
     if proc is not None:
         k.jail_attach(proc, jid)
-        return ok()
+        return k.by_jid(jid), where
     # First sight of this process: it enters the kernel in the prison it is
     # in, with the caller's (root) credential, then attaches from there.
     proc = k.spawn(where.jid, caller.uid, real_pid=real_pid)
@@ -41,7 +63,7 @@ def attach(k, caller, args, real):
     except JailError:
         k.kill(proc)
         raise
-    return ok()
+    return k.by_jid(jid), where
 
 
 # Hooks (kernel, prison, real pid) -> the lines an ``enter`` answer carries
@@ -52,10 +74,14 @@ enter_hooks: list = []
 @verb("enter", "enter JAIL PID", real=True)
 def enter(k, caller, args, real):
     """``attach``, for a process about to enter the jail's namespaces (the
-    keeper): the answer's lines tell it how (``enter_hooks``)."""
-    attach(k, caller, args, real)
-    pr = k.by_jid(jid_of(k, caller, args[0], "jail_attach"))
-    return ok(None, [line for hook in enter_hooks for line in hook(k, pr, int(args[1]))])
+    keeper): the answer's lines tell it how (``enter_hooks``).  Without
+    ``confine=anchor`` among them it runs on the host's tree."""
+    pr, was = _attach(k, caller, args, real)
+    lines = [line for hook in enter_hooks for line in hook(k, pr, int(args[1]))]
+    if "confine=anchor" not in lines:
+        _unconfined(k, pr, int(args[1]), f"enter {pr.name} {args[1]}: jails do not confine "
+                    "here")
+    return ok(None, lines)
 
 
 @verb("procs", "procs JAIL", real=True)

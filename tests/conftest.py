@@ -97,8 +97,13 @@ def wait_ready(mp: Path, proc: subprocess.Popen, log: Path, timeout: float = REA
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"jailfs exited with {proc.returncode}:\n{log.read_text(errors='replace')}")
-        if os.path.exists(mp / ".ctl"):
-            return
+        # the root's attributes are never cached: a stale mount (its daemon
+        # dead) answers ENOTCONN there, whatever names the VFS still holds
+        try:
+            if os.path.exists(mp / ".ctl") and os.stat(mp).st_ino == 1:
+                return
+        except OSError:
+            pass
         time.sleep(0.02)
     raise RuntimeError(f"jailfs not ready after {timeout}s:\n{log.read_text(errors='replace')}")
 

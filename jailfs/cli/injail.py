@@ -21,7 +21,9 @@ alive and sees the jail's view of the mount.
 
 Confinement (jailfs/host/enter.py): the ``enter`` answer names the jail's
 anchor; K joins the anchor's namespaces
-(mount: the jail's path is its ``/``; pid, UTS, IPC, net, cgroup) but stays
+(mount: the jail's path is its ``/``; pid, UTS, IPC, net, cgroup), with the
+jail's own view of the mount bound at /dev/jailfs on the way (``enter.join``;
+K runs nothing when it cannot), but stays
 in the host's pid namespace, out of the jail's sight, so C is born in the
 jail's pid namespace.  C closes every descriptor above 2 and sheds the host's
 privileges before ``command()``.  Inside a pid namespace an orphan goes to the

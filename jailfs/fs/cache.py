@@ -207,17 +207,30 @@ class Cache:
         # inode is not held is not cached (no negative entries are given out).
         for view in views:
             root = view.root
-            if names and parent is not root and \
-                    self._held(I.make_ino(view.index, pr.serial, I.SLOT_DIR)):
-                pino = I.make_ino(view.index, parent.serial, I.SLOT_DIR)
-                for n in names:
-                    self._entries.add((pino, n.encode("utf-8", "surrogateescape")))
+            if names and self._held(I.make_ino(view.index, pr.serial, I.SLOT_DIR)):
+                # the parent's directory; for the view's root that is V(view),
+                # and for the host's also ROOT_INODE, where the host's names
+                # may be cached too (sharedroot.py)
+                pinos = [I.make_ino(view.index, parent.serial, I.SLOT_DIR)]
+                if parent is root and root.parent is None:
+                    pinos.append(pyfuse3.ROOT_INODE)
+                for pino in pinos:
+                    for n in names:
+                        self._entries.add((pino, n.encode("utf-8", "surrogateescape")))
             for jid in jids:
                 if jid is not None:
                     for dir_slot, entry_slot in DOT_ENTRIES:
                         if self._held(I.make_ino(view.index, pr.serial, entry_slot)):
                             self._entries.add((I.make_ino(view.index, root.serial, dir_slot),
                                                str(jid).encode()))
+        self._wake()
+
+    def drop_names(self, parent: int, names) -> None:
+        """Queue the names of directory ``parent`` whose inodes the VFS holds,
+        from (name, inode) pairs: a directory whose names stop being cached."""
+        for name, ino in names:
+            if self._held(ino):
+                self._entries.add((parent, name.encode("utf-8", "surrogateescape")))
         self._wake()
 
     def _slots(self, serial: int, slots, views) -> None:

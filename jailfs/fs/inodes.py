@@ -16,8 +16,10 @@ An inode number encodes (view, prison serial, slot):
   ``.events`` and ``.ctl``.
 
 Nothing is stored per inode, so there is no table to grow, no lookup count to
-keep and nothing to forget.  Every view's root directory is FUSE's
-``ROOT_INODE`` (1); its computed number is never handed out.
+keep and nothing to forget.  FUSE's ``ROOT_INODE`` (1) is every view's root;
+each view also has a root of its own, V(view) = (view, its root's serial,
+SLOT_DIR), a number no jail directory has (``.view`` in the mount's root, and
+what a jail's /dev/jailfs is: jailfs/host/anchor.py).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ SLOT_DOTDYING = 5       # the view's .dying        (serial = the view root's)
 SLOT_DOTJID = 6         # the view's .jid
 SLOT_EVENTS = 7         # the view's .events
 SLOT_CTL = 8            # the view's .ctl
+SLOT_VIEWLINK = 9       # .view in the mount's root: a symlink to the view's own root
 PARAM_SLOT0 = 16        # live parameter files: PARAM_SLOT0 + index
 DYING_PARAM_SLOT0 = 272  # dying parameter files: DYING_PARAM_SLOT0 + index
 MAX_PARAMS = DYING_PARAM_SLOT0 - PARAM_SLOT0

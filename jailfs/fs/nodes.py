@@ -28,6 +28,7 @@ EMPTY_REFUSED = {"bool": "unknown boolean value", "jailsys": "unknown jailsys va
                  "int": "non-integer value", "uint": "non-integer value",
                  "ulong": "non-integer value"}
 ROOT_DOTFILES = (".ctl", ".dying", ".events", ".jid", ".refs")
+VIEW_NAME = ".view"             # in the mount's root: a link to the asker's own view root
 DOT_COOKIE = {name: 3 + i for i, name in enumerate(ROOT_DOTFILES)}
 
 
@@ -349,15 +350,14 @@ def child_cookie(c) -> int:
 
 
 class ViewRoot(JailTree):
-    """The view's root directory: its prison's files and the view's own dot files."""
-    entry_timeout = 0.0         # ROOT_INODE is every view's root: what a name here
-    attr_timeout = 0.0          # means, and its attributes, depend on who asks
+    """A view's own root directory, V(view): its prison's files and the view's
+    own dot files.  Its number is the root prison's SLOT_DIR in that view,
+    which no jail directory has, so a name below it means one thing for good
+    and is cached (cache.py invalidates a child's old name under it)."""
+    slot = I.SLOT_DIR
 
     def exists(self, pr, is_root):
-        return False            # only ever ROOT_INODE
-
-    def ino(self, fs, view, node):
-        return pyfuse3.ROOT_INODE
+        return is_root
 
     def path(self, view, node):
         return ""
@@ -375,6 +375,65 @@ class ViewRoot(JailTree):
         return [(1, ".", node), (2, "..", node)] + [
             (DOT_COOKIE[n], n, Node(ROOT_DOT_KINDS.get(n) or self.refs, node.pr))
             for n in ROOT_DOTFILES]
+
+
+class SharedRoot(ViewRoot):
+    """The mount's root, FUSE's ROOT_INODE: every caller's view root at one
+    number, so its attributes are never cached and its names are cached only
+    for the host while no jailed caller can walk from it (sharedroot.py).
+
+    It also holds, looked up but never listed, ``.view``: a symlink to
+    ``.v<index>``, the asker's own view root V(view), which only that view's
+    processes find.  A jail's /dev/jailfs is a clone of that mount rooted
+    there (jailfs/host/enter.py).  Why the link: a name whose inode depends on
+    who asks is dropped from the dentry cache (d_invalidate) whenever someone
+    else looks it up, and a mount rooted at a dropped dentry can no longer
+    be attached; ``.v<index>`` means one inode to everyone who can see it."""
+    entry_timeout = 0.0
+    attr_timeout = 0.0
+
+    def exists(self, pr, is_root):
+        return False            # only ever ROOT_INODE
+
+    def ino(self, fs, view, node):
+        return pyfuse3.ROOT_INODE
+
+    def child(self, fs, view, node, name):
+        found = self.view_entry(view, name)
+        return found if found is not None else ViewRoot.child(self, fs, view, node, name)
+
+    @staticmethod
+    def view_entry(view, name: str):
+        """``.view`` or the asker's own ``.v<index>``; None for any other name."""
+        if name == VIEW_NAME:
+            return Node(VIEW_LINK, view.root)
+        if name == view_dir_name(view):
+            return Node(VIEW_ROOT, view.root)
+        return None
+
+
+def view_dir_name(view) -> str:
+    return f".v{view.index}"
+
+
+class ViewLink(Kind):
+    """``.view`` (in the mount's root only): a symlink to the asker's
+    ``.v<index>``."""
+    slot = I.SLOT_VIEWLINK
+    ftype = stat.S_IFLNK
+    perm = 0o777
+
+    def exists(self, pr, is_root):
+        return is_root
+
+    def path(self, view, node):
+        return VIEW_NAME
+
+    def target(self, view, pr) -> str:
+        return view_dir_name(view)
+
+    def size(self, fs, view, node):
+        return len(self.target(view, node.pr))
 
 
 class JailDir(JailTree):
@@ -453,12 +512,14 @@ DYING_REFS = RefsFile(dying=True)
 JID_LINK = JidLink()
 EVENTS = EventsFile()
 VIEW_ROOT = ViewRoot()
+SHARED_ROOT = SharedRoot()
+VIEW_LINK = ViewLink()
 JAIL_DIR = JailDir()
 DYING_DIR = DyingDir()
 DOT_DYING = DotDying(I.SLOT_DOTDYING, ".dying")
 DOT_JID = DotJid(I.SLOT_DOTJID, ".jid")
 
-for _tree in (VIEW_ROOT, JAIL_DIR):
+for _tree in (VIEW_ROOT, SHARED_ROOT, JAIL_DIR):
     _tree.params, _tree.refs = PARAM, REFS
 DYING_DIR.params, DYING_DIR.refs = DYING_PARAM, DYING_REFS
 DOT_DYING.entries = DYING_DIR
@@ -467,12 +528,22 @@ DOT_JID.entries = JID_LINK
 # .ctl is added by ctlfile.py (register_ctl)
 ROOT_DOT_KINDS: dict = {".dying": DOT_DYING, ".jid": DOT_JID, ".events": EVENTS}
 SLOT_KINDS: dict = {k.slot: k for k in (JAIL_DIR, DYING_DIR, REFS, DYING_REFS, JID_LINK,
-                                        DOT_DYING, DOT_JID, EVENTS)}
+                                        DOT_DYING, DOT_JID, EVENTS, VIEW_LINK)}
 
 
 def register_root_file(name: str, kind) -> None:
     ROOT_DOT_KINDS[name] = kind
     SLOT_KINDS[kind.slot] = kind
+
+
+def root_name_slots(param_index: dict):
+    """(name, inode slot) of every name a view's root always holds: its dot
+    files and its parameter files (its jails come and go)."""
+    yield ".refs", I.SLOT_REFS
+    for name, kind in ROOT_DOT_KINDS.items():
+        yield name, kind.slot
+    for name, i in param_index.items():
+        yield name, I.PARAM_SLOT0 + i
 
 
 def kind_of_slot(slot: int, param_names):

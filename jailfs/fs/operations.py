@@ -8,9 +8,11 @@ become ``.events`` lines and cache invalidation.
 
 Caching: attributes and entries are cached for a long time and parameter
 files keep their page cache, except where the answer depends on who asks
-(the view's root, shared by every view as ROOT_INODE) or changes without a
-kernel event (.refs, .events); cache.py invalidates exactly what each kernel
-event changed, before the request that caused it is answered.
+(the mount's root, ROOT_INODE, shared by every view: its names are cached
+only for the host, and only until a jailed process may walk from it:
+sharedroot.py; each view's own root, V(view), is cached) or changes without
+a kernel event (.refs, .events); cache.py invalidates exactly what each
+kernel event changed, before the request that caused it is answered.
 """
 
 from __future__ import annotations
@@ -26,11 +28,13 @@ import pyfuse3
 import trio
 from pyfuse3 import FUSEError
 
+from jailfs import ctl_real
 from jailfs.kernel import JAIL_CREATE, JAIL_MAX, JAIL_UPDATE, Caller, JailError
 from jailfs.ops.logs import subscribe_logged
 
 from . import inodes as I
 from . import nodes as N
+from . import sharedroot
 from .cache import Cache
 from .ctlfile import CTL
 from .eventtext import event_text, other_event_text
@@ -140,10 +144,15 @@ class JailFS(pyfuse3.Operations):
 
     async def run(self, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
         """The mount's long-running tasks (start with ``nursery.start``)."""
-        async with trio.open_nursery() as nursery:
-            await nursery.start(self.supervisor.run)
-            await nursery.start(self.cache.run)
-            task_status.started()
+        unconfined = sharedroot.unconfined_hook(self)
+        ctl_real.unconfined_hooks.append(unconfined)
+        try:
+            async with trio.open_nursery() as nursery:
+                await nursery.start(self.supervisor.run)
+                await nursery.start(self.cache.run)
+                task_status.started()
+        finally:
+            ctl_real.unconfined_hooks.remove(unconfined)
 
     # ================================================================ nodes
     def view_of(self, ctx):
@@ -151,7 +160,10 @@ class JailFS(pyfuse3.Operations):
 
     def node(self, ino: int, view) -> N.Node:
         if ino == ROOT:
-            return N.Node(N.VIEW_ROOT, view.root)
+            if view is not self.host and not self.views.root_shared:
+                sharedroot.share_root(self, "a jailed process reached the mount's root "
+                                f"(view of {view.root.name or '0'})")
+            return N.Node(N.SHARED_ROOT, view.root)
         parts = I.split_ino(ino)
         if parts is None or parts[0] != view.index:
             raise FUSEError(errno.ENOENT)
@@ -161,6 +173,8 @@ class JailFS(pyfuse3.Operations):
                                                      pr.is_descendant_of(view.root)):
             raise FUSEError(errno.ENOENT)
         kind, param = N.kind_of_slot(slot, self.param_names)
+        if kind is N.JAIL_DIR and pr is view.root:
+            kind = N.VIEW_ROOT          # V(view): the view's own root (nodes.ViewRoot)
         if kind is None or not kind.exists(pr, pr is view.root):
             raise FUSEError(errno.ENOENT)
         return N.Node(kind, pr, param)
@@ -250,6 +264,16 @@ class JailFS(pyfuse3.Operations):
     @handler
     def lookup(self, parent_inode, name, ctx):
         view = self.view_of(ctx)
+        if parent_inode == ROOT and name.startswith(b".v"):
+            # .view and .v<index>: asked by a keeper entering a jail (in the
+            # jail's cgroup, still on the host's tree: jailfs/host/enter.py),
+            # so no sign of a jailed process that can walk from the root;
+            # never cached (they depend on who asks)
+            node = N.SharedRoot.view_entry(view, name.decode("ascii", "replace"))
+            if node is not None:
+                a = self.attr(view, node)
+                self.cache.looked_up(a.st_ino)
+                return a
         parent = self._dir(parent_inode, view)
         n = self._name(name)
         if n is None:
@@ -262,7 +286,7 @@ class JailFS(pyfuse3.Operations):
             node = parent.kind.child(self, view, parent, n)
             if node is None:
                 raise FUSEError(errno.ENOENT)
-        a = self.attr(view, node, entry_timeout=parent.kind.entry_timeout)
+        a = self.attr(view, node, entry_timeout=sharedroot.names_timeout(self, view, parent))
         self.cache.looked_up(a.st_ino)
         return a
 
@@ -300,7 +324,7 @@ class JailFS(pyfuse3.Operations):
     def readlink(self, inode, ctx):
         view = self.view_of(ctx)
         node = self.node(inode, view)
-        if node.kind is not N.JID_LINK:
+        if node.kind not in (N.JID_LINK, N.VIEW_LINK):
             raise FUSEError(errno.EINVAL)
         return node.kind.target(view, node.pr).encode()
 
@@ -356,7 +380,7 @@ class JailFS(pyfuse3.Operations):
         h = self._handle(fh, DirHandle)
         view, node = h.view, h.node
         kind = node.kind
-        timeout = kind.entry_timeout
+        timeout = sharedroot.names_timeout(self, view, node)
         if start_id < N.PARAM_COOKIE0:
             looked_up = self.cache.looked_up
             for cookie, name, n in kind.fixed(self, view, node):

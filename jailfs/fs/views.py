@@ -32,6 +32,9 @@ class Views:
         self._free: list[int] = []
         self._next = 0
         self.host = self.get(prison0)
+        # Why a jailed process may walk from the mount's root (ROOT_INODE), or
+        # None: until then the host's names there are cached (sharedroot.py)
+        self.root_shared: str | None = None
 
     def __len__(self) -> int:
         return len(self._by_serial)

@@ -15,15 +15,23 @@ a ``Spec`` as a JSON line on stdin, it:
    the host's), a fresh /proc for the jail's pid namespace (host-wide knobs
    read-only), a
    small /dev on tmpfs (null, zero, full, random, urandom, tty, its own ptys
-   in /dev/pts, a /dev/shm) with the jailfs mount's view bound at
-   /dev/jailfs, then pivot_root into it and
-   detach the old root, so nothing outside ``path`` stays reachable;
+   in /dev/pts, a /dev/shm) with an empty /dev/jailfs, then pivot_root into
+   it and detach the old root, so nothing outside ``path`` stays reachable;
 3. sets the hostname in a new UTS namespace and brings ``lo`` up in a new
    network namespace, becomes undumpable, prints ``ready HOSTPID`` and then
    serves: reaps the orphans re-parented to it, and obeys ``hostname X`` /
    ``domainname X`` lines from the daemon on stdin.  It ends when stdin closes
    or its parent dies (PR_SET_PDEATHSIG), and as pid 1 its end kills every
    process of the jail's pid namespace.
+
+No jail ever holds the mount's root (ROOT_INODE): what a name there means
+depends on who asks, so the VFS could answer a jailed process from what it
+cached for the host.  Every mount of the jailfs filesystem in the jail's tree
+(the host's mount itself under ``path=/``, or any bind of it under ``path``)
+is detached before the pivot.  The jail's own view root is bound at
+/dev/jailfs by the process that enters (jailfs/host/enter.py ``join``), not
+here: a lookup in the mount would wait for the daemon, which is waiting for
+our ``ready``.
 
 Why pivot_root and not chroot: after pivot_root and a lazy unmount of the old
 root, the mount namespace itself has the jail's path as its root, so there is
@@ -60,6 +68,8 @@ log = logging.getLogger("jailfs.anchor")
 
 # Where a jailed process finds the jail's view of the jailfs mount.
 JAILFS_AT = "/dev/jailfs"
+JAILFS_FSTYPE = "fuse.jailfs"
+MAX_DETACH = 1000           # mounts of jailfs one jail's tree may hold before we give up
 # The device nodes of a jail's /dev (FreeBSD's devfs ruleset 4, "jail").
 DEVICES = {"null": (1, 3), "zero": (1, 5), "full": (1, 7), "random": (1, 8),
            "urandom": (1, 9), "tty": (5, 0)}
@@ -75,7 +85,7 @@ READY_TIMEOUT = 15.0
 @dataclass
 class Spec:
     root: str                       # the jail's path ("/" keeps the host's tree)
-    mount: str | None               # the jailfs mount point, bound at JAILFS_AT
+    mount: str | None               # the jailfs mount point (its mounts are detached)
     new: list[str]                  # namespace types to create
     join: dict[str, int] = field(default_factory=dict)   # type -> pid to join
     hostname: str | None = None     # for a new UTS namespace
@@ -219,9 +229,7 @@ def _sys_readonly(root: str) -> None:
     root could otherwise kill or limit any cgroup's processes, or the
     daemon's own jails', by writing cgroup.kill or pids.max)."""
     sys_dir = root.rstrip("/") + "/sys"
-    with open("/proc/self/mountinfo", encoding="utf-8", errors="surrogateescape") as f:
-        rows = [line.split() for line in f]
-    for fields in rows:
+    for fields in _mountinfo():
         point = unescape_mount_field(fields[4])
         if point != sys_dir and not point.startswith(sys_dir + "/"):
             continue
@@ -231,11 +239,63 @@ def _sys_readonly(root: str) -> None:
         sc.mount(None, point, None, flags)
 
 
+def _mountinfo() -> list[list[str]]:
+    with open("/proc/self/mountinfo", encoding="utf-8", errors="surrogateescape") as f:
+        return [line.split() for line in f]
+
+
+def _fstype(fields: list[str]) -> str:
+    return fields[fields.index("-", 6) + 1]
+
+
+def _within(point: str, root: str) -> bool:
+    return root == "/" or point == root or point.startswith(root.rstrip("/") + "/")
+
+
+def jailfs_device(root: str, mount: str | None) -> str | None:
+    """The device (major:minor, from mountinfo: stat(2) would be a FUSE
+    request, and the daemon waits for us) of the jailfs mount at ``mount``.
+    Raises when the jail's path lies in a jailfs mount."""
+    dev = None
+    for f in _mountinfo():
+        point = unescape_mount_field(f[4])
+        if point == mount:
+            dev = f[2]                  # the topmost at that point
+        if (f[2] == dev or _fstype(f) == JAILFS_FSTYPE) and _within(root, point):
+            raise OSError(errno.EPERM, f"the jail's path {root} lies in a jailfs mount")
+    return dev
+
+
+def detach_jailfs(dev: str | None) -> None:
+    """Detach every mount of the jailfs filesystem (device ``dev``, or any
+    of type fuse.jailfs) in this namespace, shallowest first: a lazy unmount
+    takes what is mounted below it along, and no path through a jailfs
+    directory is ever walked (a FUSE request: the daemon waits for us).  A
+    mount that no path reaches (another one covers its place: EINVAL or
+    ENOENT) is left; no process of the jail can uncover it."""
+    covered: set[str] = set()
+    for _ in range(MAX_DETACH):
+        points = [p for p in (unescape_mount_field(f[4]) for f in _mountinfo()
+                              if f[2] == dev or _fstype(f) == JAILFS_FSTYPE)
+                  if p not in covered]
+        if not points:
+            return
+        point = min(points, key=lambda p: p.rstrip("/").count("/"))
+        try:
+            sc.umount2(point, sc.MNT_DETACH | sc.UMOUNT_NOFOLLOW)
+        except OSError as e:
+            if e.errno not in (errno.EINVAL, errno.ENOENT):
+                raise
+            covered.add(point)
+    raise OSError(errno.EBUSY, "too many jailfs mounts in the jail's tree")
+
+
 def build_root(spec: Spec) -> None:
     """In the new mount namespace (pid 1 of the new pid namespace): make the
     jail's root and pivot into it."""
     sc.mount(None, "/", None, sc.MS_REC | sc.MS_PRIVATE)   # nothing goes back to the host
     root = os.path.realpath(spec.root)
+    dev = jailfs_device(root, spec.mount)
     if root != "/":
         sc.mount(root, root, None, sc.MS_BIND | sc.MS_REC)
     _sys_readonly(root)
@@ -244,16 +304,13 @@ def build_root(spec: Spec) -> None:
     os.makedirs(dev, exist_ok=True)
     sc.mount("tmpfs", dev, "tmpfs", sc.MS_NOSUID | sc.MS_NOEXEC, "mode=755,size=1m")
     _mknods(dev)
-    if spec.mount:
-        at = root.rstrip("/") + JAILFS_AT
-        os.mkdir(at, 0o755)
-        # a raw bind: no stat of the mount, whose daemon is busy waiting for us
-        sc.mount(spec.mount, at, None, sc.MS_BIND)
+    os.mkdir(root.rstrip("/") + JAILFS_AT, 0o755)    # the entering process binds the view
     if root != "/":
         os.chdir(root)
         sc.pivot_root(".", ".")        # the old root is stacked below the new one
         sc.umount2(".", sc.MNT_DETACH)
     os.chdir("/")
+    detach_jailfs(dev)                 # only the jail's tree is left to look at
 
 
 def _set_uts(what: str, value: str) -> None:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import os
 import shlex
 
 from jailfs import ctl_nested, ctl_real, ctl_toolbox
@@ -35,6 +36,8 @@ from jailfs.kernel import Caller, JailError
 
 from . import namespaces
 from .anchor import JAILFS_AT, Anchor, Spec
+
+VIEW_NAME = ".view"     # in the mount's root: the asker's own view root (jailfs/fs/nodes.py)
 from .nested import EntryAgent, host_pid
 
 log = logging.getLogger("jailfs.jailhouse")
@@ -84,7 +87,10 @@ class Jailhouse:
         proc = next((p for p in k.procs.values()
                      if p.real_pid == real_pid and p.state == "running"), None)
         lines = ["confine=anchor", f"anchor={anchor.pid}", f"anchor_start={anchor.start_time}",
-                 f"mount={JAILFS_AT}", f"proc={proc.pid if proc else 0}"]
+                 f"mount={JAILFS_AT}", f"proc={proc.pid if proc else 0}", f"jid={pr.jid}"]
+        if self.mountpoint:
+            # what the entering process binds at JAILFS_AT (enter.py join)
+            lines.append("view=" + shlex.quote(os.path.join(self.mountpoint, VIEW_NAME)))
         lines += [f"{n}={shlex.quote(values[n])}" for n in SHED_PARAMS]
         allowed = [n[len("allow."):] for n, v in values.items()
                    if n.startswith("allow.") and v == "true"]

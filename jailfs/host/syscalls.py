@@ -1,7 +1,8 @@
 """The few raw Linux calls confinement needs that Python 3.11 does not offer.
 
 os.setns and os.unshare arrived in Python 3.12; pidfd_getfd(2), mount(2), umount2(2),
-pivot_root(2) and setdomainname(2) have no Python wrapper at all, and the
+pivot_root(2), setdomainname(2), open_tree(2) and move_mount(2) have no Python
+wrapper at all, and the
 libraries we use (pyroute2: network namespaces only; pyprctl: prctl and
 capabilities) do not cover them.  So they are here, in one place, as thin
 ctypes calls that raise OSError like the os module does.
@@ -31,6 +32,12 @@ MS_BIND = 0x1000
 MS_REC = 0x4000
 MS_PRIVATE = 1 << 18
 MNT_DETACH = 0x2
+UMOUNT_NOFOLLOW = 0x8
+AT_FDCWD = -100
+AT_EMPTY_PATH = 0x1000
+OPEN_TREE_CLONE = 1
+OPEN_TREE_CLOEXEC = 0o2000000         # O_CLOEXEC
+MOVE_MOUNT_F_EMPTY_PATH = 0x4
 
 SYS_PIVOT_ROOT = 155          # x86_64; see _pivot_root_nr for others
 
@@ -89,3 +96,23 @@ def pidfd_getfd(pidfd: int, fd: int) -> int:
     """A duplicate of descriptor ``fd`` of the process behind ``pidfd``
     (close-on-exec); the caller needs ptrace access to that process."""
     return _check(_libc.syscall(SYS_PIDFD_GETFD, pidfd, fd, 0), f"pidfd_getfd {fd}")
+
+
+# open_tree(2) and move_mount(2), Linux 5.2+: numbered alike on every
+# architecture since the syscall tables were unified (asm-generic: 428, 429)
+SYS_OPEN_TREE = 428
+SYS_MOVE_MOUNT = 429
+
+
+def open_tree(path: str, flags: int = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC) -> int:
+    """A descriptor of a detached copy of the mount at ``path``, rooted at
+    ``path`` (OPEN_TREE_CLONE: the mount must be in the caller's namespace;
+    the copy may then be attached in another one)."""
+    return _check(_libc.syscall(SYS_OPEN_TREE, AT_FDCWD, _b(path), flags), f"open_tree {path}")
+
+
+def move_mount(fd: int, target: str) -> None:
+    """Attach the detached mount of ``fd`` (from open_tree) at ``target``,
+    in the caller's mount namespace."""
+    _check(_libc.syscall(SYS_MOVE_MOUNT, fd, b"", AT_FDCWD, _b(target),
+                         MOVE_MOUNT_F_EMPTY_PATH), f"move_mount {target}")

@@ -95,3 +95,60 @@ def test_wanted_namespaces():
     assert namespaces.wanted(base) == ["mnt", "pid", "cgroup"]
     assert namespaces.wanted({**base, "host": "new", "sysvshm": "new", "vnet": "new"}) == \
         ["mnt", "pid", "cgroup", "uts", "ipc", "net"]
+
+
+def test_unconfined_entries_are_reported(k, sleeper):
+    """attach (the process keeps the host's tree) and an enter answered
+    without an anchor tell the unconfined hooks (the filesystem then stops
+    caching the names of its root for the host); an enter into an anchor does not."""
+    seen = []
+
+    def unconfined(kernel, pr, real_pid, why):
+        seen.append((pr.name, real_pid, why.split()[0]))
+    answers = [["confine=anchor", "anchor=1"], ["confine=none", "reason=test"]]
+    ctl_real.unconfined_hooks.append(unconfined)
+    ctl_real.enter_hooks.append(lambda kernel, pr, real_pid: answers.pop(0))
+    try:
+        run(k, "create name=web.db persist")
+        assert run(k, f"enter web {sleeper}")[0] == 0
+        assert seen == []
+        assert run(k, f"enter web.db {sleeper}")[0] == 0
+        assert seen == [("web.db", sleeper, "enter")]
+        seen.clear()
+        # from a jail to its child: it stays where its jail put it, no report
+        run(k, "create name=web.db.x persist")
+
+        def jail_of(pid):
+            return next(p.prison for p in k.procs.values()
+                        if p.real_pid == pid and p.state == "running")
+        assert ctl.execute(k, Caller(k.prison0, 0), f"attach web.db.x {sleeper}",
+                           prison_of=jail_of)[0] == 0
+        assert seen == []
+    finally:
+        ctl_real.unconfined_hooks.remove(unconfined)
+        ctl_real.enter_hooks.pop()
+
+
+def test_attach_of_a_host_process_is_unconfined(k, sleeper):
+    seen = []
+    ctl_real.unconfined_hooks.append(lambda kernel, pr, real_pid, why: seen.append(why))
+    try:
+        assert run(k, f"attach web {sleeper}")[0] == 0
+        assert len(seen) == 1 and seen[0].startswith("attach web")
+    finally:
+        ctl_real.unconfined_hooks.pop()
+
+
+def test_a_keeper_without_a_view_to_bind_runs_nothing():
+    """An anchor answer that names no view of the mount (or no jid to check
+    it by) is refused before anything is joined: never a jail with the
+    host's view, or none."""
+    base = ["confine=anchor", "anchor=12", "anchor_start=345", "mount=/dev/jailfs"]
+    for extra in ([], ["jid=3"], ["view=relative/.view", "jid=3"], ["view=/m/.view"]):
+        c = enter.Confinement.parse(base + extra)
+        with pytest.raises(enter.EnterError, match="no view of the mount"):
+            enter.take_view(c)
+    c = enter.Confinement.parse(base + ["view=/nonexistent/.view", "jid=3"])
+    assert (c.view, c.jid) == ("/nonexistent/.view", "3")
+    with pytest.raises(enter.EnterError, match="the jail's view /nonexistent/.view"):
+        enter.take_view(c)

@@ -17,10 +17,11 @@ no_keeper() { ! grep -q "real pid" "$MNT/$1/.refs"; }
 
 # --- jexec returns at once; what it left in the background stays in the jail
 expect 0 "" "" -- mkdir a
-# in the background: wait for the parent shell to be gone, then list the mount's root
+# in the background: wait for the parent shell to be gone, then list the mount (its
+# root: the jail's view at /dev/jailfs)
 BG='p=$$; (n=200; while kill -0 $p 2>/dev/null && [ $n -gt 0 ]; do n=$((n - 1)); sleep 0.05; done
 ls "$0" > "$1.tmp"; mv "$1.tmp" "$1"; exec sleep 300) >/dev/null 2>&1 & echo $!'
-SP=$(timeout 10 jexec a sh -c "$BG" "$MNT" "$OUT/seen"); is "jexec returns at once" "$?" 0
+SP=$(timeout 10 jexec a sh -c "$BG" /dev/jailfs "$OUT/seen"); is "jexec returns at once" "$?" 0
 SP=$(hostpid "$SP"); started "$SP"
 expect 0 "" "" -- sh -c 'echo 0 > a/persist'
 expect 0 "" "" -- wait_for 10 test -s "$OUT/seen"

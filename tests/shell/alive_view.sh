@@ -1,6 +1,7 @@
 #!/bin/sh
-# A shell attached to a jail (jexec) sees its jail as the mount's root and
-# nothing outside it, by any path; mkdir inside obeys children.max.
+# A shell attached to a jail (jexec) sees its jail as the mount's root (at
+# /dev/jailfs: the host's mount is not in its tree) and nothing outside it,
+# by any path; mkdir inside obeys children.max.
 . "$(dirname "$0")/lib/alive.subr"
 # coreutils' messages as in the C locale (straight quotes), whatever the caller's
 LC_ALL=C; export LC_ALL
@@ -30,38 +31,40 @@ ln -s "$MNT/other" "$OUT/lnk"
 expect 0 "" "" -- wait_for 10 test "$MNT/other" -ef "/proc/$HP/cwd"
 
 # --- the root: its own parameters and its children only
-is "ls of the root is the jail's directory" "$(jexec in ls "$MNT")" "$(ls in)"
+J=/dev/jailfs
+expect 1 "" "" -- jexec in test -e "$MNT/.ctl"
+is "ls of the root is the jail's directory" "$(jexec in ls "$J")" "$(ls in)"
 expect 0 ".ctl
 .dying
 .events
 .jid
-.refs" "" -- jexec in sh -c 'ls -A "$1" | grep "^\."' sh "$MNT"
-expect 0 "sub" "" -- jexec in sh -c 'cd "$1" && ls -d */ | tr -d /' sh "$MNT"
-expect 0 "0" "" -- jexec in cat "$MNT/name"
-expect 0 "$IN" "" -- jexec in cat "$MNT/jid"
-expect 0 "0" "" -- jexec in cat "$MNT/parent"
-expect 0 "sub" "" -- jexec in cat "$MNT/sub/name"
-expect 1 "" "cat: $MNT/in/name: No such file or directory" -- jexec in cat "$MNT/in/name"
-expect 1 "" "cat: $MNT/other/name: No such file or directory" -- jexec in cat "$MNT/other/name"
-expect 1 "" "" -- jexec in test -e "$MNT/tight"
+.refs" "" -- jexec in sh -c 'ls -A "$1" | grep "^\."' sh "$J"
+expect 0 "sub" "" -- jexec in sh -c 'cd "$1" && ls -d */ | tr -d /' sh "$J"
+expect 0 "0" "" -- jexec in cat "$J/name"
+expect 0 "$IN" "" -- jexec in cat "$J/jid"
+expect 0 "0" "" -- jexec in cat "$J/parent"
+expect 0 "sub" "" -- jexec in cat "$J/sub/name"
+expect 1 "" "cat: $J/in/name: No such file or directory" -- jexec in cat "$J/in/name"
+expect 1 "" "cat: $J/other/name: No such file or directory" -- jexec in cat "$J/other/name"
+expect 1 "" "" -- jexec in test -e "$J/tight"
 # --- ..
-is "sub/.. is the root" "$(jexec in ls "$MNT/sub/..")" "$(ls in)"
-expect 0 "0" "" -- jexec in cat "$MNT/sub/../name"
-expect 1 "" "cat: $MNT/sub/../../other/name: No such file or directory" -- jexec in cat "$MNT/sub/../../other/name"
-is "sub/.. is inode 1" "$(jexec in stat -c %i "$MNT/sub/..")" 1
+is "sub/.. is the root" "$(jexec in ls "$J/sub/..")" "$(ls in)"
+expect 0 "0" "" -- jexec in cat "$J/sub/../name"
+expect 1 "" "cat: $J/sub/../../other/name: No such file or directory" -- jexec in cat "$J/sub/../../other/name"
+is "sub/.. is the root's inode" "$(jexec in stat -c %i "$J/sub/..")" "$(jexec in stat -c %i "$J")"
 # --- .jid
-expect 0 "$(sorted $DSUB $SUB)" "" -- jexec in ls "$MNT/.jid"
-expect 0 "../sub" "" -- jexec in readlink "$MNT/.jid/$SUB"
-expect 1 "" "cat: $MNT/.jid/$OTHER/name: No such file or directory" -- jexec in cat "$MNT/.jid/$OTHER/name"
-expect 1 "" "" -- jexec in readlink "$MNT/.jid/$IN"
-expect 1 "" "" -- jexec in readlink "$MNT/.jid/$GONE"
+expect 0 "$(sorted $DSUB $SUB)" "" -- jexec in ls "$J/.jid"
+expect 0 "../sub" "" -- jexec in readlink "$J/.jid/$SUB"
+expect 1 "" "cat: $J/.jid/$OTHER/name: No such file or directory" -- jexec in cat "$J/.jid/$OTHER/name"
+expect 1 "" "" -- jexec in readlink "$J/.jid/$IN"
+expect 1 "" "" -- jexec in readlink "$J/.jid/$GONE"
 # --- .dying: its own dying child, not the host's
-expect 0 "$DSUB" "" -- jexec in ls "$MNT/.dying"
-expect 0 "dsub" "" -- jexec in cat "$MNT/.dying/$DSUB/name"
-expect 2 "" "ls: cannot access '$MNT/.dying/$GONE': No such file or directory" -- jexec in ls "$MNT/.dying/$GONE"
-expect 1 "" "cat: $MNT/.dying/$GONE/name: No such file or directory" -- jexec in cat "$MNT/.dying/$GONE/name"
+expect 0 "$DSUB" "" -- jexec in ls "$J/.dying"
+expect 0 "dsub" "" -- jexec in cat "$J/.dying/$DSUB/name"
+expect 2 "" "ls: cannot access '$J/.dying/$GONE': No such file or directory" -- jexec in ls "$J/.dying/$GONE"
+expect 1 "" "cat: $J/.dying/$GONE/name: No such file or directory" -- jexec in cat "$J/.dying/$GONE/name"
 # --- .events: nothing of the host's
-expect 1 "0" "" -- jexec in grep -c -e other -e gone -e "name=in" -e tight "$MNT/.events"
+expect 1 "0" "" -- jexec in grep -c -e other -e gone -e "name=in" -e tight "$J/.events"
 expect 0 "" "" -- grep -q "name=other.gone" .events            # the host does see them
 # --- a symlink pointing outside, resolved inside
 expect 3 "" "" -- jexec in sh -c 'cd "$1" 2>/dev/null || exit 3' sh "$OUT/lnk"
@@ -73,9 +76,9 @@ expect 1 "" "cat: /proc/$HP/cwd/name: No such file or directory" -- jexec in cat
 expect 2 "" "No such file or directory" -- jexec in ls "/proc/$HP/cwd/"
 expect 3 "" "" -- jexec in sh -c 'cd "$1" 2>/dev/null || exit 3' sh "/proc/$HP/cwd"
 expect 0 "in.sub" "" -- cat "$MNT/in/sub/name"                 # cached by the host for 60 s
-expect 1 "" "cat: $MNT/in/sub/name: No such file or directory" -- jexec in cat "$MNT/in/sub/name"
+expect 1 "" "cat: $J/in/sub/name: No such file or directory" -- jexec in cat "$J/in/sub/name"
 # --- the jail's own parameters cannot be changed from inside
-expect 2 "" "$MNT/host.hostname: Permission denied" -- jexec in sh -c 'echo x > "$1/host.hostname"' sh "$MNT"
+expect 2 "" "$J/host.hostname: Permission denied" -- jexec in sh -c 'echo x > "$1/host.hostname"' sh "$J"
 expect 1 "" "jailfs: jail $IN not found" -- jexec in jailfs sim set "$IN" host.hostname=x
 expect 0 "" "" -- cat in/host.hostname
 # --- .ctl inside: relative names, no processes or jails outside
@@ -91,24 +94,24 @@ expect 0 "S" "" -- sh -c "sed 's/.*) \(.\).*/\1/' /proc/$HP/stat"
 expect 0 "$P" "" -- sh -c "jailfs sim list >/dev/null; echo $P"     # untouched
 expect 0 "" "" -- grep -q "process $P (running)" other/.refs
 # --- mkdir inside: children.max 3, children.cur 2 (the dying child counts)
-expect 0 "" "" -- jexec in mkdir "$MNT/new"
-expect 0 "new" "" -- jexec in cat "$MNT/new/name"
+expect 0 "" "" -- jexec in mkdir "$J/new"
+expect 0 "new" "" -- jexec in cat "$J/new/name"
 expect 0 "in.new" "" -- cat in/new/name
 expect 0 "3" "" -- cat in/children.cur
-expect 1 "" "mkdir: cannot create directory '$MNT/new2': Operation not permitted" -- jexec in mkdir "$MNT/new2"
+expect 1 "" "mkdir: cannot create directory '$J/new2': Operation not permitted" -- jexec in mkdir "$J/new2"
 expect 1 "" "" -- test -e in/new2
-expect 0 "1" "" -- jexec in grep -c "created jid=[0-9]* name=new\$" "$MNT/.events"
-expect 0 "1" "" -- jexec in grep -c "refused op=jail_set errno=EPERM msg='prison limit exceeded'" "$MNT/.events"
-expect 1 "" "mkdir: cannot create directory '$MNT/x': Operation not permitted" -- jexec tight mkdir "$MNT/x"
+expect 0 "1" "" -- jexec in grep -c "created jid=[0-9]* name=new\$" "$J/.events"
+expect 0 "1" "" -- jexec in grep -c "refused op=jail_set errno=EPERM msg='prison limit exceeded'" "$J/.events"
+expect 1 "" "mkdir: cannot create directory '$J/x': Operation not permitted" -- jexec tight mkdir "$J/x"
 expect 0 "0" "" -- cat tight/children.cur
 expect 1 "" "" -- test -e tight/x
 # nested: sub (children.max 0 as well) sees itself as the root
-expect 1 "" "mkdir: cannot create directory '$MNT/y': Operation not permitted" -- jexec in.sub mkdir "$MNT/y"
+expect 1 "" "mkdir: cannot create directory '$J/y': Operation not permitted" -- jexec in.sub mkdir "$J/y"
 expect 0 "0" "" -- cat in/sub/children.cur
 expect 1 "" "" -- test -e in/sub/y
 # a jailed root enters a child of its own jail (as FreeBSD's jail_attach
 # allows); there, sub's children.max 0 refuses the mkdir
-expect 1 "" "mkdir: cannot create directory '$MNT/y': Operation not permitted" -- jexec in jexec sub mkdir "$MNT/y"
+expect 1 "" "mkdir: cannot create directory '$J/y': Operation not permitted" -- jexec in jexec sub mkdir "$J/y"
 expect 1 "" "" -- test -e in/sub/y
 expect 1 "" "" -- test -e in/y
 expect 0 "" "" -- jailfs sim check

@@ -18,9 +18,10 @@ check "usage" 1 "" "$USAGE" -- jexec
 check "usage -u and -U" 1 "" "$USAGE" -- jexec -u root -U root web true
 check "exec failure" 1 "" "jexec: execvp: no-such-command-xyz: No such file or directory$NL" -- jexec web no-such-command-xyz
 
-# inside, the mount shows the jail itself as its root
-check "child visible inside" 0 "" "" -- jexec web test -d "$MNT/sub"
-check "itself not visible inside" 1 "" "" -- jexec web test -e "$MNT/web"
+# inside, the mount (at /dev/jailfs) shows the jail itself as its root
+check "child visible inside" 0 "" "" -- jexec web test -d /dev/jailfs/sub
+check "itself not visible inside" 1 "" "" -- jexec web test -e /dev/jailfs/web
+check "the mount is not in a path=/ jail" 1 "" "" -- jexec web test -e "$MNT/.ctl"
 check "jls inside lists children, relative names" 0 "sub$NL" "" -- jexec web jls name
 check "jls -j inside" 0 "sub$NL" "" -- jexec web jls -j sub name
 check "host sees full name" 0 "web.sub$NL" "" -- jls -j web.sub name

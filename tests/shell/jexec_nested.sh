@@ -21,6 +21,11 @@ check "the command runs in the child: its hostname, pid 2 of its pid namespace, 
 check "by jid as the parent numbers it" 0 "kidhost$NL" "" -- jexec p jexec "$KID" hostname
 check "the child's /proc: its own init and the command only" 0 "2 /proc/1$NL" "" -- \
     jexec p jexec kid sh -c 'set -- /proc/[0-9]*; echo "$# $1"'
+check "the child's /dev/jailfs is its own view (the agent bound it)" 0 "$KID$NL" "" -- \
+    jexec p jexec kid cat /dev/jailfs/jid
+check "the parent's is the parent's" 0 "$P$NL" "" -- jexec p cat /dev/jailfs/jid
+check "jailfs in the child's tree: at /dev/jailfs only" 0 "/dev/jailfs$NL" "" -- \
+    jexec p jexec kid sh -c 'grep " - fuse.jailfs " /proc/self/mountinfo | cut -d" " -f5'
 
 # a long command: the parent jail sees it (its pid namespace holds the
 # child's), .ctl procs lists it in the child, a signal to jexec reaches it
