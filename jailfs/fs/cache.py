@@ -101,6 +101,9 @@ class Cache:
         # it makes would keep the old attributes.  Told again until it knows them.
         self.retry: dict[int, float] = {}           # ino -> until when (monotonic)
         self.settling = False       # a handler will settle before it answers: no wake-up
+        # (view index, serial) whose name the current rmdir removes in that view:
+        # the VFS drops that dentry itself, so it is not invalidated again
+        self.unlinked: tuple[int, int] | None = None
         self._settled_serials: set[int] = set()   # queued whole by this request already
         self._parent_slots = frozenset((I.SLOT_DIR, I.SLOT_REFS))
         self._count_slot = frozenset((children_cur_slot,))
@@ -207,7 +210,8 @@ class Cache:
         # inode is not held is not cached (no negative entries are given out).
         for view in views:
             root = view.root
-            if names and self._held(I.make_ino(view.index, pr.serial, I.SLOT_DIR)):
+            if names and self._held(I.make_ino(view.index, pr.serial, I.SLOT_DIR)) \
+                    and self.unlinked != (view.index, pr.serial):
                 # the parent's directory; for the view's root that is V(view),
                 # and for the host's also ROOT_INODE, where the host's names
                 # may be cached too (sharedroot.py)

@@ -601,8 +601,14 @@ class JailFS(pyfuse3.Operations):
                 raise self.refusals.refuse(view, errno.EPERM, f"{where}: only live jails can "
                                            "be removed", "rmdir", where)
             raise FUSEError(errno.ENOTDIR)
-        with self.refusals.kernel_call(view, "jail_remove"):
-            self.k.jail_remove(Caller(view.root, ctx.uid), node.pr.jid)
+        # the name this view removes is the VFS's to drop (it holds the only
+        # dentry of that directory, the one rmdir went through)
+        self.cache.unlinked = (view.index, node.pr.serial)
+        try:
+            with self.refusals.kernel_call(view, "jail_remove"):
+                self.k.jail_remove(Caller(view.root, ctx.uid), node.pr.jid)
+        finally:
+            self.cache.unlinked = None
 
     @handler(settle="inodes")
     def rename(self, parent_old, name_old, parent_new, name_new, flags, ctx):

@@ -7,6 +7,7 @@ the change made through .ctl (no open of the file itself)."""
 
 from __future__ import annotations
 
+import errno
 import mmap
 import os
 
@@ -145,3 +146,45 @@ def test_a_write_into_a_listed_jail_tells_what_followed_it_below(jailfs_mount):
     assert write(m / "a/allow.mount", "0\n") == 0               # cleared below it too
     assert os.stat(m / "a/b/c/allow.mount").st_size == len("false\n")
     assert os.stat(m / "a/b/enforce_statfs").st_size == stat["a/b/enforce_statfs"]
+
+
+def test_a_removed_jail_is_gone_by_every_path_of_the_remover(jailfs_mount):
+    """rmdir leaves its own view's name to the VFS (cache.py ``unlinked``):
+    the directory's one dentry is the one rmdir went through, whichever of the
+    root's names or .view's it was reached by before."""
+    m = jailfs_mount
+    os.makedirs(m / "a/b")
+    os.mkdir(m / "c")
+    view = os.path.realpath(m / ".view")
+    for p in (m / "a", m / "a/b", os.path.join(view, "c"), m / "c"):
+        os.stat(p)                                       # held, names cached
+    os.rmdir(m / "a/b")
+    os.rmdir(os.path.join(view, "c"))                   # reached through .view this time
+    for p in (m / "a/b", os.path.join(view, "a/b"), m / "c", os.path.join(view, "c")):
+        assert not os.path.exists(p), p
+    os.rmdir(m / "a")
+    assert not os.path.exists(os.path.join(view, "a")) and not os.path.exists(m / "a")
+    assert not {"a", "c"} & set(os.listdir(m.path))
+
+
+def test_another_views_name_of_a_removed_jail_is_dropped(jailfs_mount):
+    """Only the remover's own name is left to the VFS: a jailed view that
+    walked to the jail (a name cached below its root) must not find the old
+    directory under a name made again."""
+    from test_staleness import Reader
+
+    m = jailfs_mount
+    os.makedirs(m / "r/s/k")
+    reader = Reader(m.path, "r", m.ctl)
+    try:
+        first = reader.ask([("stat", "s/k/securelevel")])[0]
+        assert first[0] == len("-1\n"), first
+        os.rmdir(m / "r/s/k")
+        os.mkdir(m / "r/s/k")
+        code, answer = m.ctl("set r.s.k securelevel=2")
+        assert code == 0, answer
+        assert reader.ask([("stat", "s/k/securelevel")])[0][0] == len("2\n")
+        os.rmdir(m / "r/s/k")
+        assert reader.ask([("stat", "s/k")])[0] == ["errno", errno.ENOENT]
+    finally:
+        reader.close()
