@@ -19,7 +19,7 @@ from jailfs.kernel import JailError
 unconfined_hooks: list = []
 
 
-def _unconfined(k, pr, real_pid: int, why: str) -> None:
+def report_unconfined(k, pr, real_pid: int, why: str) -> None:
     for hook in list(unconfined_hooks):
         hook(k, pr, real_pid, why)
 
@@ -34,7 +34,7 @@ def attach(k, caller, args, real):
     process on the host's tree stays there (unlike ``enter``)."""
     pr, was = _attach(k, caller, args, real)
     if was is k.prison0:
-        _unconfined(k, pr, int(args[1]), f"attach {pr.name} {args[1]}: a host process "
+        report_unconfined(k, pr, int(args[1]), f"attach {pr.name} {args[1]}: a host process "
                     "attached without confinement")
     return ok()
 
@@ -79,7 +79,7 @@ def enter(k, caller, args, real):
     pr, was = _attach(k, caller, args, real)
     lines = [line for hook in enter_hooks for line in hook(k, pr, int(args[1]))]
     if "confine=anchor" not in lines:
-        _unconfined(k, pr, int(args[1]), f"enter {pr.name} {args[1]}: jails do not confine "
+        report_unconfined(k, pr, int(args[1]), f"enter {pr.name} {args[1]}: jails do not confine "
                     "here")
     return ok(None, lines)
 

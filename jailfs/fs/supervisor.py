@@ -38,7 +38,9 @@ import psutil
 import trio
 from pyfuse3 import FUSEError
 
+from jailfs import ctl_real
 from jailfs.host import cgroups as cg
+from jailfs.host.namespaces import ns_id
 from jailfs.host.limits import Limits
 from jailfs.kernel import JailError
 from jailfs.ops.logs import subscribe_logged
@@ -82,6 +84,7 @@ class Supervisor:
         self._starts: dict[int, int] = {}                # Proc.pid -> start time
         self._unremoved: set = set()                     # freed prisons whose cgroups were busy
         self._send = None                                 # to run(): procs to watch
+        self._host_tree = ns_id("self", "mnt")         # the daemon's mount namespace
         self._pending: list = []
         kernel.signal_real = self.kill_real
         subscribe_logged(kernel, self.on_event, log,
@@ -235,6 +238,11 @@ class Supervisor:
             return
         self._starts[proc.pid] = start
         self._real[pr.serial][pid] = proc
+        if self._host_tree is not None and ns_id(pid, "mnt") == self._host_tree:
+            # however it got there, a jailed process on the host's tree can
+            # walk the mount from its root (jailfs/fs/sharedroot.py)
+            ctl_real.report_unconfined(self.k, pr, pid, f"process {pid} of jail {pr.name} "
+                                       "is on the host's tree")
         self.limits.started(pid, pr)
         self._watch(proc)
 

@@ -32,15 +32,18 @@ def ns_path(pid: int | str, nstype: str) -> str:
     return f"/proc/{pid}/ns/{nstype}"
 
 
+def ns_id(pid: int | str, ns_type: str) -> int | None:
+    """The inode of a process's namespace of one type; None when it is gone."""
+    try:
+        return os.stat(ns_path(pid, ns_type)).st_ino
+    except OSError:
+        return None
+
+
 def ns_ids(pid: int | str = "self") -> dict[str, int]:
     """type -> namespace inode of a process (what `lsns` shows)."""
-    out = {}
-    for t in CLONE_FLAGS:
-        try:
-            out[t] = os.stat(ns_path(pid, t)).st_ino
-        except OSError:
-            pass
-    return out
+    ids = {t: ns_id(pid, t) for t in CLONE_FLAGS}
+    return {t: i for t, i in ids.items() if i is not None}
 
 
 def wanted(values: dict[str, str]) -> list[str]:

@@ -11,7 +11,9 @@ import subprocess
 import pytest
 from pyfuse3 import FUSEError
 
+from jailfs import ctl_real
 from jailfs.fs.supervisor import Supervisor
+from jailfs.host.namespaces import ns_id
 from jailfs.kernel import JAIL_CREATE, JAIL_UPDATE, Caller, Kernel
 
 from .cgutil import Procs, make_tree, wait_until
@@ -83,3 +85,37 @@ def test_removal_kills_all_and_frees_the_jail(sup):
     s.sync(web)                                 # as its pidfd watcher would
     assert web.state == "freed"
     assert not s.cgroups.has(web)
+
+
+def test_a_jailed_process_found_on_the_hosts_tree_is_reported_unconfined(sup):
+    """A process placed in a jail's cgroup without the daemon (a host root
+    writing cgroup.procs) keeps the host's tree, so it could walk the mount
+    from its root: adopting it reports it (the filesystem then stops caching
+    the root's names for the host: fs/sharedroot.py).  One in a mount
+    namespace of its own (as a confined jail's are) is not reported."""
+    k, s, web, procs = sup
+    reported = []
+    hook = lambda kk, pr, pid, why: reported.append((pr, pid, why))  # noqa: E731
+    ctl_real.unconfined_hooks.append(hook)
+    try:
+        own_tree = procs.start("unshare", "-m", "sleep", "300")
+        assert wait_until(lambda: ns_id(own_tree.pid, "mnt") != ns_id("self", "mnt")
+                          and _comm(own_tree.pid) == "sleep")
+        s.cgroups.place(own_tree.pid, web)
+        s.real_procs(web)
+        assert reported == []
+        on_host = procs.start("sleep", "300")
+        s.cgroups.place(on_host.pid, web)
+        assert sorted(s.real_procs(web)) == sorted([own_tree.pid, on_host.pid])
+        assert [(pr, pid) for pr, pid, _ in reported] == [(web, on_host.pid)]
+        assert "on the host's tree" in reported[0][2]
+    finally:
+        ctl_real.unconfined_hooks.remove(hook)
+
+
+def _comm(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/comm") as f:
+            return f.read().strip()
+    except OSError:
+        return ""
