@@ -582,7 +582,7 @@ class JailFS(pyfuse3.Operations):
                                   [("name", self._relname(view, parent, n)), ("persist", None)],
                                   JAIL_CREATE)
         a = self.attr(view, N.Node(N.JAIL_DIR, self.k.by_jid(jid)),
-                      entry_timeout=parent.kind.entry_timeout)
+                      entry_timeout=sharedroot.names_timeout(self, view, parent))
         self.cache.looked_up(a.st_ino)
         return a
 
