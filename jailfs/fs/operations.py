@@ -268,10 +268,11 @@ class JailFS(pyfuse3.Operations):
             # .view and .v<index>: asked by a keeper entering a jail (in the
             # jail's cgroup, still on the host's tree: jailfs/host/enter.py),
             # so no sign of a jailed process that can walk from the root;
-            # never cached (they depend on who asks)
-            node = N.SharedRoot.view_entry(view, name.decode("ascii", "replace"))
-            if node is not None:
-                a = self.attr(view, node)
+            # never cached (they depend on who asks); the host's answer for
+            # another view's .v<index> is that view's root (sharedroot.py)
+            found = sharedroot.view_entry(self, view, name.decode("ascii", "replace"))
+            if found is not None:
+                a = self.attr(*found)
                 self.cache.looked_up(a.st_ino)
                 return a
         parent = self._dir(parent_inode, view)

@@ -49,6 +49,30 @@ def share_root(fs, why: str) -> None:
     fs.cache.drop_names(pyfuse3.ROOT_INODE, names)
 
 
+def view_entry(fs, view, name: str):
+    """(view, node) answering ``name`` in the mount's root when it is
+    ``.view`` or a ``.v<index>`` the asker may see, else None.  A view's own
+    ``.v<index>`` is the root of every mount of its view (a jail's
+    /dev/jailfs), and a name the VFS finds answered differently, or not at
+    all, by its next asker is dropped from the dentry cache: the jail's
+    getcwd(2) there fails and a keeper's clone can no longer be attached.  So
+    the host, which may see every view, gets the same inode for another
+    view's ``.v<index>`` (answered in that view; node() still refuses the
+    host anything below it).  A jailed process of another view gets ENOENT:
+    the names cached below are that view's."""
+    found = N.SharedRoot.view_entry(view, name)
+    if found is not None:
+        return view, found
+    digits = name[2:]
+    if view is not fs.host or not name.startswith(".v") or not digits.isdigit() \
+            or digits != str(int(digits)):
+        return None
+    other = fs.views.at(int(digits))
+    if other is None:
+        return None
+    return other, N.Node(N.VIEW_ROOT, other.root)
+
+
 def unconfined_hook(fs):
     """The ``ctl_real.unconfined_hooks`` entry of filesystem ``fs``."""
     def unconfined(k, pr, real_pid: int, why: str) -> None:

@@ -70,6 +70,7 @@ log = logging.getLogger("jailfs.anchor")
 JAILFS_AT = "/dev/jailfs"
 JAILFS_FSTYPE = "fuse.jailfs"
 MAX_DETACH = 1000           # mounts of jailfs one jail's tree may hold before we give up
+MAX_SYMLINKS = 40           # in a jail's path, as Linux allows in one walk
 # The device nodes of a jail's /dev (FreeBSD's devfs ruleset 4, "jail").
 DEVICES = {"null": (1, 3), "zero": (1, 5), "full": (1, 7), "random": (1, 8),
            "urandom": (1, 9), "tty": (5, 0)}
@@ -266,6 +267,41 @@ def jailfs_device(root: str, mount: str | None) -> str | None:
     return dev
 
 
+def resolve_root(path: str, mount: str | None) -> str:
+    """``path`` with its symbolic links resolved, as realpath(3) does, but
+    never looking into a jailfs mount: a component that is one's mount point
+    is refused (EPERM) before it is stat'ed (a stat there is a request to
+    the daemon, which waits for our ``ready``: the whole mount stood still
+    until READY_TIMEOUT).  A link's target is read from the directory that
+    holds it, which is not a jailfs one."""
+    points = {unescape_mount_field(f[4]) for f in _mountinfo() if _fstype(f) == JAILFS_FSTYPE}
+    if mount:
+        points.add(os.path.normpath(mount))
+    if "/" in points:
+        raise OSError(errno.EPERM, "the root is a jailfs mount")
+    todo = [c for c in reversed(path.split("/")) if c not in ("", ".")]
+    here, links = "/", 0
+    while todo:
+        name = todo.pop()
+        if name == "..":
+            here = os.path.dirname(here)
+            continue
+        there = os.path.join(here, name)
+        if there in points:
+            raise OSError(errno.EPERM, f"the jail's path {path} lies in a jailfs mount")
+        if not stat.S_ISLNK(os.lstat(there).st_mode):
+            here = there
+            continue
+        links += 1
+        if links > MAX_SYMLINKS:
+            raise OSError(errno.ELOOP, f"the jail's path {path}: too many symbolic links")
+        target = os.readlink(there)
+        if target.startswith("/"):
+            here = "/"
+        todo.extend(c for c in reversed(target.split("/")) if c not in ("", "."))
+    return here
+
+
 def detach_jailfs(dev: str | None) -> None:
     """Detach every mount of the jailfs filesystem (device ``dev``, or any
     of type fuse.jailfs) in this namespace, shallowest first: a lazy unmount
@@ -294,7 +330,7 @@ def build_root(spec: Spec) -> None:
     """In the new mount namespace (pid 1 of the new pid namespace): make the
     jail's root and pivot into it."""
     sc.mount(None, "/", None, sc.MS_REC | sc.MS_PRIVATE)   # nothing goes back to the host
-    root = os.path.realpath(spec.root)
+    root = resolve_root(spec.root, spec.mount)
     dev = jailfs_device(root, spec.mount)
     if root != "/":
         sc.mount(root, root, None, sc.MS_BIND | sc.MS_REC)

@@ -77,7 +77,11 @@ def test_view_is_the_callers_own_root(jailfs_mount):
         assert mine.startswith(ino + " ")
         assert value(m / ".view/other/name") == "other"     # the host's is still the host's
         assert os.readlink(m / ".view") == ".v0"
-        assert all(err(os.stat, m / f".v{i}") == errno.ENOENT for i in range(1, 4))
+        # the host finds web's .v<index> as web does (an answer that differs
+        # would drop web's dentry: tests/shell/escape_viewlink.sh), nothing below
+        others = [p for p in (m / f".v{i}" for i in range(1, 4)) if os.path.exists(p)]
+        assert [os.stat(p).st_ino for p in others] == [int(ino)]
+        assert err(os.listdir, others[0]) == errno.ENOENT
         assert probe.ask(m / ".view") == mine
     finally:
         probe.close()
