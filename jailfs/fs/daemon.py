@@ -186,6 +186,10 @@ def _build(conf: str | None, state: str | None):
     fresh = k is None
     if fresh:
         k = Kernel()
+    # the kernel's default resolver stats the path as given: one leading into
+    # this mount would be a request to ourselves, and the daemon would hang
+    from jailfs.host.paths import resolve_jail_path
+    k.resolve_path = resolve_jail_path
     if conf and fresh:              # before the filesystem listens: refusals are the cause
         from jailfs.conf import Progress, plan_file
         from jailfs.kernel import JAIL_CREATE, Caller, JailError

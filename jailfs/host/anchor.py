@@ -63,14 +63,13 @@ from jailfs.ops.runfiles import start_time, unescape_mount_field
 
 from . import syscalls as sc
 from .namespaces import CLONE_FLAGS, ns_ids, ns_path
+from .paths import JAILFS_FSTYPE, fstype, mountinfo, resolve_outside_jailfs
 
 log = logging.getLogger("jailfs.anchor")
 
 # Where a jailed process finds the jail's view of the jailfs mount.
 JAILFS_AT = "/dev/jailfs"
-JAILFS_FSTYPE = "fuse.jailfs"
 MAX_DETACH = 1000           # mounts of jailfs one jail's tree may hold before we give up
-MAX_SYMLINKS = 40           # in a jail's path, as Linux allows in one walk
 # The device nodes of a jail's /dev (FreeBSD's devfs ruleset 4, "jail").
 DEVICES = {"null": (1, 3), "zero": (1, 5), "full": (1, 7), "random": (1, 8),
            "urandom": (1, 9), "tty": (5, 0)}
@@ -230,7 +229,7 @@ def _sys_readonly(root: str) -> None:
     root could otherwise kill or limit any cgroup's processes, or the
     daemon's own jails', by writing cgroup.kill or pids.max)."""
     sys_dir = root.rstrip("/") + "/sys"
-    for fields in _mountinfo():
+    for fields in mountinfo():
         point = unescape_mount_field(fields[4])
         if point != sys_dir and not point.startswith(sys_dir + "/"):
             continue
@@ -238,15 +237,6 @@ def _sys_readonly(root: str) -> None:
         for option in fields[5].split(","):
             flags |= KEPT_OPTIONS.get(option, 0)
         sc.mount(None, point, None, flags)
-
-
-def _mountinfo() -> list[list[str]]:
-    with open("/proc/self/mountinfo", encoding="utf-8", errors="surrogateescape") as f:
-        return [line.split() for line in f]
-
-
-def _fstype(fields: list[str]) -> str:
-    return fields[fields.index("-", 6) + 1]
 
 
 def _within(point: str, root: str) -> bool:
@@ -258,48 +248,13 @@ def jailfs_device(root: str, mount: str | None) -> str | None:
     request, and the daemon waits for us) of the jailfs mount at ``mount``.
     Raises when the jail's path lies in a jailfs mount."""
     dev = None
-    for f in _mountinfo():
+    for f in mountinfo():
         point = unescape_mount_field(f[4])
         if point == mount:
             dev = f[2]                  # the topmost at that point
-        if (f[2] == dev or _fstype(f) == JAILFS_FSTYPE) and _within(root, point):
+        if (f[2] == dev or fstype(f) == JAILFS_FSTYPE) and _within(root, point):
             raise OSError(errno.EPERM, f"the jail's path {root} lies in a jailfs mount")
     return dev
-
-
-def resolve_root(path: str, mount: str | None) -> str:
-    """``path`` with its symbolic links resolved, as realpath(3) does, but
-    never looking into a jailfs mount: a component that is one's mount point
-    is refused (EPERM) before it is stat'ed (a stat there is a request to
-    the daemon, which waits for our ``ready``: the whole mount stood still
-    until READY_TIMEOUT).  A link's target is read from the directory that
-    holds it, which is not a jailfs one."""
-    points = {unescape_mount_field(f[4]) for f in _mountinfo() if _fstype(f) == JAILFS_FSTYPE}
-    if mount:
-        points.add(os.path.normpath(mount))
-    if "/" in points:
-        raise OSError(errno.EPERM, "the root is a jailfs mount")
-    todo = [c for c in reversed(path.split("/")) if c not in ("", ".")]
-    here, links = "/", 0
-    while todo:
-        name = todo.pop()
-        if name == "..":
-            here = os.path.dirname(here)
-            continue
-        there = os.path.join(here, name)
-        if there in points:
-            raise OSError(errno.EPERM, f"the jail's path {path} lies in a jailfs mount")
-        if not stat.S_ISLNK(os.lstat(there).st_mode):
-            here = there
-            continue
-        links += 1
-        if links > MAX_SYMLINKS:
-            raise OSError(errno.ELOOP, f"the jail's path {path}: too many symbolic links")
-        target = os.readlink(there)
-        if target.startswith("/"):
-            here = "/"
-        todo.extend(c for c in reversed(target.split("/")) if c not in ("", "."))
-    return here
 
 
 def detach_jailfs(dev: str | None) -> None:
@@ -311,8 +266,8 @@ def detach_jailfs(dev: str | None) -> None:
     ENOENT) is left; no process of the jail can uncover it."""
     covered: set[str] = set()
     for _ in range(MAX_DETACH):
-        points = [p for p in (unescape_mount_field(f[4]) for f in _mountinfo()
-                              if f[2] == dev or _fstype(f) == JAILFS_FSTYPE)
+        points = [p for p in (unescape_mount_field(f[4]) for f in mountinfo()
+                              if f[2] == dev or fstype(f) == JAILFS_FSTYPE)
                   if p not in covered]
         if not points:
             return
@@ -330,7 +285,7 @@ def build_root(spec: Spec) -> None:
     """In the new mount namespace (pid 1 of the new pid namespace): make the
     jail's root and pivot into it."""
     sc.mount(None, "/", None, sc.MS_REC | sc.MS_PRIVATE)   # nothing goes back to the host
-    root = resolve_root(spec.root, spec.mount)
+    root = resolve_outside_jailfs(spec.root, spec.mount)
     dev = jailfs_device(root, spec.mount)
     if root != "/":
         sc.mount(root, root, None, sc.MS_BIND | sc.MS_REC)

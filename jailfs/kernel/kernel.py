@@ -161,14 +161,16 @@ class Kernel(JailSet, Syscalls, References, World, JidRegistry):
     # ================================================================ pickling
     def __getstate__(self) -> dict:
         """Everything but what belongs to the process running the kernel: event
-        subscribers, the real-process signaller and rctl's usage provider."""
+        subscribers, the real-process signaller, the path resolver and rctl's
+        usage provider."""
         state = dict(self.__dict__)
         state["_subscribers"], state["_kinds"], state["_dispatch"] = [], {}, {}
         for name in self._HOOKS:                     # bound methods: found again on loading
             del state[name]
         state["signal_real"] = _no_signal
-        if "<locals>" in getattr(self.resolve_path, "__qualname__", "<locals>"):
-            state["resolve_path"] = real_path_resolver     # a closure cannot be pickled
+        # the resolver belongs to the process too (the daemon sets its own:
+        # jailfs/host/paths.py), and a closure cannot be pickled
+        state["resolve_path"] = real_path_resolver
         return state
 
     def __setstate__(self, state: dict) -> None:
