@@ -15,6 +15,7 @@ import stat
 import pyfuse3
 from pyfuse3 import FUSEError
 
+from jailfs.host.anchor import VIEW_NAME
 from jailfs.kernel import JAIL_UPDATE, PARAMS, Caller
 
 from . import inodes as I
@@ -28,7 +29,6 @@ EMPTY_REFUSED = {"bool": "unknown boolean value", "jailsys": "unknown jailsys va
                  "int": "non-integer value", "uint": "non-integer value",
                  "ulong": "non-integer value"}
 ROOT_DOTFILES = (".ctl", ".dying", ".events", ".jid", ".refs")
-VIEW_NAME = ".view"             # in the mount's root: a link to the asker's own view root
 DOT_COOKIE = {name: 3 + i for i, name in enumerate(ROOT_DOTFILES)}
 
 

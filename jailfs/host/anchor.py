@@ -67,8 +67,11 @@ from .paths import JAILFS_FSTYPE, fstype, mountinfo, resolve_outside_jailfs
 
 log = logging.getLogger("jailfs.anchor")
 
-# Where a jailed process finds the jail's view of the jailfs mount.
+# Where a jailed process finds the jail's view of the jailfs mount, and the
+# name in the mount's root that answers the asker's own view root, which the
+# entering process binds there (jailfs/fs/nodes.py, enter.py).
 JAILFS_AT = "/dev/jailfs"
+VIEW_NAME = ".view"
 MAX_DETACH = 1000           # mounts of jailfs one jail's tree may hold before we give up
 # The device nodes of a jail's /dev (FreeBSD's devfs ruleset 4, "jail").
 DEVICES = {"null": (1, 3), "zero": (1, 5), "full": (1, 7), "random": (1, 8),

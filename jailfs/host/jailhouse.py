@@ -35,9 +35,7 @@ from jailfs.ops.logs import subscribe_logged
 from jailfs.kernel import Caller, JailError
 
 from . import namespaces
-from .anchor import JAILFS_AT, Anchor, Spec
-
-VIEW_NAME = ".view"     # in the mount's root: the asker's own view root (jailfs/fs/nodes.py)
+from .anchor import JAILFS_AT, VIEW_NAME, Anchor, Spec
 from .nested import EntryAgent, host_pid
 
 log = logging.getLogger("jailfs.jailhouse")
