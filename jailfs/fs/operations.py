@@ -33,6 +33,7 @@ from jailfs.kernel import JAIL_CREATE, JAIL_MAX, JAIL_UPDATE, Caller, JailError
 from jailfs.ops.logs import subscribe_logged
 
 from . import inodes as I
+from . import listings as L
 from . import nodes as N
 from . import sharedroot
 from .cache import Cache
@@ -46,11 +47,6 @@ from .views import ParamSizes, PrisonIndex, Views
 log = logging.getLogger("jailfs.fs")
 
 ROOT = pyfuse3.ROOT_INODE
-
-
-@functools.cache
-def _encoded(names: tuple[str, ...]) -> tuple[bytes, ...]:
-    return tuple(n.encode() for n in names)
 
 
 class FileHandle:
@@ -70,12 +66,13 @@ class FileHandle:
 
 
 class DirHandle:
-    __slots__ = ("view", "node", "entries", "cookies")
+    __slots__ = ("view", "node", "entries", "cookies", "last")
 
     def __init__(self, view, node):
         self.view, self.node = view, node
         self.entries = None       # snapshot of the variable part: child jails in serial
         self.cookies = None       # order, or [(cookie, name, prison)] with their cookies
+        self.last = None          # the last child jail's cookie when the listing began
 
 
 def handler(fn=None, *, settle: str = ""):
@@ -135,6 +132,7 @@ class JailFS(pyfuse3.Operations):
                            uncached_slots=[slot for slot, kind in N.SLOT_KINDS.items()
                                            if kind.attr_timeout == 0 and not kind.page_cache])
         self.param_sizes = ParamSizes()     # dropped by every event (_handle_event)
+        self.listings = L.Listings(kernel, log)   # child jails' entries, kept till a change
         # modes of a live jail's parameter files, by index (the table says which are writable)
         self._param_modes = tuple(N.param_mode(n) for n in self.param_names)
         self._fh: dict[int, object] = {}
@@ -375,9 +373,8 @@ class JailFS(pyfuse3.Operations):
     def readdir(self, fh, start_id, token):
         # A listing is the hot path of a large host, resumed by the kernel
         # once per page of entries: a resumed call starts where it left off
-        # (no copy of what was already listed), and the attributes of each
-        # entry are only the few fields that differ from its neighbour's
-        # (readdir_reply copies the one EntryAttributes it is given).
+        # (no copy of what was already listed); child jails' entries are
+        # kept from one listing to the next until a change (listings.py).
         h = self._handle(fh, DirHandle)
         view, node = h.view, h.node
         kind = node.kind
@@ -398,89 +395,16 @@ class JailFS(pyfuse3.Operations):
                     looked_up(a.st_ino)
         pkind = kind.params
         if pkind is not None and start_id < N.PARAM_COOKIE0 + len(self.param_names) - 1:
-            if not self._list_params(view, pkind, node.pr, start_id, token, timeout):
+            if not L.list_params(self, view, pkind, node.pr, start_id, token, timeout):
                 return
         if isinstance(kind, N.JailTree):
-            if start_id == 0 or h.entries is None:
-                h.entries = kind.children(node)
-            at = bisect.bisect_right(h.entries, start_id, key=N.child_cookie)
-            self._list_jails(view, h.entries, at, token, timeout)
+            L.list_jails(self, h, start_id, token, timeout)
             return
         if start_id == 0 or h.entries is None:
             h.entries = kind.variable(self, view, node)
             h.cookies = [e[0] for e in h.entries]
         at = bisect.bisect_right(h.cookies, start_id)
-        self._list_jid_entries(view, kind, h.entries, at, token, timeout)
-
-    def _list_params(self, view, pkind, pr, start_id: int, token, timeout: float) -> bool:
-        """The parameter files from the one after ``start_id``; False when the
-        reply is full."""
-        names = self.param_names
-        encoded = _encoded(names)
-        first = max(0, start_id - N.PARAM_COOKIE0 + 1)
-        sizes = self.param_sizes.get(view, pr)
-        if sizes is None:
-            vals = self.values(view, pr, names)
-            sizes = tuple([(len(v) if v.isascii() else len(v.encode("utf-8", "surrogateescape")))
-                           + 1 for v in map(vals.__getitem__, names)])
-            self.param_sizes.put(view, pr, sizes)
-        a = self.attr(view, N.Node(pkind, pr, names[first]), size=0, entry_timeout=timeout)
-        ino0 = a.st_ino - first
-        modes = self._param_modes if pkind is N.PARAM and pr is not view.root else None
-        counts = self.cache.counts(pr.serial)
-        reply = pyfuse3.readdir_reply
-        for i in range(first, len(names)):
-            a.st_ino = ino = ino0 + i
-            a.st_size = size = sizes[i]
-            a.st_blocks = (size + 511) >> 9
-            if modes is not None:
-                a.st_mode = modes[i]
-            if not reply(token, encoded[i], a, N.PARAM_COOKIE0 + i):
-                return False
-            counts[ino] = counts.get(ino, 0) + 1
-        return True
-
-    def _list_jails(self, view, children, at: int, token, timeout: float) -> None:
-        """Child jails from snapshot index ``at`` (in serial order): a renamed
-        one under its new name, a removed one not at all."""
-        if at >= len(children):
-            return
-        a = self.attr(view, N.Node(N.JAIL_DIR, children[at]), entry_timeout=timeout)
-        # make_ino is linear in the serial; the last (largest) serial is
-        # checked against the inode space once, here
-        I.make_ino(view.index, children[-1].serial, I.SLOT_DIR)
-        ino0, shift = I.make_ino(view.index, 0, I.SLOT_DIR), I.SLOT_BITS
-        cookie0 = N.CHILD_COOKIE0
-        born = self.prisons.born
-        counts_of = self.cache.counts
-        reply = pyfuse3.readdir_reply
-        child_name = N.JailTree.child_name
-        for i in range(at, len(children)):
-            c = children[i]
-            name = child_name(c)
-            if name is None:
-                continue
-            serial = c.serial
-            a.st_ino = ino = ino0 + (serial << shift)
-            a.st_nlink = 2 + (len(c.alive_names) if c.alive_names else 0)
-            a.st_atime_ns = a.st_mtime_ns = a.st_ctime_ns = born(c)
-            if not reply(token, name.encode("utf-8", "surrogateescape"), a, cookie0 + serial):
-                return
-            counts = counts_of(serial)
-            counts[ino] = counts.get(ino, 0) + 1
-
-    def _list_jid_entries(self, view, kind, entries, at: int, token, timeout: float) -> None:
-        """``.jid`` and ``.dying``: one entry per jid, from snapshot index ``at``."""
-        looked_up = self.cache.looked_up
-        for i in range(at, len(entries)):
-            cookie, name, c = entries[i]
-            name = kind.listed(view, c, name)
-            if name is None:
-                continue
-            a = self.attr(view, N.Node(kind.entries, c), entry_timeout=timeout)
-            if not pyfuse3.readdir_reply(token, name.encode(), a, cookie):
-                return
-            looked_up(a.st_ino)
+        L.list_jid_entries(self, view, kind, h.entries, at, token, timeout)
 
     @handler
     def releasedir(self, fh):
