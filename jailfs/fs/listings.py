@@ -35,20 +35,29 @@ KEPT_ENTRIES = 100_000
 class JailEntries:
     """The child jails of one directory as one view lists them, in serial
     (cookie) order: (name, attributes, cookie, serial, inode) each."""
-    __slots__ = ("timeout", "cookies", "entries")
+    __slots__ = ("cookies", "entries")
 
-    def __init__(self, timeout: float, cookies: list[int], entries: list[tuple]):
-        self.timeout, self.cookies, self.entries = timeout, cookies, entries
+    def __init__(self, cookies: list[int], entries: list[tuple]):
+        self.cookies, self.entries = cookies, entries
+
+
+NO_JAILS = JailEntries([], [])
 
 
 class Listings:
-    """The kept ``JailEntries``, by directory prison serial and view index."""
+    """The kept ``JailEntries``, by directory prison serial, then view index
+    and the names' timeout (the mount's root and the host's own root list the
+    same jails, with another timeout once the root is shared)."""
 
     def __init__(self, kernel, log):
-        self._by_dir: dict[int, dict[int, JailEntries]] = {}
+        self._by_dir: dict[int, dict[tuple[int, float], JailEntries]] = {}
         self._kept = 0          # entries in all of them
         subscribe_logged(kernel, self.on_event, log,
                          kinds=("created", "updated", "removed", "dying", "freed", "renumbered"))
+
+    def __len__(self) -> int:
+        """How many lists are kept."""
+        return sum(len(kept) for kept in self._by_dir.values())
 
     def on_event(self, ev) -> None:
         """Drop the lists ``ev`` may have changed: a child's name, whether it
@@ -72,20 +81,20 @@ class Listings:
     def jails(self, fs, view, pr, timeout: float) -> JailEntries | None:
         """``pr``'s child jails as ``view`` lists them, kept; None when there
         are too many to keep."""
-        kept = self._by_dir.get(pr.serial)
-        found = kept.get(view.index) if kept else None
-        if found is not None and found.timeout == timeout:
-            return found
         children = pr.children
-        if children and len(children) > KEPT_ENTRIES:
-            return None
-        made = self._make(fs, view, children.values() if children else (), timeout)
+        if not children:
+            return NO_JAILS
+        kept = self._by_dir.get(pr.serial)
+        found = kept.get((view.index, timeout)) if kept else None
         if found is not None:
-            self._kept -= len(found.entries)
+            return found
+        if len(children) > KEPT_ENTRIES:
+            return None
+        made = self._make(fs, view, children.values(), timeout)
         if self._kept + len(made.entries) > KEPT_ENTRIES:
             self._by_dir.clear()
             self._kept = 0
-        self._by_dir.setdefault(pr.serial, {})[view.index] = made
+        self._by_dir.setdefault(pr.serial, {})[(view.index, timeout)] = made
         self._kept += len(made.entries)
         return made
 
@@ -108,7 +117,22 @@ class Listings:
             cookies.append(cookie0 + serial)
             entries.append((name.encode("utf-8", "surrogateescape"), a, cookie0 + serial,
                             serial, ino))
-        return JailEntries(timeout, cookies, entries)
+        return JailEntries(cookies, entries)
+
+
+def fixed_entry_attr(fs, view, cookie: int, node, timeout: float):
+    """The attributes of a fixed entry (``.``, ``..``, dot files, .refs).  Of
+    ``.`` and ``..`` the kernel uses only the number and type.  It never
+    answers from attributes with a zero timeout (it asks getattr first), so
+    the size of such a file (.refs: the whole text) is not worked out."""
+    kind = node.kind
+    if cookie > 2:
+        return fs.attr(view, node, size=0 if kind.attr_timeout == 0 else None,
+                       entry_timeout=timeout)
+    a = pyfuse3.EntryAttributes()
+    a.st_ino = kind.ino(fs, view, node)
+    a.st_mode = kind.ftype | kind.perm
+    return a
 
 
 @functools.cache

@@ -384,11 +384,7 @@ class JailFS(pyfuse3.Operations):
             for cookie, name, n in kind.fixed(self, view, node):
                 if cookie <= start_id:
                     continue
-                # The kernel never answers from attributes with a zero
-                # timeout (it asks getattr first), so the size of such a
-                # file (.refs: the whole text) is not worked out for a listing.
-                a = self.attr(view, n, size=0 if n.kind.attr_timeout == 0 else None,
-                              entry_timeout=timeout)
+                a = L.fixed_entry_attr(self, view, cookie, n, timeout)
                 if not pyfuse3.readdir_reply(token, name.encode(), a, cookie):
                     return
                 if cookie > 2:                          # "." and ".." are not looked up

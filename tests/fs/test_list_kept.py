@@ -141,3 +141,27 @@ def test_a_name_removed_and_made_again_during_a_listing_is_listed_once(monkeypat
     names, sought = trio.run(go)
     assert names[-6:] == ["j0", "j1", "j2", "j3", "j4", "j5"]
     assert sought == ["j2", "j3", "j4", "j5", "j1", "j9"]     # the old j1 is gone
+
+
+def test_what_is_kept_is_bounded(monkeypatch):
+    monkeypatch.setattr(pyfuse3, "readdir_reply", fake_reply)
+    monkeypatch.setattr(listings, "KEPT_ENTRIES", 3)
+    k = Kernel()
+    fs = JailFS(k)
+    host = Caller(k.prison0, 0)
+    for name in ("a", "b", "a.x", "a.y", "b.x", "b.y"):
+        k.jail_set(host, [("name", name), ("persist", None)], JAIL_CREATE)
+    ctx = Ctx(1)
+    ino = {n: trio.run(fs.lookup, ROOT, n.encode(), ctx).st_ino for n in ("a", "b")}
+    for name in ("a.x", "a.y", "b.x"):                  # childless: nothing to keep
+        parent, child = name.split(".")
+        listing(fs, trio.run(fs.lookup, ino[parent], child.encode(), ctx).st_ino, ctx)
+    assert len(fs.listings) == 0
+    listing(fs, ino["a"], ctx)
+    assert len(fs.listings) == 1
+    listing(fs, ino["b"], ctx)                          # 2 + 2 > 3: a's list goes
+    assert len(fs.listings) == 1 and fs.listings._kept == 2
+    for i in range(2):                                  # the root, 4 children: listed, not kept
+        k.jail_set(host, [("name", f"c{i}"), ("persist", None)], JAIL_CREATE)
+    assert [e[0] for e in listing(fs, ROOT, ctx) if e[1] >= 1 << 20] == ["a", "b", "c0", "c1"]
+    assert len(fs.listings) == 1 and fs.listings._kept == 2     # b's still
