@@ -3,16 +3,26 @@
 A listing is resumed by the kernel once per page of entries (each readdirplus
 reply holds what fits in the reader's buffer), from the cookie of the last
 entry it kept.  Every entry carries its attributes, and the kernel counts
-each as looked up: so does the filesystem (cache.py needs the counts to
-invalidate exactly what a change made wrong).
+each as looked up: so does the filesystem (cache.py needs to know which
+inodes the kernel holds, and how many lookups each, to invalidate exactly
+what a change made wrong and to follow forget()).
 
 A large host is mostly child jails, so their part of a listing is kept per
 (view, directory) as a ``JailEntries``: names already encoded and one
 ``EntryAttributes`` per child, built once and handed to readdir_reply (which
 copies it) as they are.  A kernel event drops exactly the lists it may have
 changed (``Listings.on_event``): those of the prison's parent (its names and
-its children) and grandparent (the parent's link count).  Entries of a list
-are never edited; a list that is dropped is built again by the next listing.
+its children) and grandparent (the parent's link count).  A list that is
+dropped is built again by the next listing.
+
+The lookups a kept list hands out are counted beside it, in a list of small
+numbers in the entries' order (what the cache's per-prison tables cost for
+each entry was most of a listing of a large root, in memory that a listing
+otherwise never touches): the first one in the cache (``Cache.counts``), so
+the cache knows the inode is held, the others in ``JailEntries.held`` until
+the cache needs the exact number.  It needs it only to follow forget(), and
+forget() settles them first (``Listings.forgetting``); a list that is
+dropped settles its own.
 """
 
 from __future__ import annotations
@@ -34,11 +44,14 @@ KEPT_ENTRIES = 100_000
 
 class JailEntries:
     """The child jails of one directory as one view lists them, in serial
-    (cookie) order: (name, attributes, cookie, serial, inode) each."""
-    __slots__ = ("cookies", "entries")
+    (cookie) order: (name, attributes, cookie, serial, inode) each; and
+    ``held[i]``: 0 when the cache does not know of entry i from this list,
+    else 1 + the lookups of it handed out and not yet added to the cache."""
+    __slots__ = ("cookies", "entries", "held")
 
     def __init__(self, cookies: list[int], entries: list[tuple]):
         self.cookies, self.entries = cookies, entries
+        self.held = [0] * len(entries)
 
 
 NO_JAILS = JailEntries([], [])
@@ -49,23 +62,27 @@ class Listings:
     and the names' timeout (the mount's root and the host's own root list the
     same jails, with another timeout once the root is shared)."""
 
-    def __init__(self, kernel, log):
+    def __init__(self, kernel, cache, prisons, log):
         self._by_dir: dict[int, dict[tuple[int, float], JailEntries]] = {}
         self._kept = 0          # entries in all of them
+        self._cache, self._prisons = cache, prisons
         subscribe_logged(kernel, self.on_event, log,
-                         kinds=("created", "updated", "removed", "dying", "freed", "renumbered"))
+                         kinds=("created", "updated", "removed", "dying", "freed"))
 
     def __len__(self) -> int:
         """How many lists are kept."""
         return sum(len(kept) for kept in self._by_dir.values())
 
     def on_event(self, ev) -> None:
-        """Drop the lists ``ev`` may have changed: a child's name, whether it
-        is listed (created, removed, dying, freed, renamed), its link count
-        (its own children), and the prison's own list (it is gone, or going)."""
+        """Drop the lists ``ev`` may have changed: a child's name and whether
+        it is listed (created, removed, dying, freed, renamed: the parent's),
+        its link count (created, removed, dying, freed: the grandparent's),
+        and the prison's own (it is gone, or going)."""
         pr = ev.prison
-        if ev.kind == "updated" and "name" not in ev.detail.get("params", ("name",)):
-            return              # no name changed, no child came or went (that has its own event)
+        if ev.kind == "updated":
+            if "name" in ev.detail.get("params", ("name",)) and pr.parent is not None:
+                self._drop(pr.parent.serial)        # a rename: the names beside it
+            return
         self._drop(pr.serial)
         parent = pr.parent
         if parent is not None:
@@ -76,7 +93,41 @@ class Listings:
     def _drop(self, serial: int) -> None:
         kept = self._by_dir.pop(serial, None)
         if kept:
-            self._kept -= sum(len(j.entries) for j in kept.values())
+            for jails in kept.values():
+                self._kept -= len(jails.entries)
+                self._settle(jails, range(len(jails.entries)))
+
+    def _settle(self, jails: JailEntries, indexes) -> None:
+        """Add the lookups entries ``indexes`` have pending to the cache."""
+        held, entries, counts_of = jails.held, jails.entries, self._cache.counts
+        for i in indexes:
+            more = held[i] - 1
+            if more > 0:
+                _, _, _, serial, ino = entries[i]
+                counts = counts_of(serial)
+                counts[ino] += more
+                held[i] = 1
+
+    def forgetting(self, inode_list) -> None:
+        """Before the cache follows forget(): the lookups of these inodes
+        handed out by kept lists and not yet counted there, and from then on
+        the cache is asked again whether it knows of them."""
+        if not self._by_dir:
+            return
+        for ino, _ in inode_list:
+            if I.slot_of(ino) != I.SLOT_DIR:
+                continue
+            parts = I.split_ino(ino)
+            pr = self._prisons.get(parts[1]) if parts is not None else None
+            kept = self._by_dir.get(pr.parent.serial) if pr is not None and pr.parent else None
+            if not kept:
+                continue
+            cookie = N.CHILD_COOKIE0 + pr.serial
+            for (index, _), jails in kept.items():
+                i = bisect.bisect_left(jails.cookies, cookie)
+                if index == parts[0] and i < len(jails.cookies) and jails.cookies[i] == cookie:
+                    self._settle(jails, (i,))
+                    jails.held[i] = 0
 
     def jails(self, fs, view, pr, timeout: float) -> JailEntries | None:
         """``pr``'s child jails as ``view`` lists them, kept; None when there
@@ -92,8 +143,8 @@ class Listings:
             return None
         made = self._make(fs, view, children.values(), timeout)
         if self._kept + len(made.entries) > KEPT_ENTRIES:
-            self._by_dir.clear()
-            self._kept = 0
+            for serial in list(self._by_dir):
+                self._drop(serial)
         self._by_dir.setdefault(pr.serial, {})[(view.index, timeout)] = made
         self._kept += len(made.entries)
         return made
@@ -185,14 +236,19 @@ def list_jails(fs, h, start_id: int, token, timeout: float) -> None:
     if h.last is None:
         h.last = cookies[-1] if cookies else 0
     end = bisect.bisect_right(cookies, h.last)
-    counts_of = fs.cache.counts
+    counts_of, held = fs.cache.counts, kept.held
     reply = pyfuse3.readdir_reply
     for i in range(bisect.bisect_right(cookies, start_id), end):
         name, a, cookie, serial, ino = entries[i]
         if not reply(token, name, a, cookie):
             return
-        counts = counts_of(serial)
-        counts[ino] = counts.get(ino, 0) + 1
+        n = held[i]
+        if n:
+            held[i] = n + 1
+        else:
+            counts = counts_of(serial)
+            counts[ino] = counts.get(ino, 0) + 1
+            held[i] = 1
 
 
 def _list_children(fs, h, start_id: int, token, timeout: float) -> None:

@@ -132,7 +132,7 @@ class JailFS(pyfuse3.Operations):
                            uncached_slots=[slot for slot, kind in N.SLOT_KINDS.items()
                                            if kind.attr_timeout == 0 and not kind.page_cache])
         self.param_sizes = ParamSizes()     # dropped by every event (_handle_event)
-        self.listings = L.Listings(kernel, log)   # child jails' entries, kept till a change
+        self.listings = L.Listings(kernel, self.cache, self.prisons, log)  # kept till a change
         # modes of a live jail's parameter files, by index (the table says which are writable)
         self._param_modes = tuple(N.param_mode(n) for n in self.param_names)
         self._fh: dict[int, object] = {}
@@ -290,6 +290,7 @@ class JailFS(pyfuse3.Operations):
         return a
 
     async def forget(self, inode_list):
+        self.listings.forgetting(inode_list)    # lookups a listing counted on its side
         for ino, nlookup in inode_list:
             self.cache.forget(ino, nlookup)
 

@@ -165,3 +165,45 @@ def test_what_is_kept_is_bounded(monkeypatch):
         k.jail_set(host, [("name", f"c{i}"), ("persist", None)], JAIL_CREATE)
     assert [e[0] for e in listing(fs, ROOT, ctx) if e[1] >= 1 << 20] == ["a", "b", "c0", "c1"]
     assert len(fs.listings) == 1 and fs.listings._kept == 2     # b's still
+
+
+def test_forget_sees_every_lookup_a_listing_handed_out(monkeypatch):
+    """The kernel forgets a listed inode with the lookups it holds: all at
+    once when it drops the inode, or one for a reply it could not use.  The
+    cache must follow either exactly, though a kept list counts on its side."""
+    monkeypatch.setattr(pyfuse3, "readdir_reply", fake_reply)
+    k = Kernel()
+    fs = JailFS(k)
+    host = Caller(k.prison0, 0)
+    for i in range(3):
+        k.jail_set(host, [("name", f"j{i}"), ("persist", None)], JAIL_CREATE)
+    ctx = Ctx(1)
+    j1 = k.lookup(host, "j1")
+    ino = [e for e in listing(fs, ROOT, ctx) if e[0] == "j1"][0][2]
+    listing(fs, ROOT, ctx)
+    listing(fs, ROOT, ctx)                              # the kernel holds 3
+    trio.run(fs.forget, [(ino, 1)])
+    assert ino in fs.cache.held(j1.serial)             # 2 left
+    trio.run(fs.forget, [(ino, 2)])
+    assert ino not in fs.cache.held(j1.serial)
+    listing(fs, ROOT, ctx)                              # held again: 1
+    assert ino in fs.cache.held(j1.serial)
+    listing(fs, ROOT, ctx)                              # 2
+    trio.run(fs.forget, [(ino, 1)])
+    assert ino in fs.cache.held(j1.serial)
+    trio.run(fs.forget, [(ino, 1)])
+    assert ino not in fs.cache.held(j1.serial)
+
+
+def test_a_dropped_list_leaves_its_lookups_with_the_cache(monkeypatch):
+    monkeypatch.setattr(pyfuse3, "readdir_reply", fake_reply)
+    k = Kernel()
+    fs = JailFS(k)
+    host = Caller(k.prison0, 0)
+    k.jail_set(host, [("name", "a"), ("persist", None)], JAIL_CREATE)
+    a = k.lookup(host, "a")
+    ctx = Ctx(1)
+    for _ in range(4):
+        ino = [e for e in listing(fs, ROOT, ctx) if e[0] == "a"][0][2]
+    k.jail_set(host, [("name", "b"), ("persist", None)], JAIL_CREATE)     # drops the root's
+    assert fs.cache.held(a.serial) == {ino: 4}
