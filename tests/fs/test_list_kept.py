@@ -207,3 +207,23 @@ def test_a_dropped_list_leaves_its_lookups_with_the_cache(monkeypatch):
         ino = [e for e in listing(fs, ROOT, ctx) if e[0] == "a"][0][2]
     k.jail_set(host, [("name", "b"), ("persist", None)], JAIL_CREATE)     # drops the root's
     assert fs.cache.held(a.serial) == {ino: 4}
+
+
+def test_parameter_files_listed_again_carry_their_sizes_after_each_change(jailfs_mount):
+    m = jailfs_mount.path
+    os.makedirs(m / "a/b")
+    for d in (m, m / "a", m / "a/b"):
+        for _ in range(3):
+            os.listdir(d)
+    (m / "a/host.hostname").write_text("x" * 100 + "\n")        # inherited by nothing
+    (m / "a/securelevel").write_text("2\n")                     # a/b follows: 2
+    os.mkdir(m / "a/c")                                         # a's children.cur
+    for d in (m, m / "a", m / "a/b"):
+        for _ in range(3):
+            os.listdir(d)
+    assert os.stat(m / "a/host.hostname").st_size == 101
+    assert os.stat(m / "a/children.cur").st_size == len("2\n")
+    assert os.stat(m / "a/b/securelevel").st_size == len("2\n")
+    assert os.stat(m / "children.cur").st_size == len("1\n")
+    assert os.stat(m / "a/b/name").st_size == len("a.b\n")
+
