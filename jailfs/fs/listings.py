@@ -105,7 +105,7 @@ class Listings:
             if more > 0:
                 _, _, _, serial, ino = entries[i]
                 counts = counts_of(serial)
-                counts[ino] += more
+                counts[ino] = counts.get(ino, 0) + more
                 held[i] = 1
 
     def forgetting(self, inode_list) -> None:
