@@ -13,7 +13,7 @@ the one before, as a process whose root is its creator's would resolve it
 (FreeBSD resolves a jail's path in its creator's root): an absolute link
 starts again at that root and ``..`` stops there.  A component on a jailfs
 mount is refused before anything is asked of it (its mount id, from
-/proc/self/fdinfo).  The anchor then mounts from the descriptor, not the
+statx(2) answered from what the kernel holds).  The anchor then mounts from the descriptor, not the
 name: what was checked is what becomes the jail's root.
 """
 
@@ -25,6 +25,8 @@ import stat
 
 from jailfs.kernel import JailError
 from jailfs.ops.runfiles import unescape_mount_field
+
+from .syscalls import file_type_and_mount
 
 JAILFS_FSTYPE = "fuse.jailfs"
 MAX_SYMLINKS = 40           # in one path, as Linux allows in one walk
@@ -39,15 +41,6 @@ def mountinfo() -> list[list[str]]:
 
 def fstype(fields: list[str]) -> str:
     return fields[fields.index("-", 6) + 1]
-
-
-def mount_id(fd: int) -> int:
-    """The id (mountinfo's first field) of the mount ``fd`` lies on."""
-    with open(f"/proc/self/fdinfo/{fd}") as f:
-        for line in f:
-            if line.startswith("mnt_id:"):
-                return int(line.split()[1])
-    raise OSError(errno.EINVAL, f"no mount id for descriptor {fd}")
 
 
 def jailfs_mount_ids(mount: str | None = None) -> set[int]:
@@ -70,7 +63,7 @@ def open_within(root: str, path: str, mount: str | None = None) -> tuple[int, st
     MAX_SYMLINKS links, other errors as openat(2) gives them."""
     jailfs = jailfs_mount_ids(mount)
     top = os.open("/", _OPEN_PATH)
-    if mount_id(top) in jailfs:
+    if file_type_and_mount(top)[1] in jailfs:
         os.close(top)
         raise OSError(errno.EPERM, "the root is a jailfs mount")
     if root != "/":
@@ -94,10 +87,11 @@ def _walk(top: int, top_path: str, path: str, jailfs: set[int], asked: str) -> t
                 fd = os.open(name, _OPEN_PATH, dir_fd=here)
             except OSError as e:
                 raise OSError(e.errno, f"the jail's path {asked}: {e.strerror}") from None
-            if mount_id(fd) in jailfs:
+            mode, mount = file_type_and_mount(fd)
+            if mount in jailfs:
                 os.close(fd)
                 raise OSError(errno.EPERM, f"the jail's path {asked} lies in a jailfs mount")
-            if not stat.S_ISLNK(os.fstat(fd).st_mode):
+            if not stat.S_ISLNK(mode):
                 stack.append((fd, os.path.join(here_path, name)))
                 continue
             os.close(fd)
@@ -128,6 +122,8 @@ def resolve_jail_path(root: str, path: str) -> str:
     """The daemon's ``Kernel.resolve_path``: a new jail's path resolved in
     its creator's root ``root`` (a link to ``/`` there is that root), never
     looking into a jailfs mount."""
+    if root == "/" and not _components(path):
+        return "/"                      # the host's root: nothing to walk (most jails)
     try:
         fd, real = open_within(root, path)
         try:
