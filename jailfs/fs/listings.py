@@ -44,7 +44,7 @@ KEPT_ENTRIES = 100_000
 
 class JailEntries:
     """The child jails of one directory as one view lists them, in serial
-    (cookie) order: (name, attributes, cookie, serial, inode) each; and
+    (cookie) order: ``cookies``, and (name, attributes, serial, inode) each; and
     ``held[i]``: 0 when the cache does not know of entry i from this list,
     else 1 + the lookups of it handed out and not yet added to the cache."""
     __slots__ = ("cookies", "entries", "held")
@@ -103,7 +103,7 @@ class Listings:
         for i in indexes:
             more = held[i] - 1
             if more > 0:
-                _, _, _, serial, ino = entries[i]
+                _, _, serial, ino = entries[i]
                 counts = counts_of(serial)
                 counts[ino] = counts.get(ino, 0) + more
                 held[i] = 1
@@ -166,8 +166,7 @@ class Listings:
             a.st_nlink = 2 + (len(c.alive_names) if c.alive_names else 0)
             a.st_atime_ns = a.st_mtime_ns = a.st_ctime_ns = born(c)
             cookies.append(cookie0 + serial)
-            entries.append((name.encode("utf-8", "surrogateescape"), a, cookie0 + serial,
-                            serial, ino))
+            entries.append((name.encode("utf-8", "surrogateescape"), a, serial, ino))
         return JailEntries(cookies, entries)
 
 
@@ -239,15 +238,15 @@ def list_jails(fs, h, start_id: int, token, timeout: float) -> None:
     counts_of, held = fs.cache.counts, kept.held
     reply = pyfuse3.readdir_reply
     for i in range(bisect.bisect_right(cookies, start_id), end):
-        name, a, cookie, serial, ino = entries[i]
-        if not reply(token, name, a, cookie):
+        e = entries[i]          # not unpacked: each object named would be touched
+        if not reply(token, e[0], e[1], cookies[i]):
             return
         n = held[i]
         if n:
             held[i] = n + 1
         else:
-            counts = counts_of(serial)
-            counts[ino] = counts.get(ino, 0) + 1
+            counts = counts_of(e[2])
+            counts[e[3]] = counts.get(e[3], 0) + 1
             held[i] = 1
 
 
