@@ -23,6 +23,19 @@ from tests.fs.test_listings import Ctx, Page, fake_reply, listing
 ROOT = pyfuse3.ROOT_INODE
 
 
+def unmounted(monkeypatch, names, kept: int | None = None):
+    """A kernel with jails ``names`` and the filesystem over it, listed
+    without a mount (test_listings.fake_reply); ``kept``: KEPT_ENTRIES."""
+    monkeypatch.setattr(pyfuse3, "readdir_reply", fake_reply)
+    if kept is not None:
+        monkeypatch.setattr(listings, "KEPT_ENTRIES", kept)
+    k = Kernel()
+    host = Caller(k.prison0, 0)
+    for name in names:
+        k.jail_set(host, [("name", name), ("persist", None)], JAIL_CREATE)
+    return k, JailFS(k), host
+
+
 def test_a_listed_jails_link_count_follows_its_children(jailfs_mount):
     m = jailfs_mount.path
     os.mkdir(m / "a")
@@ -71,13 +84,8 @@ def test_made_renamed_and_removed_jails_show_in_the_next_listing(jailfs_mount):
 
 
 def test_a_jailed_listing_and_the_hosts_are_kept_apart(monkeypatch):
-    monkeypatch.setattr(pyfuse3, "readdir_reply", fake_reply)
-    k = Kernel()
-    fs = JailFS(k)
-    host = Caller(k.prison0, 0)
-    web = k.jail_set(host, [("name", "web"), ("persist", None)], JAIL_CREATE)
-    k.jail_set(host, [("name", "web.db"), ("persist", None)], JAIL_CREATE)
-    k.spawn(web, 0, real_pid=os.getpid())
+    k, fs, host = unmounted(monkeypatch, ("web", "web.db"))
+    k.spawn(k.lookup(host, "web").jid, 0, real_pid=os.getpid())
     jailed, as_host = Ctx(os.getpid()), Ctx(1)
     web_ino = trio.run(fs.lookup, ROOT, b"web", as_host).st_ino
     from_host = {e[0]: e[2] for e in listing(fs, web_ino, as_host)}
@@ -89,13 +97,7 @@ def test_a_jailed_listing_and_the_hosts_are_kept_apart(monkeypatch):
 @pytest.mark.parametrize("kept", [0, 3, 100_000])
 def test_every_listed_jail_is_counted_once_per_listing_whether_kept_or_not(
         monkeypatch, kept):
-    monkeypatch.setattr(pyfuse3, "readdir_reply", fake_reply)
-    monkeypatch.setattr(listings, "KEPT_ENTRIES", kept)
-    k = Kernel()
-    fs = JailFS(k)
-    host = Caller(k.prison0, 0)
-    for i in range(5):
-        k.jail_set(host, [("name", f"j{i}"), ("persist", None)], JAIL_CREATE)
+    k, fs, host = unmounted(monkeypatch, [f"j{i}" for i in range(5)], kept)
     ctx = Ctx(1)
     first = listing(fs, ROOT, ctx, room=4)
     k.jail_set(host, [("jid", str(k.lookup(host, "j2").jid)), ("name", "two")], JAIL_UPDATE)
@@ -113,13 +115,7 @@ def test_every_listed_jail_is_counted_once_per_listing_whether_kept_or_not(
 
 @pytest.mark.parametrize("kept", [0, 100_000])
 def test_a_name_removed_and_made_again_during_a_listing_is_listed_once(monkeypatch, kept):
-    monkeypatch.setattr(pyfuse3, "readdir_reply", fake_reply)
-    monkeypatch.setattr(listings, "KEPT_ENTRIES", kept)
-    k = Kernel()
-    fs = JailFS(k)
-    host = Caller(k.prison0, 0)
-    for i in range(6):
-        k.jail_set(host, [("name", f"j{i}"), ("persist", None)], JAIL_CREATE)
+    k, fs, host = unmounted(monkeypatch, [f"j{i}" for i in range(6)], kept)
 
     async def go():
         fh = await fs.opendir(ROOT, Ctx(1))
@@ -144,13 +140,7 @@ def test_a_name_removed_and_made_again_during_a_listing_is_listed_once(monkeypat
 
 
 def test_what_is_kept_is_bounded(monkeypatch):
-    monkeypatch.setattr(pyfuse3, "readdir_reply", fake_reply)
-    monkeypatch.setattr(listings, "KEPT_ENTRIES", 3)
-    k = Kernel()
-    fs = JailFS(k)
-    host = Caller(k.prison0, 0)
-    for name in ("a", "b", "a.x", "a.y", "b.x", "b.y"):
-        k.jail_set(host, [("name", name), ("persist", None)], JAIL_CREATE)
+    k, fs, host = unmounted(monkeypatch, ("a", "b", "a.x", "a.y", "b.x", "b.y"), kept=3)
     ctx = Ctx(1)
     ino = {n: trio.run(fs.lookup, ROOT, n.encode(), ctx).st_ino for n in ("a", "b")}
     for name in ("a.x", "a.y", "b.x"):                  # childless: nothing to keep
@@ -171,12 +161,7 @@ def test_forget_sees_every_lookup_a_listing_handed_out(monkeypatch):
     """The kernel forgets a listed inode with the lookups it holds: all at
     once when it drops the inode, or one for a reply it could not use.  The
     cache must follow either exactly, though a kept list counts on its side."""
-    monkeypatch.setattr(pyfuse3, "readdir_reply", fake_reply)
-    k = Kernel()
-    fs = JailFS(k)
-    host = Caller(k.prison0, 0)
-    for i in range(3):
-        k.jail_set(host, [("name", f"j{i}"), ("persist", None)], JAIL_CREATE)
+    k, fs, host = unmounted(monkeypatch, ("j0", "j1", "j2"))
     ctx = Ctx(1)
     j1 = k.lookup(host, "j1")
     ino = [e for e in listing(fs, ROOT, ctx) if e[0] == "j1"][0][2]
@@ -196,11 +181,7 @@ def test_forget_sees_every_lookup_a_listing_handed_out(monkeypatch):
 
 
 def test_a_dropped_list_leaves_its_lookups_with_the_cache(monkeypatch):
-    monkeypatch.setattr(pyfuse3, "readdir_reply", fake_reply)
-    k = Kernel()
-    fs = JailFS(k)
-    host = Caller(k.prison0, 0)
-    k.jail_set(host, [("name", "a"), ("persist", None)], JAIL_CREATE)
+    k, fs, host = unmounted(monkeypatch, ("a",))
     a = k.lookup(host, "a")
     ctx = Ctx(1)
     for _ in range(4):
