@@ -106,6 +106,9 @@ class Cache:
         self.unlinked: tuple[int, int] | None = None
         self._settled_serials: set[int] = set()   # queued whole by this request already
         self._parent_slots = frozenset((I.SLOT_DIR, I.SLOT_REFS))
+        # an update leaves every directory's attributes as they were (mode and
+        # times are fixed, nlink counts live children): not told
+        self._kept = self._uncached | {I.SLOT_DIR, I.SLOT_DYINGDIR}
         self._count_slot = frozenset((children_cur_slot,))
 
     # ------------------------------------------------------- what the VFS holds
@@ -175,7 +178,8 @@ class Cache:
         if kind == "attached":
             return                                  # only .refs changed: never cached
         parent = pr.parent
-        if parent is not None:                      # its .refs and nlink
+        changed = kind in ("updated", "renumbered")
+        if parent is not None and not changed:      # its .refs and nlink
             self._slots(parent.serial, self._parent_slots, views)
         if kind in ("created", "freed"):            # every ancestor's children.cur
             anc = parent
@@ -184,14 +188,14 @@ class Cache:
                 anc = anc.parent
         if kind == "created":
             return
-        if kind in ("updated", "renumbered"):       # values below it may follow it
+        if changed:                                 # values below it may follow it
             if unchanged is None:
-                self._serials(pr.serial)
+                self._serials(pr.serial, self._kept)
                 for d in pr.descendants():
-                    self._serials(d.serial)
+                    self._serials(d.serial, self._kept)
             else:
-                self._serials(pr.serial, self._uncached | unchanged.own, unchanged.same)
-                below = self._uncached | unchanged.below
+                self._serials(pr.serial, self._kept | unchanged.own, unchanged.same)
+                below = self._kept | unchanged.below
                 for d in pr.descendants():
                     self._serials(d.serial, below, unchanged.same)
         else:                                       # removed, dying, freed
