@@ -177,9 +177,15 @@ class Cache:
         pr, kind = ev.prison, ev.kind
         if kind == "attached":
             return                                  # only .refs changed: never cached
+        # rmdir's removed, dying and freed come in one request: what the first
+        # queued (the jail's inodes, its parent's, its name) is not queued again
+        again = self.settling and kind in ("dying", "freed") and \
+            pr.serial in self._settled_serials
+        if again and kind == "dying":
+            return
         parent = pr.parent
         changed = kind in ("updated", "renumbered")
-        if parent is not None and not changed:      # its .refs and nlink
+        if parent is not None and not changed and not again:    # its .refs and nlink
             self._slots(parent.serial, self._parent_slots, views)
         if kind in ("created", "freed"):            # every ancestor's children.cur
             anc = parent
@@ -198,10 +204,10 @@ class Cache:
                 below = self._kept | unchanged.below
                 for d in pr.descendants():
                     self._serials(d.serial, below, unchanged.same)
-        else:                                       # removed, dying, freed
+        elif not again:                             # removed, dying, freed
             self._serials(pr.serial, gone=True)
         names = []
-        if kind in ("removed", "dying", "freed"):
+        if kind in ("removed", "dying", "freed") and not again:
             names.append(told_name)
         elif old_name is not None:
             names.append(old_name)

@@ -46,6 +46,7 @@ from .views import ParamSizes, PrisonIndex, Views
 log = logging.getLogger("jailfs.fs")
 
 ROOT = pyfuse3.ROOT_INODE
+_GONE = frozenset(("removed", "dying", "freed"))     # events that drop a jail's name
 
 
 @functools.cache
@@ -220,7 +221,7 @@ class JailFS(pyfuse3.Operations):
         if kind == "created":
             self.prisons.add(pr)
         old_name = self.prisons.renamed(pr) if kind == "updated" else None
-        views = list(self.views.above(pr))
+        views = self.views.above(pr)
         for view in views:      # written when someone looks, or a batch is due
             view.log.append_later(event_text, ev, view.root)
         if self.mounted:
@@ -229,7 +230,8 @@ class JailFS(pyfuse3.Operations):
                     and self._sizes_before.pr is pr:
                 same = unchanged(self, self._sizes_before)
             self._sizes_before = None
-            self.cache.on_event(ev, views, old_name, self.prisons.told_name(pr), same)
+            told = self.prisons.told_name(pr) if kind in _GONE else ""
+            self.cache.on_event(ev, views, old_name, told, same)
         if kind == "freed":
             self.prisons.remove(pr)
             self.views.release(pr)
