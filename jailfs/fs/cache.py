@@ -57,6 +57,7 @@ CACHE_TIMEOUT = 3600.0          # seconds; exactness comes from invalidation, no
 DOT_ENTRIES = ((I.SLOT_DOTDYING, I.SLOT_DYINGDIR), (I.SLOT_DOTJID, I.SLOT_JIDLINK))
 RETRY_FOR = 1.0                 # seconds an unknown held inode is told again ...
 RETRY_AFTER = 0.002             # ... at least this often (and before every request)
+_SLOT_MASK = (1 << I.SLOT_BITS) - 1
 
 
 def _invalidate_inodes(inodes, attr_only: bool) -> list[int]:
@@ -218,9 +219,13 @@ class Cache:
             jids = ((ev.detail or {}).get("old_jid"),)
         # A cached name pins its inode, which the VFS then holds: a name whose
         # inode is not held is not cached (no negative entries are given out).
+        held = self._by_serial.get(pr.serial) if names or jids else None
+        if not held:
+            self._wake()
+            return
         for view in views:
             root = view.root
-            if names and self._held(I.make_ino(view.index, pr.serial, I.SLOT_DIR)) \
+            if names and I.make_ino(view.index, pr.serial, I.SLOT_DIR) in held \
                     and self.unlinked != (view.index, pr.serial):
                 # the parent's directory; for the view's root that is V(view),
                 # and for the host's also ROOT_INODE, where the host's names
@@ -234,7 +239,7 @@ class Cache:
             for jid in jids:
                 if jid is not None:
                     for dir_slot, entry_slot in DOT_ENTRIES:
-                        if self._held(I.make_ino(view.index, pr.serial, entry_slot)):
+                        if I.make_ino(view.index, pr.serial, entry_slot) in held:
                             self._entries.add((I.make_ino(view.index, root.serial, dir_slot),
                                                str(jid).encode()))
         self._wake()
@@ -283,8 +288,9 @@ class Cache:
             if gone:
                 self._paged.difference_update(inos)
             skip = self._uncached if same_slots is None else same_slots
-            self._attrs.update(ino for ino in inos
-                               if I.slot_of(ino) not in skip and ino not in same)
+            base, mask = I.INO_BASE, _SLOT_MASK          # slot_of, inline: a listed jail holds ~70
+            self._attrs.update([ino for ino in inos
+                                if (ino - base) & mask not in skip and ino not in same])
             return
         skip = () if same_slots is None else same_slots
         for ino in inos:

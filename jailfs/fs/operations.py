@@ -221,7 +221,7 @@ class JailFS(pyfuse3.Operations):
         if kind == "created":
             self.prisons.add(pr)
         old_name = self.prisons.renamed(pr) if kind == "updated" else None
-        views = self.views.above(pr)
+        views = list(self.views.above(pr))
         for view in views:      # written when someone looks, or a batch is due
             view.log.append_later(event_text, ev, view.root)
         if self.mounted:

@@ -62,17 +62,14 @@ class Views:
             self._free.append(v.index)
             v.log.drop_poll_handles()
 
-    def above(self, pr) -> list[View]:
+    def above(self, pr):
         """The views that see ``pr`` below their root: those of its strict ancestors."""
-        out = []
-        by_serial = self._by_serial
         anc = pr.parent
         while anc is not None:
-            v = by_serial.get(anc.serial)
+            v = self._by_serial.get(anc.serial)
             if v is not None:
-                out.append(v)
+                yield v
             anc = anc.parent
-        return out
 
 
 class PrisonIndex:
