@@ -63,7 +63,7 @@ from jailfs.ops.runfiles import start_time, unescape_mount_field
 
 from . import syscalls as sc
 from .namespaces import CLONE_FLAGS, ns_ids, ns_path
-from .paths import JAILFS_FSTYPE, fstype, mountinfo, resolve_outside_jailfs
+from .paths import JAILFS_FSTYPE, fstype, mount_id, mountinfo, open_within
 
 log = logging.getLogger("jailfs.anchor")
 
@@ -91,6 +91,7 @@ class Spec:
     mount: str | None               # the jailfs mount point (its mounts are detached)
     new: list[str]                  # namespace types to create
     join: dict[str, int] = field(default_factory=dict)   # type -> pid to join
+    within: str = "/"               # its parent jail's root, which the path cannot leave
     hostname: str | None = None     # for a new UTS namespace
     domainname: str | None = None
     cgroup: str | None = None       # the cgroup its cgroup namespace is rooted at
@@ -196,67 +197,115 @@ def _host_pid() -> int:
     return os.getpid()
 
 
-def _mknods(dev: str) -> None:
+def _fd_path(fd: int, name: str = "") -> str:
+    """A path to ``fd`` (and ``name`` below it) that no rename or link can
+    redirect: /proc's link to the descriptor's own file."""
+    return f"/proc/self/fd/{fd}" + (f"/{name}" if name else "")
+
+
+def _subdir(parent: int, name: str) -> int:
+    """An O_PATH descriptor of directory ``name`` right below ``parent``
+    (made when missing), never a symbolic link: the jail's root may have
+    put one there."""
+    try:
+        os.mkdir(name, 0o755, dir_fd=parent)
+    except FileExistsError:
+        pass
+    return os.open(name, os.O_PATH | os.O_NOFOLLOW | os.O_DIRECTORY | os.O_CLOEXEC, dir_fd=parent)
+
+
+def _mount_new(parent: int, name: str, fstype: str, attrs: int, **options: str) -> int:
+    """A fresh ``fstype`` mounted on directory ``name`` of ``parent``: a
+    descriptor of its root."""
+    where = _subdir(parent, name)
+    try:
+        mnt = sc.fsmount(fstype, attrs, source=fstype, **options)
+        sc.move_mount(mnt, "", where)
+        return mnt
+    finally:
+        os.close(where)
+
+
+def _dev(root: int) -> None:
+    """The jail's /dev: a small tmpfs of its own (FreeBSD's devfs ruleset 4),
+    with an empty /dev/jailfs where the entering process binds the view."""
+    dev = _mount_new(root, "dev", "tmpfs", sc.MOUNT_ATTR_NOSUID | sc.MOUNT_ATTR_NOEXEC,
+                     mode="755", size="1m")
     for name, (major, minor) in DEVICES.items():
-        os.mknod(os.path.join(dev, name), stat.S_IFCHR | 0o666, os.makedev(major, minor))
-        os.chmod(os.path.join(dev, name), 0o666)
+        os.mknod(name, stat.S_IFCHR | 0o666, os.makedev(major, minor), dir_fd=dev)
+        os.chmod(name, 0o666, dir_fd=dev)
     for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
-                         ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")):
-        os.symlink(target, os.path.join(dev, name))
-    shm, pts = os.path.join(dev, "shm"), os.path.join(dev, "pts")
-    os.mkdir(shm)
-    sc.mount("tmpfs", shm, "tmpfs", sc.MS_NOSUID | sc.MS_NODEV, "mode=1777,size=64m")
-    os.mkdir(pts)                       # the jail's own ptys, not the host's
-    sc.mount("devpts", pts, "devpts", sc.MS_NOSUID | sc.MS_NOEXEC,
-             "newinstance,ptmxmode=0666,mode=620")
-    os.symlink("pts/ptmx", os.path.join(dev, "ptmx"))
+                         ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2"),
+                         ("ptmx", "pts/ptmx")):
+        os.symlink(target, name, dir_fd=dev)
+    os.close(_mount_new(dev, "shm", "tmpfs", sc.MOUNT_ATTR_NOSUID | sc.MOUNT_ATTR_NODEV,
+                        mode="1777", size="64m"))
+    # the jail's own ptys, not the host's (every devpts mount is a new
+    # instance since Linux 4.7)
+    os.close(_mount_new(dev, "pts", "devpts", sc.MOUNT_ATTR_NOSUID | sc.MOUNT_ATTR_NOEXEC,
+                        ptmxmode="0666", mode="620"))
+    os.mkdir(JAILFS_AT.removeprefix("/dev/"), 0o755, dir_fd=dev)
+    os.close(dev)
 
 
-def _proc(proc: str) -> None:
-    os.makedirs(proc, exist_ok=True)
-    sc.mount("proc", proc, "proc", sc.MS_NOSUID | sc.MS_NODEV | sc.MS_NOEXEC)
-    for name in PROC_READONLY:
-        p = os.path.join(proc, name)
-        if os.path.exists(p):
-            sc.mount(p, p, None, sc.MS_BIND | sc.MS_REC)
-            sc.mount(None, p, None, sc.MS_BIND | sc.MS_REMOUNT | sc.MS_RDONLY)
-    for name in PROC_MASKED:
-        p = os.path.join(proc, name)
-        if os.path.exists(p):
-            sc.mount("/dev/null", p, None, sc.MS_BIND)
+def _proc(root: int) -> None:
+    """A /proc for the jail's pid namespace; the host-wide knobs read-only,
+    its secrets behind /dev/null (all below the new mount's own descriptor:
+    nothing the jail's root renames can move them)."""
+    proc = _mount_new(root, "proc", "proc",
+                      sc.MOUNT_ATTR_NOSUID | sc.MOUNT_ATTR_NODEV | sc.MOUNT_ATTR_NOEXEC)
+    try:
+        for name in PROC_READONLY:
+            if os.path.exists(_fd_path(proc, name)):
+                p = _fd_path(proc, name)
+                sc.mount(p, p, None, sc.MS_BIND | sc.MS_REC)
+                sc.mount(None, p, None, sc.MS_BIND | sc.MS_REMOUNT | sc.MS_RDONLY)
+        for name in PROC_MASKED:
+            if os.path.exists(_fd_path(proc, name)):
+                sc.mount("/dev/null", _fd_path(proc, name), None, sc.MS_BIND)
+    finally:
+        os.close(proc)
 
 
-def _sys_readonly(root: str) -> None:
+def _sys_readonly(root: str, tree: int) -> None:
     """Every mount at or under the jail's /sys read-only in its namespace:
     sysfs and the cgroup hierarchies there are the host's knobs (a jailed
     root could otherwise kill or limit any cgroup's processes, or the
-    daemon's own jails', by writing cgroup.kill or pids.max)."""
-    sys_dir = root.rstrip("/") + "/sys"
-    for fields in mountinfo():
+    daemon's own jails', by writing cgroup.kill or pids.max).  Each is
+    reached from the jail's tree ``tree`` without following a link and must
+    be the mount mountinfo named (the topmost at its point), or nothing
+    starts."""
+    prefix = root.rstrip("/")
+    topmost = {}
+    for fields in mountinfo():                  # later lines are mounted later: on top
         point = unescape_mount_field(fields[4])
-        if point != sys_dir and not point.startswith(sys_dir + "/"):
-            continue
-        flags = sc.MS_BIND | sc.MS_REMOUNT | sc.MS_RDONLY
-        for option in fields[5].split(","):
-            flags |= KEPT_OPTIONS.get(option, 0)
-        sc.mount(None, point, None, flags)
+        if point == prefix + "/sys" or point.startswith(prefix + "/sys/"):
+            topmost[point] = fields
+    for point, fields in topmost.items():
+        fd = os.dup(tree)
+        try:
+            for name in point[len(prefix) + 1:].split("/"):
+                below = os.open(name, os.O_PATH | os.O_NOFOLLOW | os.O_DIRECTORY | os.O_CLOEXEC,
+                                dir_fd=fd)
+                os.close(fd)
+                fd = below
+            if mount_id(fd) != int(fields[0]):
+                raise OSError(errno.EBUSY, f"{point} changed while the jail's root was made")
+            flags = sc.MS_BIND | sc.MS_REMOUNT | sc.MS_RDONLY
+            for option in fields[5].split(","):
+                flags |= KEPT_OPTIONS.get(option, 0)
+            sc.mount(None, _fd_path(fd), None, flags)
+        finally:
+            os.close(fd)
 
 
-def _within(point: str, root: str) -> bool:
-    return root == "/" or point == root or point.startswith(root.rstrip("/") + "/")
-
-
-def jailfs_device(root: str, mount: str | None) -> str | None:
+def jailfs_device(mount: str | None) -> str | None:
     """The device (major:minor, from mountinfo: stat(2) would be a FUSE
-    request, and the daemon waits for us) of the jailfs mount at ``mount``.
-    Raises when the jail's path lies in a jailfs mount."""
+    request, and the daemon waits for us) of the jailfs mount at ``mount``."""
     dev = None
     for f in mountinfo():
-        point = unescape_mount_field(f[4])
-        if point == mount:
+        if unescape_mount_field(f[4]) == mount:
             dev = f[2]                  # the topmost at that point
-        if (f[2] == dev or fstype(f) == JAILFS_FSTYPE) and _within(root, point):
-            raise OSError(errno.EPERM, f"the jail's path {root} lies in a jailfs mount")
     return dev
 
 
@@ -286,21 +335,31 @@ def detach_jailfs(dev: str | None) -> None:
 
 def build_root(spec: Spec) -> None:
     """In the new mount namespace (pid 1 of the new pid namespace): make the
-    jail's root and pivot into it."""
+    jail's root and pivot into it.  Everything is mounted through
+    descriptors: the jail's path was resolved inside its parent's root
+    (paths.open_within), and nothing its parent's root renames or links
+    afterwards changes what is mounted where."""
     sc.mount(None, "/", None, sc.MS_REC | sc.MS_PRIVATE)   # nothing goes back to the host
-    root = resolve_outside_jailfs(spec.root, spec.mount)
-    dev = jailfs_device(root, spec.mount)
+    within = spec.within.rstrip("/")
+    if spec.root != spec.within and not spec.root.startswith(within + "/"):
+        raise OSError(errno.EPERM, f"the jail's path {spec.root} is outside {spec.within}")
+    found, root = open_within(spec.within, spec.root[len(within):] or "/", spec.mount)
+    dev = jailfs_device(spec.mount)
+    if root == "/":
+        tree = found                    # the host's tree itself (path=/)
+    else:
+        tree = sc.open_tree("", sc.OPEN_TREE_CLONE | sc.OPEN_TREE_CLOEXEC | sc.AT_RECURSIVE |
+                            sc.AT_EMPTY_PATH, found)
+        sc.move_mount(tree, "", found)  # the jail's tree on its own place: a mount to pivot to
+        os.close(found)
+    try:
+        _sys_readonly(root, tree)
+        _proc(tree)
+        _dev(tree)
+        os.fchdir(tree)
+    finally:
+        os.close(tree)
     if root != "/":
-        sc.mount(root, root, None, sc.MS_BIND | sc.MS_REC)
-    _sys_readonly(root)
-    _proc(os.path.join(root, "proc"))
-    dev = os.path.join(root, "dev")
-    os.makedirs(dev, exist_ok=True)
-    sc.mount("tmpfs", dev, "tmpfs", sc.MS_NOSUID | sc.MS_NOEXEC, "mode=755,size=1m")
-    _mknods(dev)
-    os.mkdir(root.rstrip("/") + JAILFS_AT, 0o755)    # the entering process binds the view
-    if root != "/":
-        os.chdir(root)
         sc.pivot_root(".", ".")        # the old root is stacked below the new one
         sc.umount2(".", sc.MNT_DETACH)
     os.chdir("/")
@@ -426,7 +485,8 @@ def main() -> int:
     try:
         _init(spec)
     except Exception as e:      # noqa: BLE001 - reported to the daemon, then gone
-        _report(f"error {e}")
+        # an OSError of our own words (no file name) without its "[Errno N]"
+        _report(f"error {e.strerror if isinstance(e, OSError) and e.strerror and e.filename is None else e}")
         os._exit(1)
     os._exit(0)
 

@@ -163,7 +163,8 @@ class Jailhouse:
                               ("ipc", parent)):
             if nstype not in new and owner is not None:
                 join[nstype] = self.anchor(owner).pid
-        spec = Spec(root=self.root(pr), mount=self.mountpoint, new=new, join=join,
+        within = "/" if parent is None else self.root(parent)
+        spec = Spec(root=self.root(pr), within=within, mount=self.mountpoint, new=new, join=join,
                     hostname=values.get("host.hostname"),
                     domainname=values.get("host.domainname"))
         tree = getattr(self.supervisor, "cgroups", None)

@@ -1,13 +1,20 @@
-"""Resolving a jail's path on the host's tree without ever looking into a
-jailfs mount.
+"""Resolving a jail's path without ever looking into a jailfs mount, and
+without leaving the root of the jail that chose it.
 
 A stat, lstat or readlink of a name inside a jailfs mount is a request to
 the daemon serving it.  Two processes must never make one: the daemon itself
 (a request to itself waits for ever: every caller of the mount then hangs),
-and a jail's anchor while the daemon waits for it to be ready.  A jailed root
-chooses the path of the jails it creates, and any link in it, so the path is
-resolved one component at a time, as realpath(3) would, and a component that
-is a jailfs mount point is refused before anything is asked of it.
+and a jail's anchor while the daemon waits for it to be ready.
+
+A jailed root chooses the path of the jails it creates, and every link in
+it, and may change them at any time: the path is resolved one component at
+a time, each opened (O_PATH, never following a link) from the descriptor of
+the one before, as a process whose root is its creator's would resolve it
+(FreeBSD resolves a jail's path in its creator's root): an absolute link
+starts again at that root and ``..`` stops there.  A component on a jailfs
+mount is refused before anything is asked of it (its mount id, from
+/proc/self/fdinfo).  The anchor then mounts from the descriptor, not the
+name: what was checked is what becomes the jail's root.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from jailfs.ops.runfiles import unescape_mount_field
 
 JAILFS_FSTYPE = "fuse.jailfs"
 MAX_SYMLINKS = 40           # in one path, as Linux allows in one walk
+_OPEN_PATH = os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
 def mountinfo() -> list[list[str]]:
@@ -33,51 +41,99 @@ def fstype(fields: list[str]) -> str:
     return fields[fields.index("-", 6) + 1]
 
 
-def resolve_outside_jailfs(path: str, mount: str | None = None) -> str:
-    """``path`` with its symbolic links resolved, as realpath(3) does, but
-    never looking into a jailfs mount (any mount of that type, and ``mount``):
-    a component that is one's mount point is refused (EPERM) before it is
-    stat'ed.  A link's target is read from the directory that holds it,
-    which is not a jailfs one.  Other errors as lstat(2) gives them."""
-    points = {unescape_mount_field(f[4]) for f in mountinfo() if fstype(f) == JAILFS_FSTYPE}
-    if mount:
-        points.add(os.path.normpath(mount))
-    if "/" in points:
+def mount_id(fd: int) -> int:
+    """The id (mountinfo's first field) of the mount ``fd`` lies on."""
+    with open(f"/proc/self/fdinfo/{fd}") as f:
+        for line in f:
+            if line.startswith("mnt_id:"):
+                return int(line.split()[1])
+    raise OSError(errno.EINVAL, f"no mount id for descriptor {fd}")
+
+
+def jailfs_mount_ids(mount: str | None = None) -> set[int]:
+    """The ids of every jailfs mount in this namespace (and of what is
+    mounted at ``mount``)."""
+    point = os.path.normpath(mount) if mount else None
+    return {int(f[0]) for f in mountinfo()
+            if fstype(f) == JAILFS_FSTYPE or unescape_mount_field(f[4]) == point}
+
+
+def _components(path: str) -> list[str]:
+    """The names of ``path`` in reverse order (a stack to pop)."""
+    return [c for c in reversed(path.split("/")) if c not in ("", ".")]
+
+
+def open_within(root: str, path: str, mount: str | None = None) -> tuple[int, str]:
+    """(an O_PATH descriptor, its path on the host) of ``path`` resolved
+    inside ``root`` (the creator's root, itself resolved from the host's),
+    never on a jailfs mount (nor on ``mount``'s): EPERM for one, ELOOP past
+    MAX_SYMLINKS links, other errors as openat(2) gives them."""
+    jailfs = jailfs_mount_ids(mount)
+    top = os.open("/", _OPEN_PATH)
+    if mount_id(top) in jailfs:
+        os.close(top)
         raise OSError(errno.EPERM, "the root is a jailfs mount")
-    todo = [c for c in reversed(path.split("/")) if c not in ("", ".")]
-    here, links = "/", 0
-    while todo:
-        name = todo.pop()
-        if name == "..":
-            here = os.path.dirname(here)
-            continue
-        there = os.path.join(here, name)
-        if there in points:
-            raise OSError(errno.EPERM, f"the jail's path {path} lies in a jailfs mount")
-        if not stat.S_ISLNK(os.lstat(there).st_mode):
-            here = there
-            continue
-        links += 1
-        if links > MAX_SYMLINKS:
-            raise OSError(errno.ELOOP, f"the jail's path {path}: too many symbolic links")
-        target = os.readlink(there)
-        if target.startswith("/"):
-            here = "/"
-        todo.extend(c for c in reversed(target.split("/")) if c not in ("", "."))
-    return here
+    if root != "/":
+        top, root = _walk(top, "/", root, jailfs, path)
+    return _walk(top, root, path, jailfs, path)
+
+
+def _walk(top: int, top_path: str, path: str, jailfs: set[int], asked: str) -> tuple[int, str]:
+    """Resolve ``path`` from the descriptor ``top`` (taken over) as the root."""
+    stack = [(top, top_path)]           # the directories walked, each a descriptor
+    todo, links = _components(path), 0
+    try:
+        while todo:
+            name = todo.pop()
+            here, here_path = stack[-1]
+            if name == "..":
+                if len(stack) > 1:
+                    os.close(stack.pop()[0])
+                continue
+            try:
+                fd = os.open(name, _OPEN_PATH, dir_fd=here)
+            except OSError as e:
+                raise OSError(e.errno, f"the jail's path {asked}: {e.strerror}") from None
+            if mount_id(fd) in jailfs:
+                os.close(fd)
+                raise OSError(errno.EPERM, f"the jail's path {asked} lies in a jailfs mount")
+            if not stat.S_ISLNK(os.fstat(fd).st_mode):
+                stack.append((fd, os.path.join(here_path, name)))
+                continue
+            os.close(fd)
+            links += 1
+            if links > MAX_SYMLINKS:
+                raise OSError(errno.ELOOP, f"the jail's path {asked}: too many symbolic links")
+            target = os.readlink(name, dir_fd=here)
+            if target.startswith("/"):
+                while len(stack) > 1:
+                    os.close(stack.pop()[0])
+            todo.extend(_components(target))
+        fd, fd_path = stack.pop()
+        return fd, fd_path
+    finally:
+        for fd, _ in stack:
+            os.close(fd)
+
+
+def resolve_outside_jailfs(path: str, mount: str | None = None) -> str:
+    """``path`` with its symbolic links resolved from the host's root, as
+    realpath(3) does, never looking into a jailfs mount (``open_within``)."""
+    fd, real = open_within("/", path, mount)
+    os.close(fd)
+    return real
 
 
 def resolve_jail_path(root: str, path: str) -> str:
-    """The daemon's ``Kernel.resolve_path``: a new jail's path from its
-    creator's root (what jailfs.kernel.world.real_path_resolver does),
-    resolved without looking into a jailfs mount."""
-    full = os.path.normpath(os.path.join(root, path.lstrip("/")) if path.startswith("/")
-                            else os.path.join(root, path))
-    if full == "/":
-        return full
+    """The daemon's ``Kernel.resolve_path``: a new jail's path resolved in
+    its creator's root ``root`` (a link to ``/`` there is that root), never
+    looking into a jailfs mount."""
     try:
-        real = resolve_outside_jailfs(full)
-        is_dir = stat.S_ISDIR(os.stat(real).st_mode)
+        fd, real = open_within(root, path)
+        try:
+            is_dir = stat.S_ISDIR(os.fstat(fd).st_mode)
+        finally:
+            os.close(fd)
     except OSError as e:
         raise JailError(e.errno or errno.EIO, e.strerror if e.errno == errno.EPERM else "")
     if not is_dir:

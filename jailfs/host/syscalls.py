@@ -1,8 +1,8 @@
 """The few raw Linux calls confinement needs that Python 3.11 does not offer.
 
 os.setns and os.unshare arrived in Python 3.12; pidfd_getfd(2), mount(2), umount2(2),
-pivot_root(2), setdomainname(2), open_tree(2) and move_mount(2) have no Python
-wrapper at all, and the
+pivot_root(2), setdomainname(2) and the mount API (open_tree, move_mount, fsopen,
+fsconfig, fsmount) have no Python wrapper at all, and the
 libraries we use (pyroute2: network namespaces only; pyprctl: prctl and
 capabilities) do not cover them.  So they are here, in one place, as thin
 ctypes calls that raise OSError like the os module does.
@@ -37,7 +37,16 @@ AT_FDCWD = -100
 AT_EMPTY_PATH = 0x1000
 OPEN_TREE_CLONE = 1
 OPEN_TREE_CLOEXEC = 0o2000000         # O_CLOEXEC
+AT_RECURSIVE = 0x8000
 MOVE_MOUNT_F_EMPTY_PATH = 0x4
+MOVE_MOUNT_T_EMPTY_PATH = 0x40
+FSOPEN_CLOEXEC = 0x1
+FSCONFIG_SET_STRING = 1
+FSCONFIG_CMD_CREATE = 6
+FSMOUNT_CLOEXEC = 0x1
+MOUNT_ATTR_NOSUID = 0x2
+MOUNT_ATTR_NODEV = 0x4
+MOUNT_ATTR_NOEXEC = 0x8
 
 SYS_PIVOT_ROOT = 155          # x86_64; see _pivot_root_nr for others
 
@@ -98,21 +107,44 @@ def pidfd_getfd(pidfd: int, fd: int) -> int:
     return _check(_libc.syscall(SYS_PIDFD_GETFD, pidfd, fd, 0), f"pidfd_getfd {fd}")
 
 
-# open_tree(2) and move_mount(2), Linux 5.2+: numbered alike on every
-# architecture since the syscall tables were unified (asm-generic: 428, 429)
+# The mount API, Linux 5.2+: numbered alike on every architecture since the
+# syscall tables were unified (asm-generic: 428-432).  Descriptors instead of
+# paths: what is checked is what gets mounted, whatever a name means later.
 SYS_OPEN_TREE = 428
 SYS_MOVE_MOUNT = 429
+SYS_FSOPEN = 430
+SYS_FSCONFIG = 431
+SYS_FSMOUNT = 432
 
 
-def open_tree(path: str, flags: int = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC) -> int:
-    """A descriptor of a detached copy of the mount at ``path``, rooted at
-    ``path`` (OPEN_TREE_CLONE: the mount must be in the caller's namespace;
-    the copy may then be attached in another one)."""
-    return _check(_libc.syscall(SYS_OPEN_TREE, AT_FDCWD, _b(path), flags), f"open_tree {path}")
+def open_tree(path: str, flags: int = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC,
+              dir_fd: int = AT_FDCWD) -> int:
+    """A descriptor of a detached copy of the mount at ``path`` (relative to
+    ``dir_fd``; "" with AT_EMPTY_PATH: ``dir_fd`` itself), rooted there
+    (OPEN_TREE_CLONE: the mount must be in the caller's namespace; the copy
+    may then be attached in another one; AT_RECURSIVE: with the mounts below)."""
+    return _check(_libc.syscall(SYS_OPEN_TREE, dir_fd, _b(path), flags), f"open_tree {path}")
 
 
-def move_mount(fd: int, target: str) -> None:
-    """Attach the detached mount of ``fd`` (from open_tree) at ``target``,
-    in the caller's mount namespace."""
-    _check(_libc.syscall(SYS_MOVE_MOUNT, fd, b"", AT_FDCWD, _b(target),
-                         MOVE_MOUNT_F_EMPTY_PATH), f"move_mount {target}")
+def move_mount(fd: int, target: str, target_fd: int = AT_FDCWD) -> None:
+    """Attach the detached mount of ``fd`` (from open_tree or fsmount) at
+    ``target`` (relative to ``target_fd``; "": on ``target_fd`` itself), in
+    the caller's mount namespace."""
+    flags = MOVE_MOUNT_F_EMPTY_PATH | (MOVE_MOUNT_T_EMPTY_PATH if target == "" else 0)
+    _check(_libc.syscall(SYS_MOVE_MOUNT, fd, b"", target_fd, _b(target), flags),
+           f"move_mount {target or target_fd}")
+
+
+def fsmount(fstype: str, attrs: int = 0, **options: str) -> int:
+    """A new, detached mount of a fresh ``fstype`` file system (options as
+    mount(8)'s ``-o key=value``): a descriptor of its root, for move_mount."""
+    fs = _check(_libc.syscall(SYS_FSOPEN, _b(fstype), FSOPEN_CLOEXEC), f"fsopen {fstype}")
+    try:
+        for key, value in options.items():
+            _check(_libc.syscall(SYS_FSCONFIG, fs, FSCONFIG_SET_STRING, _b(key), _b(value), 0),
+                   f"fsconfig {fstype} {key}={value}")
+        _check(_libc.syscall(SYS_FSCONFIG, fs, FSCONFIG_CMD_CREATE, None, None, 0),
+               f"fsconfig {fstype} create")
+        return _check(_libc.syscall(SYS_FSMOUNT, fs, FSMOUNT_CLOEXEC, attrs), f"fsmount {fstype}")
+    finally:
+        os.close(fs)
