@@ -58,6 +58,7 @@ DOT_ENTRIES = ((I.SLOT_DOTDYING, I.SLOT_DYINGDIR), (I.SLOT_DOTJID, I.SLOT_JIDLIN
 RETRY_FOR = 1.0                 # seconds an unknown held inode is told again ...
 RETRY_AFTER = 0.002             # ... at least this often (and before every request)
 _SLOT_MASK = (1 << I.SLOT_BITS) - 1
+_SERIAL_MASK = (1 << I.SERIAL_BITS) - 1
 
 
 def _invalidate_inodes(inodes, attr_only: bool) -> list[int]:
@@ -132,8 +133,10 @@ class Cache:
             d[ino] = d.get(ino, 0) + 1
 
     def forget(self, ino: int, nlookup: int) -> None:
-        parts = I.split_ino(ino)
-        d = self._by_serial.get(parts[1]) if parts is not None else None
+        # split_ino's serial, inline: Linux forgets a removed listed jail's ~70
+        # inodes at once, one call each
+        serial = ((ino - I.INO_BASE) >> I.SLOT_BITS) & _SERIAL_MASK
+        d = self._by_serial.get(serial) if ino >= I.INO_BASE else None
         n = d.get(ino) if d is not None else None
         if n is None:
             return
@@ -143,7 +146,7 @@ class Cache:
         del d[ino]
         self._paged.discard(ino)                    # evicted, and its pages with it
         if not d:
-            del self._by_serial[parts[1]]
+            del self._by_serial[serial]
 
     def _held(self, ino: int) -> bool:
         parts = I.split_ino(ino)
