@@ -63,7 +63,7 @@ from jailfs.ops.runfiles import start_time, unescape_mount_field
 
 from . import syscalls as sc
 from .namespaces import CLONE_FLAGS, ns_ids, ns_path
-from .paths import JAILFS_FSTYPE, fstype, mount_id, mountinfo, open_within
+from .paths import JAILFS_FSTYPE, fstype, mountinfo, open_within
 
 log = logging.getLogger("jailfs.anchor")
 
@@ -289,7 +289,7 @@ def _sys_readonly(root: str, tree: int) -> None:
                                 dir_fd=fd)
                 os.close(fd)
                 fd = below
-            if mount_id(fd) != int(fields[0]):
+            if sc.file_type_and_mount(fd)[1] != int(fields[0]):
                 raise OSError(errno.EBUSY, f"{point} changed while the jail's root was made")
             flags = sc.MS_BIND | sc.MS_REMOUNT | sc.MS_RDONLY
             for option in fields[5].split(","):

@@ -13,7 +13,7 @@ the one before, as a process whose root is its creator's would resolve it
 (FreeBSD resolves a jail's path in its creator's root): an absolute link
 starts again at that root and ``..`` stops there.  A component on a jailfs
 mount is refused before anything is asked of it (its mount id, from
-/proc/self/fdinfo).  The anchor then mounts from the descriptor, not the
+statx(2) answered from what the kernel holds).  The anchor then mounts from the descriptor, not the
 name: what was checked is what becomes the jail's root.
 """
 
@@ -21,10 +21,13 @@ from __future__ import annotations
 
 import errno
 import os
+import select
 import stat
 
 from jailfs.kernel import JailError
 from jailfs.ops.runfiles import unescape_mount_field
+
+from .syscalls import file_type_and_mount
 
 JAILFS_FSTYPE = "fuse.jailfs"
 MAX_SYMLINKS = 40           # in one path, as Linux allows in one walk
@@ -41,21 +44,36 @@ def fstype(fields: list[str]) -> str:
     return fields[fields.index("-", 6) + 1]
 
 
-def mount_id(fd: int) -> int:
-    """The id (mountinfo's first field) of the mount ``fd`` lies on."""
-    with open(f"/proc/self/fdinfo/{fd}") as f:
-        for line in f:
-            if line.startswith("mnt_id:"):
-                return int(line.split()[1])
-    raise OSError(errno.EINVAL, f"no mount id for descriptor {fd}")
-
-
 def jailfs_mount_ids(mount: str | None = None) -> set[int]:
     """The ids of every jailfs mount in this namespace (and of what is
     mounted at ``mount``)."""
     point = os.path.normpath(mount) if mount else None
     return {int(f[0]) for f in mountinfo()
             if fstype(f) == JAILFS_FSTYPE or unescape_mount_field(f[4]) == point}
+
+
+class _JailfsMounts:
+    """``jailfs_mount_ids()``, read again only when this namespace's mount
+    table changed: poll(2) on /proc/self/mountinfo reports POLLPRI once per
+    change, so asking costs one poll, not a read of the whole table (35 µs)."""
+
+    def __init__(self) -> None:
+        self._file = None
+        self._poll = select.poll()
+        self._ids: set[int] = set()
+
+    def ids(self) -> set[int]:
+        if self._file is None:
+            self._file = open("/proc/self/mountinfo", "rb", buffering=0)
+            self._poll.register(self._file, select.POLLPRI | select.POLLERR)
+            self._poll.poll(0)              # the table as it is now: what we read next
+            self._ids = jailfs_mount_ids()
+        elif self._poll.poll(0):
+            self._ids = jailfs_mount_ids()
+        return self._ids
+
+
+_daemon_mounts = _JailfsMounts()
 
 
 def _components(path: str) -> list[str]:
@@ -68,9 +86,9 @@ def open_within(root: str, path: str, mount: str | None = None) -> tuple[int, st
     inside ``root`` (the creator's root, itself resolved from the host's),
     never on a jailfs mount (nor on ``mount``'s): EPERM for one, ELOOP past
     MAX_SYMLINKS links, other errors as openat(2) gives them."""
-    jailfs = jailfs_mount_ids(mount)
+    jailfs = jailfs_mount_ids(mount) if mount else _daemon_mounts.ids()
     top = os.open("/", _OPEN_PATH)
-    if mount_id(top) in jailfs:
+    if file_type_and_mount(top)[1] in jailfs:
         os.close(top)
         raise OSError(errno.EPERM, "the root is a jailfs mount")
     if root != "/":
@@ -94,10 +112,11 @@ def _walk(top: int, top_path: str, path: str, jailfs: set[int], asked: str) -> t
                 fd = os.open(name, _OPEN_PATH, dir_fd=here)
             except OSError as e:
                 raise OSError(e.errno, f"the jail's path {asked}: {e.strerror}") from None
-            if mount_id(fd) in jailfs:
+            mode, mount = file_type_and_mount(fd)
+            if mount in jailfs:
                 os.close(fd)
                 raise OSError(errno.EPERM, f"the jail's path {asked} lies in a jailfs mount")
-            if not stat.S_ISLNK(os.fstat(fd).st_mode):
+            if not stat.S_ISLNK(mode):
                 stack.append((fd, os.path.join(here_path, name)))
                 continue
             os.close(fd)
@@ -128,6 +147,8 @@ def resolve_jail_path(root: str, path: str) -> str:
     """The daemon's ``Kernel.resolve_path``: a new jail's path resolved in
     its creator's root ``root`` (a link to ``/`` there is that root), never
     looking into a jailfs mount."""
+    if root == "/" and not _components(path):
+        return "/"                      # the host's root: nothing to walk (most jails)
     try:
         fd, real = open_within(root, path)
         try:

@@ -1,8 +1,8 @@
 """The few raw Linux calls confinement needs that Python 3.11 does not offer.
 
 os.setns and os.unshare arrived in Python 3.12; pidfd_getfd(2), mount(2), umount2(2),
-pivot_root(2), setdomainname(2) and the mount API (open_tree, move_mount, fsopen,
-fsconfig, fsmount) have no Python wrapper at all, and the
+pivot_root(2), setdomainname(2), statx(2) and the mount API (open_tree, move_mount,
+fsopen, fsconfig, fsmount) have no Python wrapper at all, and the
 libraries we use (pyroute2: network namespaces only; pyprctl: prctl and
 capabilities) do not cover them.  So they are here, in one place, as thin
 ctypes calls that raise OSError like the os module does.
@@ -47,6 +47,11 @@ FSMOUNT_CLOEXEC = 0x1
 MOUNT_ATTR_NOSUID = 0x2
 MOUNT_ATTR_NODEV = 0x4
 MOUNT_ATTR_NOEXEC = 0x8
+
+AT_SYMLINK_NOFOLLOW = 0x100
+AT_STATX_DONT_SYNC = 0x4000
+STATX_TYPE = 0x1
+STATX_MNT_ID = 0x1000
 
 SYS_PIVOT_ROOT = 155          # x86_64; see _pivot_root_nr for others
 
@@ -96,6 +101,30 @@ def pivot_root(new_root: str, put_old: str) -> None:
 def setdomainname(name: str) -> None:
     raw = name.encode()
     _check(_libc.setdomainname(raw, len(raw)), "setdomainname")
+
+
+class _Statx(ctypes.Structure):
+    """struct statx, up to the mount id (the kernel writes 256 bytes)."""
+    _fields_ = [("mask", ctypes.c_uint32), ("blksize", ctypes.c_uint32),
+                ("attributes", ctypes.c_uint64), ("nlink", ctypes.c_uint32),
+                ("uid", ctypes.c_uint32), ("gid", ctypes.c_uint32), ("mode", ctypes.c_uint16),
+                ("_pad", ctypes.c_uint16), ("ino", ctypes.c_uint64), ("size", ctypes.c_uint64),
+                ("blocks", ctypes.c_uint64), ("attributes_mask", ctypes.c_uint64),
+                ("_times", ctypes.c_uint8 * 64), ("rdev", ctypes.c_uint32 * 2),
+                ("dev", ctypes.c_uint32 * 2), ("mnt_id", ctypes.c_uint64),
+                ("_rest", ctypes.c_uint8 * 104)]
+
+
+def file_type_and_mount(fd: int) -> tuple[int, int]:
+    """(st_mode's file type, mount id) of descriptor ``fd``, from what the
+    kernel already holds (AT_STATX_DONT_SYNC): a file on a FUSE mount is not
+    asked of its daemon."""
+    buf = _Statx()
+    _check(_libc.statx(fd, b"", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW | AT_STATX_DONT_SYNC,
+                       STATX_TYPE | STATX_MNT_ID, ctypes.byref(buf)), "statx")
+    if not buf.mask & STATX_MNT_ID:
+        raise OSError(95, "statx: no mount id (Linux 5.8 or later)")
+    return buf.mode, buf.mnt_id
 
 
 SYS_PIDFD_GETFD = 438           # the same number on every architecture (Linux 5.6+)

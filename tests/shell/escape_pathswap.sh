@@ -16,7 +16,7 @@ mkdir "$OUT/root/c" "$OUT/root/k"
 # create JAIL PARAMS...: jail_set from inside p, through its /dev/jailfs/.ctl
 create() { jexec p sh -c "exec 3<>/dev/jailfs/.ctl; echo 'create $*' >&3; read -r a <&3; echo \$a"; }
 
-expect 0 "" "" -- jail -c name=p "path=$OUT/root" persist children.max=8
+expect 0 "" "" -- jail -c name=p "path=$OUT/root" persist children.max=40
 # made with real directories, then swapped: one for a link to /, one for a
 # link to the mount (the host's path of it)
 create name=c path=/c persist >/dev/null
@@ -38,6 +38,26 @@ for j in up dots; do
 done
 create name=e path=/etcl persist >/dev/null
 expect 0 "$OUT/root/etc" "" -- cat "$MNT/p/e/path"
+# a race: p's root swaps /r and a link to / as fast as it can while new
+# children of p are first entered; none may ever see the host's tree
+mkdir -p "$OUT/root/r/bin"
+cp "$OUT/root/bin/busybox" "$OUT/root/r/bin/busybox" && ln -s busybox "$OUT/root/r/bin/sh" &&
+    ln -s busybox "$OUT/root/r/bin/cat" && echo r-root >"$OUT/root/r/marker"
+jexec p sh -c 'while :; do mv /r /r2; ln -s / /r; rm /r; mv /r2 /r; done' >/dev/null 2>&1 &
+SWAPPER=$!
+escaped=0 entered=0
+for i in $(seq 20); do
+    create name=r$i path=/r persist >/dev/null 2>&1     # refused while /r is missing
+    out=$(timeout -k 5 20 jexec p.r$i sh -c "cat $OUT/host-only || cat /marker" 2>/dev/null)
+    case $out in
+    host-only) escaped=$((escaped + 1)) ;;
+    parent-root|r-root) entered=$((entered + 1)) ;;
+    esac
+done
+kill $SWAPPER 2>/dev/null; wait $SWAPPER 2>/dev/null
+is "20 children entered while their path was swapped: the host's tree never seen" "$escaped" 0
+# (the others found no /r at that moment: refused)
+is "some of them entered, p's root or r" "$((entered > 0))" 1
 expect 0 "p" "" -- cat "$MNT/p/name"
 jail -r p >/dev/null
 done_testing
