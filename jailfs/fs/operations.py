@@ -47,6 +47,7 @@ from .views import ParamSizes, PrisonIndex, Views
 log = logging.getLogger("jailfs.fs")
 
 ROOT = pyfuse3.ROOT_INODE
+_GONE = frozenset(("removed", "dying", "freed"))     # events that drop a jail's name
 
 
 class FileHandle:
@@ -227,7 +228,8 @@ class JailFS(pyfuse3.Operations):
                     and self._sizes_before.pr is pr:
                 same = unchanged(self, self._sizes_before)
             self._sizes_before = None
-            self.cache.on_event(ev, views, old_name, self.prisons.told_name(pr), same)
+            told = self.prisons.told_name(pr) if kind in _GONE else ""
+            self.cache.on_event(ev, views, old_name, told, same)
         if kind == "freed":
             self.prisons.remove(pr)
             self.views.release(pr)
@@ -476,6 +478,11 @@ class JailFS(pyfuse3.Operations):
                 h.view.log.forget_poll_handle(fh)
 
     # ============================================================ changes
+    @staticmethod
+    def _where(view, parent, name: str) -> str:
+        """The path a refusal names: ``name`` in directory ``parent``."""
+        return N.join(parent.kind.path(view, parent), name)
+
     def _relname(self, view, parent, name: str) -> str:
         return name if parent.pr is view.root else f"{parent.pr.relname(view.root)}.{name}"
 
@@ -484,20 +491,20 @@ class JailFS(pyfuse3.Operations):
         view = self.view_of(ctx)
         parent = self._dir(parent_inode, view)
         n = self._new_name(view, parent, name, "mkdir")
-        where = N.join(parent.kind.path(view, parent), n)
         refuse = self.refusals.refuse
         if not isinstance(parent.kind, N.JailTree):
             raise refuse(view, errno.EPERM, "jails are created only in jail directories",
-                         "mkdir", where)
+                         "mkdir", self._where(view, parent, n))
         if parent.kind.child(self, view, parent, n) is not None:
-            raise refuse(view, errno.EEXIST, f"{n}: file exists", "mkdir", where)
+            raise refuse(view, errno.EEXIST, f"{n}: file exists", "mkdir",
+                         self._where(view, parent, n))
         if "." in n:
             raise refuse(view, errno.EINVAL, f'"{n}": a jail name cannot contain "."',
-                         "mkdir", where)
+                         "mkdir", self._where(view, parent, n))
         if n.isascii() and n.isdigit() and int(n) > JAIL_MAX:
             # a numeric name is the jid, and FreeBSD's jids stop at JAIL_MAX
             raise refuse(view, errno.EINVAL, f"jid {n} is above JAIL_MAX ({JAIL_MAX})",
-                         "mkdir", where)
+                         "mkdir", self._where(view, parent, n))
         with self.refusals.kernel_call(view, "jail_set"):
             jid = self.k.jail_set(Caller(view.root, ctx.uid),
                                   [("name", self._relname(view, parent, n)), ("persist", None)],
@@ -514,12 +521,12 @@ class JailFS(pyfuse3.Operations):
         n = self._name(name)
         if n is None:
             raise FUSEError(errno.ENOENT)
-        where = N.join(parent.kind.path(view, parent), n)
         node = parent.kind.child(self, view, parent, n)
         if node is None:
             raise FUSEError(errno.ENOENT)
         if node.kind is not N.JAIL_DIR:
             if node.kind.is_dir:
+                where = self._where(view, parent, n)
                 raise self.refusals.refuse(view, errno.EPERM, f"{where}: only live jails can "
                                            "be removed", "rmdir", where)
             raise FUSEError(errno.ENOTDIR)
