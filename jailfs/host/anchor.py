@@ -91,7 +91,9 @@ class Spec:
     mount: str | None               # the jailfs mount point (its mounts are detached)
     new: list[str]                  # namespace types to create
     join: dict[str, int] = field(default_factory=dict)   # type -> pid to join
-    within: str = "/"               # its parent jail's root, which the path cannot leave
+    # its ancestor jails' roots, outermost first: the path cannot leave the last
+    # one, and each is resolved inside the one before it
+    within: list[str] = field(default_factory=list)
     hostname: str | None = None     # for a new UTS namespace
     domainname: str | None = None
     cgroup: str | None = None       # the cgroup its cgroup namespace is rooted at
@@ -336,14 +338,12 @@ def detach_jailfs(dev: str | None) -> None:
 def build_root(spec: Spec) -> None:
     """In the new mount namespace (pid 1 of the new pid namespace): make the
     jail's root and pivot into it.  Everything is mounted through
-    descriptors: the jail's path was resolved inside its parent's root
-    (paths.open_within), and nothing its parent's root renames or links
-    afterwards changes what is mounted where."""
+    descriptors: the jail's path was resolved inside its parent's root, and
+    that inside its own parent's, up to the host (paths.open_within), and
+    nothing an ancestor's root renames or links afterwards changes what is
+    mounted where."""
     sc.mount(None, "/", None, sc.MS_REC | sc.MS_PRIVATE)   # nothing goes back to the host
-    within = spec.within.rstrip("/")
-    if spec.root != spec.within and not spec.root.startswith(within + "/"):
-        raise OSError(errno.EPERM, f"the jail's path {spec.root} is outside {spec.within}")
-    found, root = open_within(spec.within, spec.root[len(within):] or "/", spec.mount)
+    found, root = open_within(spec.within + [spec.root], "/", spec.mount)
     dev = jailfs_device(spec.mount)
     if root == "/":
         tree = found                    # the host's tree itself (path=/)

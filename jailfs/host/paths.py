@@ -56,19 +56,29 @@ def _components(path: str) -> list[str]:
     return [c for c in reversed(path.split("/")) if c not in ("", ".")]
 
 
-def open_within(root: str, path: str, mount: str | None = None) -> tuple[int, str]:
+def open_within(roots: str | list[str], path: str, mount: str | None = None) -> tuple[int, str]:
     """(an O_PATH descriptor, its path on the host) of ``path`` resolved
-    inside ``root`` (the creator's root, itself resolved from the host's),
-    never on a jailfs mount (nor on ``mount``'s): EPERM for one, ELOOP past
+    inside ``roots``: the creator's root, or the chain of its ancestors'
+    roots, outermost first, each resolved now inside the one before it (the
+    first from the host's root): a link that a jail's root puts in its own
+    tree, even on the path of a jail below it, leads no further than its own
+    root.  Never on a jailfs mount (nor on ``mount``'s):
+    EPERM for one or for a root outside the one before it, ELOOP past
     MAX_SYMLINKS links, other errors as openat(2) gives them."""
     jailfs = jailfs_mount_ids(mount)
-    top = os.open("/", _OPEN_PATH)
+    top, top_path = os.open("/", _OPEN_PATH), "/"
     if file_type_and_mount(top)[1] in jailfs:
         os.close(top)
         raise OSError(errno.EPERM, "the root is a jailfs mount")
-    if root != "/":
-        top, root = _walk(top, "/", root, jailfs, path)
-    return _walk(top, root, path, jailfs, path)
+    outer = "/"
+    for root in [roots] if isinstance(roots, str) else roots:
+        if root != outer and not root.startswith(outer.rstrip("/") + "/"):
+            os.close(top)
+            raise OSError(errno.EPERM, f"the jail's path {root} is outside {outer}")
+        inner = root[len(outer.rstrip("/")):] or "/"
+        top, top_path = _walk(top, top_path, inner, jailfs, inner)
+        outer = root
+    return _walk(top, top_path, path, jailfs, path)
 
 
 def _walk(top: int, top_path: str, path: str, jailfs: set[int], asked: str) -> tuple[int, str]:
