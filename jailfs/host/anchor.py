@@ -80,6 +80,12 @@ DEVICES = {"null": (1, 3), "zero": (1, 5), "full": (1, 7), "random": (1, 8),
 PROC_READONLY = ("sys", "sysrq-trigger", "irq", "bus", "fs")
 # /proc entries that show the host's secrets: hidden behind /dev/null.
 PROC_MASKED = ("kcore", "keys", "timer_list", "kmsg", "kallsyms")
+# File systems whose files are the host kernel's knobs, devices, terminals or
+# IPC objects: a jail's tree may hold them only at /sys (made read-only) and
+# below /proc and /dev (covered by the jail's own).
+HOST_KERNEL_FS = {"proc", "sysfs", "cgroup", "cgroup2", "devtmpfs", "devpts", "debugfs",
+                  "tracefs", "securityfs", "bpf", "configfs", "efivarfs", "pstore",
+                  "fusectl", "binfmt_misc", "mqueue"}
 # Mount options kept when a mount under /sys is made read-only.
 KEPT_OPTIONS = {"nosuid": sc.MS_NOSUID, "nodev": sc.MS_NODEV, "noexec": sc.MS_NOEXEC}
 READY_TIMEOUT = 15.0
@@ -301,6 +307,24 @@ def _sys_readonly(root: str, tree: int) -> None:
             os.close(fd)
 
 
+def _refuse_host_kernel_fs(root: str, found: int) -> None:
+    """EPERM when the jail's tree (``found``, at ``root`` on the host) is
+    on, or holds, a mount of the host kernel's own files that build_root
+    neither covers nor makes read-only: a jail with path=/ could otherwise
+    make a child jail whose path is /dev (the host's disks), /dev/pts (its
+    terminals) or /sys/fs/cgroup (every cgroup's knobs, writable)."""
+    prefix = root.rstrip("/")
+    own = sc.file_type_and_mount(found)[1]
+    covered = tuple(prefix + d for d in ("/sys", "/proc", "/dev"))
+    for fields in mountinfo():
+        point = unescape_mount_field(fields[4])
+        inside = point.startswith(prefix + "/") and not any(
+            point == c or point.startswith(c + "/") for c in covered)
+        if fstype(fields) in HOST_KERNEL_FS and (int(fields[0]) == own or inside):
+            raise OSError(errno.EPERM, f"the jail's path {root} holds the host's "
+                                       f"{fstype(fields)} at {point}")
+
+
 def jailfs_device(mount: str | None) -> str | None:
     """The device (major:minor, from mountinfo: stat(2) would be a FUSE
     request, and the daemon waits for us) of the jailfs mount at ``mount``."""
@@ -344,6 +368,11 @@ def build_root(spec: Spec) -> None:
     mounted where."""
     sc.mount(None, "/", None, sc.MS_REC | sc.MS_PRIVATE)   # nothing goes back to the host
     found, root = open_within(spec.within + [spec.root], "/", spec.mount)
+    try:
+        _refuse_host_kernel_fs(root, found)
+    except OSError:
+        os.close(found)
+        raise
     dev = jailfs_device(spec.mount)
     if root == "/":
         tree = found                    # the host's tree itself (path=/)
