@@ -27,6 +27,12 @@ expect 1 "" "lies in a jailfs mount" -- $T jail -c name=h "path=$OUT/lnk" persis
 # the daemon still answers, and nothing was made
 expect 0 "p" "" -- $T cat "$MNT/p/name"
 expect 0 "0" "" -- $T cat "$MNT/p/children.cur"
+# a bind of the mount made after the daemon started (it keeps the list of
+# jailfs mounts until the mount table changes): refused as well
+mkdir "$OUT/bind"
+mount --bind "$MNT" "$OUT/bind"
+expect 1 "" "lies in a jailfs mount" -- $T jail -c name=b "path=$OUT/bind/p" persist
+umount "$OUT/bind"
 # a path beside the mount is still a path
 mkdir "$OUT/ok"
 expect 0 "" "" -- $T jexec p jail -c name=c "path=$OUT/ok" persist
