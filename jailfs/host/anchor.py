@@ -62,7 +62,7 @@ import pyprctl
 from jailfs.ops.runfiles import start_time, unescape_mount_field
 
 from . import syscalls as sc
-from .namespaces import CLONE_FLAGS, ns_ids, ns_path
+from .namespaces import CLONE_FLAGS, load_no_module_files, ns_ids, ns_path
 from .paths import JAILFS_FSTYPE, fstype, mountinfo, open_within
 
 log = logging.getLogger("jailfs.anchor")
@@ -391,6 +391,7 @@ def build_root(spec: Spec) -> None:
     if root != "/":
         sc.pivot_root(".", ".")        # the old root is stacked below the new one
         sc.umount2(".", sc.MNT_DETACH)
+    load_no_module_files()
     os.chdir("/")
     detach_jailfs(dev)                 # only the jail's tree is left to look at
 
