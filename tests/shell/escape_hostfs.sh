@@ -22,6 +22,8 @@ create name=c path=/sys/fs/cgroup persist >/dev/null
 expect 0 "/dev" "" -- cat "$MNT/w/d/path"
 expect 1 "" "the jail's path /dev holds the host's devtmpfs at /dev" -- jexec w.d test -e /kmsg
 expect 1 "" "holds the host's cgroup" -- jexec w.c test -d /pids
+# from inside w too, with the anchor's reason
+expect 1 "" "cannot confine the process: anchor did not start: error the jail's path /dev holds" -- jexec w jexec d true
 # the path=/ jail itself still starts: the host's /dev, /proc, /sys are covered or read-only
 expect 1 "" "" -- jexec w test -e /dev/kmsg
 expect 0 "" "" -- jexec w test -e /dev/null
