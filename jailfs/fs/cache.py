@@ -57,6 +57,8 @@ CACHE_TIMEOUT = 3600.0          # seconds; exactness comes from invalidation, no
 DOT_ENTRIES = ((I.SLOT_DOTDYING, I.SLOT_DYINGDIR), (I.SLOT_DOTJID, I.SLOT_JIDLINK))
 RETRY_FOR = 1.0                 # seconds an unknown held inode is told again ...
 RETRY_AFTER = 0.002             # ... at least this often (and before every request)
+_SLOT_MASK = (1 << I.SLOT_BITS) - 1
+_SERIAL_MASK = (1 << I.SERIAL_BITS) - 1
 
 
 def _invalidate_inodes(inodes, attr_only: bool) -> list[int]:
@@ -106,6 +108,9 @@ class Cache:
         self.unlinked: tuple[int, int] | None = None
         self._settled_serials: set[int] = set()   # queued whole by this request already
         self._parent_slots = frozenset((I.SLOT_DIR, I.SLOT_REFS))
+        # an update leaves every directory's attributes as they were (mode and
+        # times are fixed, nlink counts live children): not told
+        self._kept = self._uncached | {I.SLOT_DIR, I.SLOT_DYINGDIR}
         self._count_slot = frozenset((children_cur_slot,))
 
     # ------------------------------------------------------- what the VFS holds
@@ -128,8 +133,10 @@ class Cache:
             d[ino] = d.get(ino, 0) + 1
 
     def forget(self, ino: int, nlookup: int) -> None:
-        parts = I.split_ino(ino)
-        d = self._by_serial.get(parts[1]) if parts is not None else None
+        # split_ino's serial, inline: Linux forgets a removed listed jail's ~70
+        # inodes at once, one call each
+        serial = ((ino - I.INO_BASE) >> I.SLOT_BITS) & _SERIAL_MASK
+        d = self._by_serial.get(serial) if ino >= I.INO_BASE else None
         n = d.get(ino) if d is not None else None
         if n is None:
             return
@@ -139,7 +146,7 @@ class Cache:
         del d[ino]
         self._paged.discard(ino)                    # evicted, and its pages with it
         if not d:
-            del self._by_serial[parts[1]]
+            del self._by_serial[serial]
 
     def _held(self, ino: int) -> bool:
         parts = I.split_ino(ino)
@@ -174,8 +181,15 @@ class Cache:
         pr, kind = ev.prison, ev.kind
         if kind == "attached":
             return                                  # only .refs changed: never cached
+        # rmdir's removed, dying and freed come in one request: what the first
+        # queued (the jail's inodes, its parent's, its name) is not queued again
+        again = self.settling and kind in ("dying", "freed") and \
+            pr.serial in self._settled_serials
+        if again and kind == "dying":
+            return
         parent = pr.parent
-        if parent is not None:                      # its .refs and nlink
+        changed = kind in ("updated", "renumbered")
+        if parent is not None and not changed and not again:    # its .refs and nlink
             self._slots(parent.serial, self._parent_slots, views)
         if kind in ("created", "freed"):            # every ancestor's children.cur
             anc = parent
@@ -184,20 +198,20 @@ class Cache:
                 anc = anc.parent
         if kind == "created":
             return
-        if kind in ("updated", "renumbered"):       # values below it may follow it
+        if changed:                                 # values below it may follow it
             if unchanged is None:
-                self._serials(pr.serial)
+                self._serials(pr.serial, self._kept)
                 for d in pr.descendants():
-                    self._serials(d.serial)
+                    self._serials(d.serial, self._kept)
             else:
-                self._serials(pr.serial, self._uncached | unchanged.own, unchanged.same)
-                below = self._uncached | unchanged.below
+                self._serials(pr.serial, self._kept | unchanged.own, unchanged.same)
+                below = self._kept | unchanged.below
                 for d in pr.descendants():
                     self._serials(d.serial, below, unchanged.same)
-        else:                                       # removed, dying, freed
+        elif not again:                             # removed, dying, freed
             self._serials(pr.serial, gone=True)
         names = []
-        if kind in ("removed", "dying", "freed"):
+        if kind in ("removed", "dying", "freed") and not again:
             names.append(told_name)
         elif old_name is not None:
             names.append(old_name)
@@ -208,9 +222,13 @@ class Cache:
             jids = ((ev.detail or {}).get("old_jid"),)
         # A cached name pins its inode, which the VFS then holds: a name whose
         # inode is not held is not cached (no negative entries are given out).
+        held = self._by_serial.get(pr.serial) if names or jids else None
+        if not held:
+            self._wake()
+            return
         for view in views:
             root = view.root
-            if names and self._held(I.make_ino(view.index, pr.serial, I.SLOT_DIR)) \
+            if names and I.make_ino(view.index, pr.serial, I.SLOT_DIR) in held \
                     and self.unlinked != (view.index, pr.serial):
                 # the parent's directory; for the view's root that is V(view),
                 # and for the host's also ROOT_INODE, where the host's names
@@ -224,7 +242,7 @@ class Cache:
             for jid in jids:
                 if jid is not None:
                     for dir_slot, entry_slot in DOT_ENTRIES:
-                        if self._held(I.make_ino(view.index, pr.serial, entry_slot)):
+                        if I.make_ino(view.index, pr.serial, entry_slot) in held:
                             self._entries.add((I.make_ino(view.index, root.serial, dir_slot),
                                                str(jid).encode()))
         self._wake()
@@ -273,8 +291,9 @@ class Cache:
             if gone:
                 self._paged.difference_update(inos)
             skip = self._uncached if same_slots is None else same_slots
-            self._attrs.update(ino for ino in inos
-                               if I.slot_of(ino) not in skip and ino not in same)
+            base, mask = I.INO_BASE, _SLOT_MASK          # slot_of, inline: a listed jail holds ~70
+            self._attrs.update([ino for ino in inos
+                                if (ino - base) & mask not in skip and ino not in same])
             return
         skip = () if same_slots is None else same_slots
         for ino in inos:

@@ -81,12 +81,20 @@ class EventLog:
             self.write_out()                # a reader waits, or enough are waiting
 
     def write_out(self) -> None:
-        """Make and add the unwritten lines, in order."""
+        """Make and add the unwritten lines, in order (one change of the
+        log's time and one wake-up for all of them)."""
         lines, self.unwritten = self.unwritten, []
         for make, args in lines:
-            self._add(make(*args))
+            self._put(make(*args))
+        if lines:
+            self._written()
 
     def _add(self, text: str) -> int:
+        self._put(text)
+        self._written()
+        return self.seq
+
+    def _put(self, text: str) -> None:
         self.seq += 1
         line = f"{self.seq} {text}".replace("\n", "\\n") + "\n"
         data = line.encode("utf-8", "surrogateescape")
@@ -97,10 +105,11 @@ class EventLog:
             drop = len(self._lines) - self.limit
             del self._starts[:drop]
             del self._lines[:drop]
+
+    def _written(self) -> None:
         self._base = self._starts[0]
         self._mtime_ns = time.time_ns()
         self._wake()
-        return self.seq
 
     # ------------------------------------------------------------------ read
     def read(self, off: int, size: int) -> bytes:

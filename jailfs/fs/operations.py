@@ -33,6 +33,7 @@ from jailfs.kernel import JAIL_CREATE, JAIL_MAX, JAIL_UPDATE, Caller, JailError
 from jailfs.ops.logs import subscribe_logged
 
 from . import inodes as I
+from . import listings as L
 from . import nodes as N
 from . import sharedroot
 from .cache import Cache
@@ -46,11 +47,7 @@ from .views import ParamSizes, PrisonIndex, Views
 log = logging.getLogger("jailfs.fs")
 
 ROOT = pyfuse3.ROOT_INODE
-
-
-@functools.cache
-def _encoded(names: tuple[str, ...]) -> tuple[bytes, ...]:
-    return tuple(n.encode() for n in names)
+_GONE = frozenset(("removed", "dying", "freed"))     # events that drop a jail's name
 
 
 class FileHandle:
@@ -70,12 +67,13 @@ class FileHandle:
 
 
 class DirHandle:
-    __slots__ = ("view", "node", "entries", "cookies")
+    __slots__ = ("view", "node", "entries", "cookies", "last")
 
     def __init__(self, view, node):
         self.view, self.node = view, node
         self.entries = None       # snapshot of the variable part: child jails in serial
         self.cookies = None       # order, or [(cookie, name, prison)] with their cookies
+        self.last = None          # the last child jail's cookie when the listing began
 
 
 def handler(fn=None, *, settle: str = ""):
@@ -135,6 +133,7 @@ class JailFS(pyfuse3.Operations):
                            uncached_slots=[slot for slot, kind in N.SLOT_KINDS.items()
                                            if kind.attr_timeout == 0 and not kind.page_cache])
         self.param_sizes = ParamSizes()     # dropped by every event (_handle_event)
+        self.listings = L.Listings(kernel, self.cache, self.prisons, log)  # kept till a change
         # modes of a live jail's parameter files, by index (the table says which are writable)
         self._param_modes = tuple(N.param_mode(n) for n in self.param_names)
         self._fh: dict[int, object] = {}
@@ -229,7 +228,8 @@ class JailFS(pyfuse3.Operations):
                     and self._sizes_before.pr is pr:
                 same = unchanged(self, self._sizes_before)
             self._sizes_before = None
-            self.cache.on_event(ev, views, old_name, self.prisons.told_name(pr), same)
+            told = self.prisons.told_name(pr) if kind in _GONE else ""
+            self.cache.on_event(ev, views, old_name, told, same)
         if kind == "freed":
             self.prisons.remove(pr)
             self.views.release(pr)
@@ -292,6 +292,7 @@ class JailFS(pyfuse3.Operations):
         return a
 
     async def forget(self, inode_list):
+        self.listings.forgetting(inode_list)    # lookups a listing counted on its side
         for ino, nlookup in inode_list:
             self.cache.forget(ino, nlookup)
 
@@ -375,9 +376,8 @@ class JailFS(pyfuse3.Operations):
     def readdir(self, fh, start_id, token):
         # A listing is the hot path of a large host, resumed by the kernel
         # once per page of entries: a resumed call starts where it left off
-        # (no copy of what was already listed), and the attributes of each
-        # entry are only the few fields that differ from its neighbour's
-        # (readdir_reply copies the one EntryAttributes it is given).
+        # (no copy of what was already listed); child jails' entries are
+        # kept from one listing to the next until a change (listings.py).
         h = self._handle(fh, DirHandle)
         view, node = h.view, h.node
         kind = node.kind
@@ -387,100 +387,23 @@ class JailFS(pyfuse3.Operations):
             for cookie, name, n in kind.fixed(self, view, node):
                 if cookie <= start_id:
                     continue
-                # The kernel never answers from attributes with a zero
-                # timeout (it asks getattr first), so the size of such a
-                # file (.refs: the whole text) is not worked out for a listing.
-                a = self.attr(view, n, size=0 if n.kind.attr_timeout == 0 else None,
-                              entry_timeout=timeout)
+                a = L.fixed_entry_attr(self, view, cookie, n, timeout)
                 if not pyfuse3.readdir_reply(token, name.encode(), a, cookie):
                     return
                 if cookie > 2:                          # "." and ".." are not looked up
                     looked_up(a.st_ino)
         pkind = kind.params
         if pkind is not None and start_id < N.PARAM_COOKIE0 + len(self.param_names) - 1:
-            if not self._list_params(view, pkind, node.pr, start_id, token, timeout):
+            if not L.list_params(self, view, pkind, node.pr, start_id, token, timeout):
                 return
         if isinstance(kind, N.JailTree):
-            if start_id == 0 or h.entries is None:
-                h.entries = kind.children(node)
-            at = bisect.bisect_right(h.entries, start_id, key=N.child_cookie)
-            self._list_jails(view, h.entries, at, token, timeout)
+            L.list_jails(self, h, start_id, token, timeout)
             return
         if start_id == 0 or h.entries is None:
             h.entries = kind.variable(self, view, node)
             h.cookies = [e[0] for e in h.entries]
         at = bisect.bisect_right(h.cookies, start_id)
-        self._list_jid_entries(view, kind, h.entries, at, token, timeout)
-
-    def _list_params(self, view, pkind, pr, start_id: int, token, timeout: float) -> bool:
-        """The parameter files from the one after ``start_id``; False when the
-        reply is full."""
-        names = self.param_names
-        encoded = _encoded(names)
-        first = max(0, start_id - N.PARAM_COOKIE0 + 1)
-        sizes = self.param_sizes.get(view, pr)
-        if sizes is None:
-            vals = self.values(view, pr, names)
-            sizes = tuple([(len(v) if v.isascii() else len(v.encode("utf-8", "surrogateescape")))
-                           + 1 for v in map(vals.__getitem__, names)])
-            self.param_sizes.put(view, pr, sizes)
-        a = self.attr(view, N.Node(pkind, pr, names[first]), size=0, entry_timeout=timeout)
-        ino0 = a.st_ino - first
-        modes = self._param_modes if pkind is N.PARAM and pr is not view.root else None
-        counts = self.cache.counts(pr.serial)
-        reply = pyfuse3.readdir_reply
-        for i in range(first, len(names)):
-            a.st_ino = ino = ino0 + i
-            a.st_size = size = sizes[i]
-            a.st_blocks = (size + 511) >> 9
-            if modes is not None:
-                a.st_mode = modes[i]
-            if not reply(token, encoded[i], a, N.PARAM_COOKIE0 + i):
-                return False
-            counts[ino] = counts.get(ino, 0) + 1
-        return True
-
-    def _list_jails(self, view, children, at: int, token, timeout: float) -> None:
-        """Child jails from snapshot index ``at`` (in serial order): a renamed
-        one under its new name, a removed one not at all."""
-        if at >= len(children):
-            return
-        a = self.attr(view, N.Node(N.JAIL_DIR, children[at]), entry_timeout=timeout)
-        # make_ino is linear in the serial; the last (largest) serial is
-        # checked against the inode space once, here
-        I.make_ino(view.index, children[-1].serial, I.SLOT_DIR)
-        ino0, shift = I.make_ino(view.index, 0, I.SLOT_DIR), I.SLOT_BITS
-        cookie0 = N.CHILD_COOKIE0
-        born = self.prisons.born
-        counts_of = self.cache.counts
-        reply = pyfuse3.readdir_reply
-        child_name = N.JailTree.child_name
-        for i in range(at, len(children)):
-            c = children[i]
-            name = child_name(c)
-            if name is None:
-                continue
-            serial = c.serial
-            a.st_ino = ino = ino0 + (serial << shift)
-            a.st_nlink = 2 + (len(c.alive_names) if c.alive_names else 0)
-            a.st_atime_ns = a.st_mtime_ns = a.st_ctime_ns = born(c)
-            if not reply(token, name.encode("utf-8", "surrogateescape"), a, cookie0 + serial):
-                return
-            counts = counts_of(serial)
-            counts[ino] = counts.get(ino, 0) + 1
-
-    def _list_jid_entries(self, view, kind, entries, at: int, token, timeout: float) -> None:
-        """``.jid`` and ``.dying``: one entry per jid, from snapshot index ``at``."""
-        looked_up = self.cache.looked_up
-        for i in range(at, len(entries)):
-            cookie, name, c = entries[i]
-            name = kind.listed(view, c, name)
-            if name is None:
-                continue
-            a = self.attr(view, N.Node(kind.entries, c), entry_timeout=timeout)
-            if not pyfuse3.readdir_reply(token, name.encode(), a, cookie):
-                return
-            looked_up(a.st_ino)
+        L.list_jid_entries(self, view, kind, h.entries, at, token, timeout)
 
     @handler
     def releasedir(self, fh):
@@ -555,6 +478,11 @@ class JailFS(pyfuse3.Operations):
                 h.view.log.forget_poll_handle(fh)
 
     # ============================================================ changes
+    @staticmethod
+    def _where(view, parent, name: str) -> str:
+        """The path a refusal names: ``name`` in directory ``parent``."""
+        return N.join(parent.kind.path(view, parent), name)
+
     def _relname(self, view, parent, name: str) -> str:
         return name if parent.pr is view.root else f"{parent.pr.relname(view.root)}.{name}"
 
@@ -563,20 +491,20 @@ class JailFS(pyfuse3.Operations):
         view = self.view_of(ctx)
         parent = self._dir(parent_inode, view)
         n = self._new_name(view, parent, name, "mkdir")
-        where = N.join(parent.kind.path(view, parent), n)
         refuse = self.refusals.refuse
         if not isinstance(parent.kind, N.JailTree):
             raise refuse(view, errno.EPERM, "jails are created only in jail directories",
-                         "mkdir", where)
+                         "mkdir", self._where(view, parent, n))
         if parent.kind.child(self, view, parent, n) is not None:
-            raise refuse(view, errno.EEXIST, f"{n}: file exists", "mkdir", where)
+            raise refuse(view, errno.EEXIST, f"{n}: file exists", "mkdir",
+                         self._where(view, parent, n))
         if "." in n:
             raise refuse(view, errno.EINVAL, f'"{n}": a jail name cannot contain "."',
-                         "mkdir", where)
+                         "mkdir", self._where(view, parent, n))
         if n.isascii() and n.isdigit() and int(n) > JAIL_MAX:
             # a numeric name is the jid, and FreeBSD's jids stop at JAIL_MAX
             raise refuse(view, errno.EINVAL, f"jid {n} is above JAIL_MAX ({JAIL_MAX})",
-                         "mkdir", where)
+                         "mkdir", self._where(view, parent, n))
         with self.refusals.kernel_call(view, "jail_set"):
             jid = self.k.jail_set(Caller(view.root, ctx.uid),
                                   [("name", self._relname(view, parent, n)), ("persist", None)],
@@ -593,12 +521,12 @@ class JailFS(pyfuse3.Operations):
         n = self._name(name)
         if n is None:
             raise FUSEError(errno.ENOENT)
-        where = N.join(parent.kind.path(view, parent), n)
         node = parent.kind.child(self, view, parent, n)
         if node is None:
             raise FUSEError(errno.ENOENT)
         if node.kind is not N.JAIL_DIR:
             if node.kind.is_dir:
+                where = self._where(view, parent, n)
                 raise self.refusals.refuse(view, errno.EPERM, f"{where}: only live jails can "
                                            "be removed", "rmdir", where)
             raise FUSEError(errno.ENOTDIR)

@@ -34,6 +34,7 @@ import logging
 import os
 import re
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -203,6 +204,7 @@ class CgroupTree:
                                        if h is not member]
         self.watch = Inotify() if member.v2 else None
         self._sentinel: subprocess.Popen | None = None
+        self._base_fd: int | None = None     # membership's base: has() stats below it
 
     # ..................................................... creation
     @classmethod
@@ -285,8 +287,18 @@ class CgroupTree:
 
     # ..................................................... jails
     def has(self, prison) -> bool:
-        """Whether the jail has its cgroups (made when a process first joins it)."""
-        return prison.parent is not None and os.path.isdir(self.dir(prison))
+        """Whether the jail has its cgroups (made when a process first joins it).
+        Asked of every jail removed and freed, most of which never had one: a
+        stat relative to the base, not a walk of the whole path."""
+        if prison.parent is None:
+            return False
+        try:
+            if self._base_fd is None:
+                self._base_fd = os.open(self.member.base, os.O_PATH | os.O_DIRECTORY |
+                                        os.O_CLOEXEC)
+            return stat.S_ISDIR(os.stat(self.relpath(prison), dir_fd=self._base_fd).st_mode)
+        except OSError:
+            return False
 
     def ensure(self, prison) -> None:
         """Make the jail's cgroups (and its ancestors') where missing."""
@@ -413,9 +425,9 @@ class CgroupTree:
     def kill(self, prison) -> int:
         """SIGKILL every process of the jail and of its descendants, without a
         race against fork.  Returns how many were there to kill."""
-        d = self.dir(prison)
-        if not os.path.isdir(d):
+        if not self.has(prison):
             return 0
+        d = self.dir(prison)
         victims = self.pids(prison, recursive=True)
         if not victims:
             return 0
@@ -485,6 +497,9 @@ class CgroupTree:
         """Kill every jailed process, remove every cgroup this daemon made.
         True when nothing is left."""
         clean = _destroy(self.hierarchies, self.member, timeout)
+        if self._base_fd is not None:
+            os.close(self._base_fd)
+            self._base_fd = None
         if self.watch is not None:
             self.watch.close()
             self.watch = None

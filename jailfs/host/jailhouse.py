@@ -215,7 +215,7 @@ class Jailhouse:
         pr = ev.prison
         if pr is None or self.refused:
             return
-        if ev.kind in ("dying", "freed"):
+        if ev.kind in ("dying", "freed") and self.anchors:
             for d in [pr] + list(pr.descendants()):
                 if d.serial in self.anchors:
                     self._drop(d.serial)

@@ -85,7 +85,7 @@ class Interfaces:
         out = {}
         for pr, st in self.house.k.vnet.stacks.items():
             for i in st.ifaces:
-                if EPAIR.fullmatch(i.name):
+                if i.name.startswith("epair") and EPAIR.fullmatch(i.name):
                     out[i.serial] = (i, pr)
         return out
 
@@ -99,6 +99,8 @@ class Interfaces:
 
     def _reconcile(self) -> None:
         model = self._model()
+        if not model and not self.ends:
+            return                      # no epair anywhere: nothing to make or move
         for serial in [s for s in self.ends if s not in model]:
             self._delete(serial)
         pending = [s for s in model if s not in self.ends]

@@ -28,9 +28,14 @@ JAIL_CREATE, JAIL_UPDATE, JAIL_ATTACH, JAIL_DYING = 0x1, 0x2, 0x4, 0x8
 JAIL_SET_MASK = 0xF
 
 # Addresses jail_set refuses (INADDR_ANY, INADDR_BROADCAST, the unspecified IPv6 address).
-_BAD_ADDRS = (("ip4", frozenset({ipaddress.IPv4Address("0.0.0.0"),
-                                 ipaddress.IPv4Address("255.255.255.255")})),
-              ("ip6", frozenset({ipaddress.IPv6Address("::")})))
+_BAD_ADDRS = (("ip4", "ip4.addr", frozenset({ipaddress.IPv4Address("0.0.0.0"),
+                                             ipaddress.IPv4Address("255.255.255.255")})),
+              ("ip6", "ip6.addr", frozenset({ipaddress.IPv6Address("::")})))
+# (family, its address parameter, ...): the keys spelled once, not joined on every call
+_FAM_USER = (("ip4", "ip4.addr", PR_IP4_USER), ("ip6", "ip6.addr", PR_IP6_USER))
+_FAM_RESTRICTED = (("ip4", "ip4.addr", PR_IP4, "IPv4"), ("ip6", "ip6.addr", PR_IP6, "IPv6"))
+_FAM_FLAGS = (("ip4", "ip4.addr", PR_IP4_USER, PR_IP4), ("ip6", "ip6.addr", PR_IP6_USER, PR_IP6))
+_HOST_FIELDS = tuple((f, "host." + f) for f in ("hostname", "domainname", "hostuuid", "hostid"))
 
 
 def equalopts(opt1: str, opt2: str) -> bool:
@@ -185,15 +190,15 @@ class JailSet:
             raise JailError(EINVAL, "name cannot contain \"/\"")    # jailfs: a name is a path
         self._value_checks(opts, ("name", "host.hostname", "host.domainname",  # 13
                                   "host.hostuuid"), update)
-        for fam, bad in _BAD_ADDRS:                                        # 14
-            addrs = opts.get(fam + ".addr")
+        for fam, key, bad in _BAD_ADDRS:                                   # 14
+            addrs = opts.get(key)
             if addrs is None:
                 continue
             if len(addrs) > JAIL_MAX_AF_IPS:
                 raise JailError(EINVAL, f"too many IPv{fam[2]} addresses")
             if any(a in bad for a in addrs) or len(set(addrs)) != len(addrs):
                 raise JailError(EINVAL)
-            opts[fam + ".addr"] = addrs[:1] + tuple(sorted(addrs[1:]))
+            opts[key] = addrs[:1] + tuple(sorted(addrs[1:]))
         ip4_mentioned = "ip4" in opts or "ip4.addr" in opts
         ip6_mentioned = "ip6" in opts or "ip6.addr" in opts
         if "vnet" in opts and (ip4_mentioned or ip6_mentioned):            # 15
@@ -271,8 +276,8 @@ class JailSet:
         else:
             if pr.flags & PR_VNET and pr is not self.prison0 and (ip4_mentioned or ip6_mentioned):  # 27
                 raise JailError(EINVAL, "vnet jails cannot have IP address restrictions")
-            for fam, user in (("ip4", PR_IP4_USER), ("ip6", PR_IP6_USER)):
-                if fam + ".addr" in opts and not pr.flags & user:
+            for fam, key, user in _FAM_USER:
+                if key in opts and not pr.flags & user:
                     raise JailError(EINVAL, f"{fam} cannot be changed after creation")
             target_flags = pr.flags
 
@@ -290,8 +295,8 @@ class JailSet:
                 if rsnum > 0 and rsnum != ppr.devfs_ruleset:
                     raise JailError(EPERM)
                 opts["devfs_ruleset"] = ppr.devfs_ruleset
-        for fam, restricted, label in (("ip4", PR_IP4, "IPv4"), ("ip6", PR_IP6, "IPv6")):   # 29
-            addrs = opts.get(fam + ".addr")
+        for fam, key, restricted, label in _FAM_RESTRICTED:                # 29
+            addrs = opts.get(key)
             if addrs:
                 if ppr.flags & restricted:
                     self._check_ip_subset(addrs, ppr, fam)
@@ -359,10 +364,10 @@ class JailSet:
         flags = PR_HOST | PR_IP4_SADDRSEL | PR_IP6_SADDRSEL
         if opts.get("vnet") == SYS_NEW:
             return flags | PR_VNET
-        for fam, user, restricted in (("ip4", PR_IP4_USER, PR_IP4), ("ip6", PR_IP6_USER, PR_IP6)):
-            if fam not in opts and fam + ".addr" not in opts:
+        for fam, key, user, restricted in _FAM_FLAGS:
+            if fam not in opts and key not in opts:
                 flags |= user | restricted        # a new jail has no address of this family
-            elif opts.get(fam) == SYS_INHERIT and fam + ".addr" not in opts:
+            elif opts.get(fam) == SYS_INHERIT and key not in opts:
                 flags |= ppr.flags & restricted
         return flags
 
@@ -426,9 +431,9 @@ class JailSet:
     def _apply(self, pr: Prison, opts: dict, created: bool, allow_set: int, allow_clear: int,
                short: str | None) -> bool:
         """Set everything; True when persist was cleared (the caller drops its references)."""
-        for fam, user, restricted in (("ip4", PR_IP4_USER, PR_IP4), ("ip6", PR_IP6_USER, PR_IP6)):
-            if opts.get(fam) in (SYS_NEW, SYS_DISABLE) or fam + ".addr" in opts:
-                self._set_addrs(pr, fam, opts.get(fam + ".addr") or None, user | restricted)
+        for fam, key, user, restricted in _FAM_FLAGS:
+            if opts.get(fam) in (SYS_NEW, SYS_DISABLE) or key in opts:
+                self._set_addrs(pr, fam, opts.get(key) or None, user | restricted)
                 self._restrict_children(pr, fam, user, restricted)
         if "securelevel" in opts:
             level = pr.securelevel = opts["securelevel"]
@@ -453,7 +458,7 @@ class JailSet:
             del names[pr.short]
             pr.short = short
             names[short] = pr
-        host_given = [f for f in ("hostname", "domainname", "hostuuid", "hostid") if "host." + f in opts]
+        host_given = [f for f, key in _HOST_FIELDS if key in opts]
         if opts.get("host") == SYS_INHERIT and not host_given:
             pr.flags &= ~PR_HOST
             for field in ("hostname", "domainname", "hostuuid", "hostid"):
@@ -502,6 +507,8 @@ class JailSet:
             stack.extend(tpr.newest_first())
 
     def _propagate_host(self, pr: Prison, fields: list[str]) -> None:
+        if not pr.children:
+            return
         stack = list(pr.newest_first())
         while stack:
             tpr = stack.pop()

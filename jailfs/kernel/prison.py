@@ -37,6 +37,9 @@ class Prison:
     @property
     def name(self) -> str:
         """Full dotted name relative to prison0."""
+        parent = self.parent
+        if parent is not None and parent.parent is None:
+            return self.short               # a top-level jail (most): no parts to join
         parts = []
         pr = self
         while pr.parent is not None:
