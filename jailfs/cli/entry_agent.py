@@ -36,6 +36,9 @@ import sys
 import pyprctl
 
 from jailfs.cli import injail, jexec
+# jexec.command's jailed_path uses it in C, after joining: no module is
+# loaded from a file there (namespaces.load_no_module_files)
+from jailfs.toolbox import env as _env  # noqa: F401
 from jailfs.host import enter
 from jailfs.host import syscalls as sc
 from jailfs.host.enter import Confinement

@@ -314,6 +314,7 @@ def _relay_agent(request: Callable[[int], list[str]], entry: dict, w: int) -> No
     os.write(spec, json.dumps({"entry": entry, "environ": env, "report_fd": agent_w}).encode())
     lines = request(spec)
     if "confine=agent" not in lines:
+        Confinement.parse(lines)        # confine=error: the daemon's reason
         raise enter.EnterError("jail_attach: the daemon sent no entry agent")
     os.close(agent_w)
     os.close(spec)

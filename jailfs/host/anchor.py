@@ -62,7 +62,7 @@ import pyprctl
 from jailfs.ops.runfiles import start_time, unescape_mount_field
 
 from . import syscalls as sc
-from .namespaces import CLONE_FLAGS, ns_ids, ns_path
+from .namespaces import CLONE_FLAGS, load_no_module_files, ns_ids, ns_path
 from .paths import JAILFS_FSTYPE, fstype, mountinfo, open_within
 
 log = logging.getLogger("jailfs.anchor")
@@ -80,6 +80,12 @@ DEVICES = {"null": (1, 3), "zero": (1, 5), "full": (1, 7), "random": (1, 8),
 PROC_READONLY = ("sys", "sysrq-trigger", "irq", "bus", "fs")
 # /proc entries that show the host's secrets: hidden behind /dev/null.
 PROC_MASKED = ("kcore", "keys", "timer_list", "kmsg", "kallsyms")
+# File systems whose files are the host kernel's knobs, devices, terminals or
+# IPC objects: a jail's tree may hold them only at /sys (made read-only) and
+# below /proc and /dev (covered by the jail's own).
+HOST_KERNEL_FS = {"proc", "sysfs", "cgroup", "cgroup2", "devtmpfs", "devpts", "debugfs",
+                  "tracefs", "securityfs", "bpf", "configfs", "efivarfs", "pstore",
+                  "fusectl", "binfmt_misc", "mqueue"}
 # Mount options kept when a mount under /sys is made read-only.
 KEPT_OPTIONS = {"nosuid": sc.MS_NOSUID, "nodev": sc.MS_NODEV, "noexec": sc.MS_NOEXEC}
 READY_TIMEOUT = 15.0
@@ -91,7 +97,9 @@ class Spec:
     mount: str | None               # the jailfs mount point (its mounts are detached)
     new: list[str]                  # namespace types to create
     join: dict[str, int] = field(default_factory=dict)   # type -> pid to join
-    within: str = "/"               # its parent jail's root, which the path cannot leave
+    # its ancestor jails' roots, outermost first: the path cannot leave the last
+    # one, and each is resolved inside the one before it
+    within: list[str] = field(default_factory=list)
     hostname: str | None = None     # for a new UTS namespace
     domainname: str | None = None
     cgroup: str | None = None       # the cgroup its cgroup namespace is rooted at
@@ -299,6 +307,24 @@ def _sys_readonly(root: str, tree: int) -> None:
             os.close(fd)
 
 
+def _refuse_host_kernel_fs(root: str, found: int) -> None:
+    """EPERM when the jail's tree (``found``, at ``root`` on the host) is
+    on, or holds, a mount of the host kernel's own files that build_root
+    neither covers nor makes read-only: a jail with path=/ could otherwise
+    make a child jail whose path is /dev (the host's disks), /dev/pts (its
+    terminals) or /sys/fs/cgroup (every cgroup's knobs, writable)."""
+    prefix = root.rstrip("/")
+    own = sc.file_type_and_mount(found)[1]
+    covered = tuple(prefix + d for d in ("/sys", "/proc", "/dev"))
+    for fields in mountinfo():
+        point = unescape_mount_field(fields[4])
+        inside = point.startswith(prefix + "/") and not any(
+            point == c or point.startswith(c + "/") for c in covered)
+        if fstype(fields) in HOST_KERNEL_FS and (int(fields[0]) == own or inside):
+            raise OSError(errno.EPERM, f"the jail's path {root} holds the host's "
+                                       f"{fstype(fields)} at {point}")
+
+
 def jailfs_device(mount: str | None) -> str | None:
     """The device (major:minor, from mountinfo: stat(2) would be a FUSE
     request, and the daemon waits for us) of the jailfs mount at ``mount``."""
@@ -336,14 +362,17 @@ def detach_jailfs(dev: str | None) -> None:
 def build_root(spec: Spec) -> None:
     """In the new mount namespace (pid 1 of the new pid namespace): make the
     jail's root and pivot into it.  Everything is mounted through
-    descriptors: the jail's path was resolved inside its parent's root
-    (paths.open_within), and nothing its parent's root renames or links
-    afterwards changes what is mounted where."""
+    descriptors: the jail's path was resolved inside its parent's root, and
+    that inside its own parent's, up to the host (paths.open_within), and
+    nothing an ancestor's root renames or links afterwards changes what is
+    mounted where."""
     sc.mount(None, "/", None, sc.MS_REC | sc.MS_PRIVATE)   # nothing goes back to the host
-    within = spec.within.rstrip("/")
-    if spec.root != spec.within and not spec.root.startswith(within + "/"):
-        raise OSError(errno.EPERM, f"the jail's path {spec.root} is outside {spec.within}")
-    found, root = open_within(spec.within, spec.root[len(within):] or "/", spec.mount)
+    found, root = open_within(spec.within + [spec.root], "/", spec.mount)
+    try:
+        _refuse_host_kernel_fs(root, found)
+    except OSError:
+        os.close(found)
+        raise
     dev = jailfs_device(spec.mount)
     if root == "/":
         tree = found                    # the host's tree itself (path=/)
@@ -362,6 +391,7 @@ def build_root(spec: Spec) -> None:
     if root != "/":
         sc.pivot_root(".", ".")        # the old root is stacked below the new one
         sc.umount2(".", sc.MNT_DETACH)
+    load_no_module_files()
     os.chdir("/")
     detach_jailfs(dev)                 # only the jail's tree is left to look at
 

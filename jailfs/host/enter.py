@@ -37,7 +37,7 @@ from jailfs.ops.runfiles import start_time
 
 from . import privileges
 from . import syscalls as sc
-from .namespaces import CLONE_FLAGS
+from .namespaces import CLONE_FLAGS, load_no_module_files
 
 
 class EnterError(Exception):
@@ -117,6 +117,7 @@ def join(c: Confinement) -> None:
             sc.setns(pidfd, flags)
         except OSError as e:
             raise EnterError(f"jail_attach: setns: {e.strerror}")
+        load_no_module_files()
         os.chdir("/")
         bind_view(view, c.mount)
     finally:

@@ -163,7 +163,10 @@ class Jailhouse:
                               ("ipc", parent)):
             if nstype not in new and owner is not None:
                 join[nstype] = self.anchor(owner).pid
-        within = "/" if parent is None else self.root(parent)
+        within, a = [], parent
+        while a is not None and a is not self.k.prison0:
+            within.insert(0, self.root(a))      # outermost first
+            a = a.parent
         spec = Spec(root=self.root(pr), within=within, mount=self.mountpoint, new=new, join=join,
                     hostname=values.get("host.hostname"),
                     domainname=values.get("host.domainname"))

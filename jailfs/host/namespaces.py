@@ -17,7 +17,9 @@ net        ``vnet=new``          the nearest ``vnet=new`` ancestor's (host's)
 from __future__ import annotations
 
 import functools
+import importlib.machinery
 import os
+import sys
 
 from . import syscalls as sc
 
@@ -26,6 +28,18 @@ CLONE_FLAGS = {"cgroup": sc.CLONE_NEWCGROUP, "ipc": sc.CLONE_NEWIPC,
                "uts": sc.CLONE_NEWUTS, "net": sc.CLONE_NEWNET,
                "pid": sc.CLONE_NEWPID, "mnt": sc.CLONE_NEWNS}
 ALWAYS = ("mnt", "pid", "cgroup")
+
+
+def load_no_module_files() -> None:
+    """From now on this process loads no module from a file.  In a jail's
+    mount namespace every path names the jail's files, and the jail's root
+    may have put a module at any path on sys.path or in a package's
+    directory: loaded by a process that still holds the host's privileges
+    (the anchor, a keeper, the entry agent), it would run with them.
+    Built-in and frozen modules still load; another one not loaded yet is an
+    ImportError instead."""
+    sys.meta_path[:] = [f for f in sys.meta_path if f in (
+        importlib.machinery.BuiltinImporter, importlib.machinery.FrozenImporter)]
 
 
 def ns_path(pid: int | str, nstype: str) -> str:

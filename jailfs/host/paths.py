@@ -31,6 +31,10 @@ from .syscalls import file_type_and_mount
 
 JAILFS_FSTYPE = "fuse.jailfs"
 MAX_SYMLINKS = 40           # in one path, as Linux allows in one walk
+# Names walked in one path, links' included: MAXPATHLEN allows 512, and 40
+# links of 4 KB each "a/.." would make the daemon walk 80,000 (0.1 s of its
+# time for one jail_set any jailed root may send).
+MAX_STEPS = 4096
 _OPEN_PATH = os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
@@ -81,28 +85,47 @@ def _components(path: str) -> list[str]:
     return [c for c in reversed(path.split("/")) if c not in ("", ".")]
 
 
-def open_within(root: str, path: str, mount: str | None = None) -> tuple[int, str]:
+def open_within(roots: str | list[str], path: str, mount: str | None = None,
+                fixed_roots: bool = False) -> tuple[int, str]:
     """(an O_PATH descriptor, its path on the host) of ``path`` resolved
-    inside ``root`` (the creator's root, itself resolved from the host's),
-    never on a jailfs mount (nor on ``mount``'s): EPERM for one, ELOOP past
-    MAX_SYMLINKS links, other errors as openat(2) gives them."""
+    inside ``roots``: the creator's root, or the chain of its ancestors'
+    roots, outermost first, each resolved now inside the one before it (the
+    first from the host's root): a link that a jail's root puts in its own
+    tree, even on the path of a jail below it, leads no further than its own
+    root.  Never on a jailfs mount (nor on ``mount``'s):
+    EPERM for one or for a root outside the one before it (and with
+    ``fixed_roots``, for a root that no longer leads to itself: an ancestor's
+    root swapped a directory on it for a link), ELOOP past MAX_SYMLINKS links
+    or MAX_STEPS names, other errors as openat(2) gives them."""
     jailfs = jailfs_mount_ids(mount) if mount else _daemon_mounts.ids()
-    top = os.open("/", _OPEN_PATH)
+    top, top_path = os.open("/", _OPEN_PATH), "/"
     if file_type_and_mount(top)[1] in jailfs:
         os.close(top)
         raise OSError(errno.EPERM, "the root is a jailfs mount")
-    if root != "/":
-        top, root = _walk(top, "/", root, jailfs, path)
-    return _walk(top, root, path, jailfs, path)
+    outer = "/"
+    for root in [roots] if isinstance(roots, str) else roots:
+        if root != outer and not root.startswith(outer.rstrip("/") + "/"):
+            os.close(top)
+            raise OSError(errno.EPERM, f"the jail's path {root} is outside {outer}")
+        inner = root[len(outer.rstrip("/")):] or "/"
+        top, top_path = _walk(top, top_path, inner, jailfs, inner)
+        if fixed_roots and top_path != os.path.normpath(root):
+            os.close(top)
+            raise OSError(errno.EPERM, f"the jail's root {root} has moved")
+        outer = root
+    return _walk(top, top_path, path, jailfs, path)
 
 
 def _walk(top: int, top_path: str, path: str, jailfs: set[int], asked: str) -> tuple[int, str]:
     """Resolve ``path`` from the descriptor ``top`` (taken over) as the root."""
     stack = [(top, top_path)]           # the directories walked, each a descriptor
-    todo, links = _components(path), 0
+    todo, links, steps = _components(path), 0, 0
     try:
         while todo:
             name = todo.pop()
+            steps += 1
+            if steps > MAX_STEPS:
+                raise OSError(errno.ELOOP, f"the jail's path {asked}: too many names to walk")
             here, here_path = stack[-1]
             if name == "..":
                 if len(stack) > 1:
@@ -146,11 +169,15 @@ def resolve_outside_jailfs(path: str, mount: str | None = None) -> str:
 def resolve_jail_path(root: str, path: str) -> str:
     """The daemon's ``Kernel.resolve_path``: a new jail's path resolved in
     its creator's root ``root`` (a link to ``/`` there is that root), never
-    looking into a jailfs mount."""
+    looking into a jailfs mount.  ``root`` must still lead to itself: the
+    kernel knows the creator's path only, not its ancestors', and a link
+    that one of them put on it would be followed from the host's root (the
+    answers, and the child's path, would tell the jail about the host's
+    tree); the anchor resolves every ancestor inside the one above."""
     if root == "/" and not _components(path):
         return "/"                      # the host's root: nothing to walk (most jails)
     try:
-        fd, real = open_within(root, path)
+        fd, real = open_within(root, path, fixed_roots=True)
         try:
             is_dir = stat.S_ISDIR(os.fstat(fd).st_mode)
         finally:
