@@ -111,15 +111,24 @@ def _jail_get(k, caller, jkey, names, flags) -> dict[str, str]:
     not set: libjail reports those with a zero-length value, which an answer
     says by leaving the name out (a key set to "" stays, as ``KEY=''``)."""
     values = k.jail_get(caller, jkey, names, flags)
+    keys: dict[str, set[str]] = {}      # each buffer read once, however many keys are asked
     for name in [n for n in names or () if "." in n]:
         prefix, _, subkey = name.partition(".")
         row = PARAMS.get(prefix)
         if row is None or row.kind != "keyvalue":
             continue
-        buf = k.jail_get(caller, ("jid", values["jid"]), [prefix], flags)[prefix]
-        if not any(line.partition("=")[0] == subkey and "=" in line for line in buf.split("\n")):
+        if prefix not in keys:
+            buf = k.jail_get(caller, ("jid", values["jid"]), [prefix], flags)[prefix]
+            keys[prefix] = {line.partition("=")[0] for line in buf.split("\n") if "=" in line}
+        if subkey not in keys[prefix]:
             del values[name]
     return values
+
+
+def _names(words: list[str]) -> list[str] | None:
+    """The parameter names a get or list asks for, each once: a client reads an
+    answer into a mapping, and a repeated name must not multiply the answer."""
+    return list(dict.fromkeys(words)) or None
 
 
 @verb("get", "get [-d] JAIL [PARAM ...]")
@@ -127,7 +136,7 @@ def _get(k, caller, args):
     flags = 0
     if args and args[0] == "-d":
         flags, args = JAIL_DYING, args[1:]
-    names = args[1:] or None
+    names = _names(args[1:])
     values = _jail_get(k, caller, key(args[0]), names, flags)
     return ok(values["jid"], [kv_line(n, values[n]) for n in _order(k, values, names)])
 
@@ -146,7 +155,7 @@ def _list(k, caller, args):
     if not bulk:
         return ok(None, [f"{pr.jid} {pr.relname(caller.prison)}" for pr in prisons])
     flags = JAIL_DYING if dying else 0
-    want = names or None
+    want = _names(names)
     lines = []
     for pr in prisons:
         values = _jail_get(k, caller, ("jid", pr.jid), want, flags)

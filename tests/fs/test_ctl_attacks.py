@@ -1,0 +1,44 @@
+"""Attacks on the daemon's availability through `.ctl`, by callers with no
+privilege: a request is at most 64 KiB, and its answer (which the open file
+keeps until the next request or close) must not grow with how often the
+request repeats a name."""
+
+from __future__ import annotations
+
+import os
+
+from fsutil import nobody
+
+REPEAT = 4000
+
+
+def _nobody_ctl(mnt, request: str) -> str:
+    """``request`` written to MNT/.ctl by uid nobody; the answer read back."""
+    script = ("import os, sys\n"
+              "fd = os.open(sys.argv[1], os.O_RDWR)\n"
+              "os.write(fd, sys.argv[2].encode() + b'\\n')\n"
+              "out = b''\n"
+              "while (b := os.read(fd, 1 << 20)):\n"
+              "    out += b\n"
+              "sys.stdout.write(out.decode())\n")
+    r = nobody("/usr/bin/python3", "-c", script, os.fspath(mnt / ".ctl"), request)
+    assert r.returncode == 0, r.stderr
+    return r.stdout
+
+
+def test_list_repeated_names_answer_once(jailfs_mount):
+    """`list -p NAME NAME ...` by nobody: each jail's line has NAME once
+    (clients read a line into a mapping), not once per repetition."""
+    m = jailfs_mount.path
+    for i in range(3):
+        assert jailfs_mount.ctl(f"create name=j{i} persist host.hostname=h{i}")[0] == 0
+    answer = _nobody_ctl(m, "list -p" + " host.hostname" * REPEAT)
+    assert answer.splitlines() == ["ok 3", "1 host.hostname=h0", "2 host.hostname=h1",
+                                   "3 host.hostname=h2"]
+
+
+def test_get_repeated_names_answer_once(jailfs_mount):
+    m = jailfs_mount.path
+    assert jailfs_mount.ctl("create name=web persist meta=tier=front")[0] == 0
+    answer = _nobody_ctl(m, "get web" + " meta.tier name" * REPEAT + " meta.other")
+    assert answer.splitlines() == ["ok 1", "meta.tier=front", "name=web"]
