@@ -55,10 +55,11 @@ def _fdinfo(pid: int, fd: int) -> dict | None:
     return out
 
 
-def _mount_fstype(pid: int, mnt_id: str, cache: dict) -> str:
+def _mount_fstype(pid: int | str, mnt_id: str, cache: dict) -> str | None:
+    """The type of mount ``mnt_id`` in ``pid``'s mount table, None when not there."""
     key = (pid, mnt_id)
     if key not in cache:
-        cache[key] = ""
+        cache[key] = None
         with open(f"/proc/{pid}/mountinfo", "rb") as f:
             for line in f:
                 fields = line.split()
@@ -70,13 +71,21 @@ def _mount_fstype(pid: int, mnt_id: str, cache: dict) -> str:
 
 
 def _is_this_file(pid: int, fd: int, ino: int, cache: dict) -> bool | None:
-    """True when ``fd`` of ``pid`` is this jailfs file, None when it is closed."""
+    """True when ``fd`` of ``pid`` is (or may be) this jailfs file, None when it
+    is closed.  A descriptor passed in from another mount namespace (the
+    host's, to a confined jail) is on a mount its holder's table does not
+    list: then the daemon's own table says, and a mount neither lists counts
+    as this one (mount ids are unique across namespaces)."""
     info = _fdinfo(pid, fd)
     if info is None:
         return None
     if info.get("ino") != str(ino):
         return False
-    return _mount_fstype(pid, info.get("mnt_id", ""), cache) == FUSE_FSTYPE
+    mnt_id = info.get("mnt_id", "")
+    fstype = _mount_fstype(pid, mnt_id, cache)
+    if fstype is None:
+        fstype = _mount_fstype("self", mnt_id, cache)
+    return fstype in (None, FUSE_FSTYPE)
 
 
 def holds_or_writes(pid: int, ino: int) -> bool:
