@@ -318,7 +318,12 @@ def _clock(k, caller, args):
 
 @verb("check", "check")
 def _check(k, caller, args):
+    """The invariant check walks the whole kernel: the host's root only
+    (anyone else could keep the daemon's one thread busy with it)."""
     no_args(args)
+    need_root(caller, "check")
+    if caller.prison is not k.prison0:
+        raise JailError(errno.EPERM, "", "check")
     try:
         k.check_invariants()
     except AssertionError as e:

@@ -428,7 +428,7 @@ def test_non_root_jail_requests_refused_reads_allowed(w):
     assert w.ok("get web name", w.user) == ("1", ["name=web"])
     assert w.ok("list", w.user) == ("", ["1 web"])
     assert w.ok("clock", w.user) == "0"
-    assert w.ok("check", w.user) == ""
+    assert w.err("check", w.user) == ("EPERM", "check: Operation not permitted")   # DoS: host root only
 
 
 def test_jailed_caller_sees_only_its_processes(w):

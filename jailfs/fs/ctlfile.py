@@ -54,8 +54,9 @@ class CtlFile(Kind):
         return len(buf)
 
     def execute(self, fs, view, caller, text: str) -> tuple[int, str]:
-        if text.split()[:1] == ["check"]:
-            # The filesystem's own tables first; ctl's `check` then runs the kernel's.
+        if text.split()[:1] == ["check"] and caller.uid == 0 and caller.prison is fs.k.prison0:
+            # The filesystem's own tables first; ctl's `check` then runs the
+            # kernel's (and refuses anyone but the host's root).
             problem = fs.check()
             if problem:
                 return errno.EIO, f"error EIO {problem}"
