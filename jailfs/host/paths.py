@@ -13,8 +13,9 @@ the one before, as a process whose root is its creator's would resolve it
 (FreeBSD resolves a jail's path in its creator's root): an absolute link
 starts again at that root and ``..`` stops there.  A component on a jailfs
 mount is refused before anything is asked of it (its mount id, from
-statx(2) answered from what the kernel holds).  The anchor then mounts from the descriptor, not the
-name: what was checked is what becomes the jail's root.
+statx(2) answered from what the kernel holds).  The anchor then mounts from
+the descriptor, not the name: what was checked is what becomes the jail's
+root.
 """
 
 from __future__ import annotations
@@ -158,14 +159,6 @@ def _walk(top: int, top_path: str, path: str, jailfs: set[int], asked: str) -> t
             os.close(fd)
 
 
-def resolve_outside_jailfs(path: str, mount: str | None = None) -> str:
-    """``path`` with its symbolic links resolved from the host's root, as
-    realpath(3) does, never looking into a jailfs mount (``open_within``)."""
-    fd, real = open_within("/", path, mount)
-    os.close(fd)
-    return real
-
-
 def resolve_jail_path(root: str, path: str) -> str:
     """The daemon's ``Kernel.resolve_path``: a new jail's path resolved in
     its creator's root ``root`` (a link to ``/`` there is that root), never
@@ -179,7 +172,7 @@ def resolve_jail_path(root: str, path: str) -> str:
     try:
         fd, real = open_within(root, path, fixed_roots=True)
         try:
-            is_dir = stat.S_ISDIR(os.fstat(fd).st_mode)
+            is_dir = stat.S_ISDIR(file_type_and_mount(fd)[0])
         finally:
             os.close(fd)
     except OSError as e:

@@ -19,8 +19,8 @@ for _t in jailfs jail jls jexec; do
     fi
 done
 PATH=$TMP/bin:$PATH; export PATH
-jailfs mount --background "$MNT" || { echo "FAIL: cannot mount $MNT"; rm -rf "$TMP"; exit 1; }
-trap 'jailfs umount "$MNT"; rm -rf "$TMP"; rmdir "$MNT" 2>/dev/null' EXIT
+trap 'jailfs umount "$MNT" 2>/dev/null; rm -rf "$TMP"; rmdir "$MNT" 2>/dev/null' EXIT
+jailfs mount --background "$MNT" || { echo "FAIL: cannot mount $MNT"; exit 1; }
 JAILFS_MOUNT=$MNT; export JAILFS_MOUNT
 FAILS=0
 NL='
