@@ -18,6 +18,7 @@ from .nodes import Kind, register_root_file
 log = logging.getLogger("jailfs.fs")
 
 MAX_CTL_WRITE = 65536
+MAX_KEPT_ANSWERS = 8 << 20      # bytes of answers kept for one user's open descriptors
 
 
 class CtlFile(Kind):
@@ -42,16 +43,46 @@ class CtlFile(Kind):
             raise fs.refusals.refuse(view, errno.EINVAL, "request too long", ".ctl")
         h.answer_base = off
         authorise(fs, h)
+        owner = self.answer_owner(fs, h)
+        self.give_back(fs, h)
+        if owner is not None and fs.kept_answers.get(owner, 0) >= MAX_KEPT_ANSWERS:
+            msg = f"answers kept for uid {h.uid} exceed {MAX_KEPT_ANSWERS} bytes: " \
+                  "close other .ctl descriptors"
+            h.answer = f"error ENOMEM {msg}\n".encode()
+            raise fs.refusals.refuse(view, errno.ENOMEM, msg, ".ctl")
         text = buf.decode("utf-8", "surrogateescape")
         code, answer = self.execute(fs, view, Caller(view.root, h.uid), text)
         if answer and not answer.endswith("\n"):
             answer += "\n"
         h.answer = answer.encode("utf-8", "surrogateescape")
+        if owner is not None:
+            fs.kept_answers[owner] = fs.kept_answers.get(owner, 0) + len(h.answer)
+            fs.kept_handles[id(h)] = (owner, len(h.answer))
         if code:
             h.answer_base = off
             raise FUSEError(code)
         h.answer_base = off + len(buf)
         return len(buf)
+
+    @staticmethod
+    def answer_owner(fs, h):
+        """Whose budget ``h``'s answer counts against: a host user's by uid, a
+        jail's (any uid in it) by view; the host's root has none."""
+        if h.view is fs.host:
+            return None if h.uid == 0 else ("uid", h.uid)
+        return ("view", h.view.index)
+
+    @staticmethod
+    def give_back(fs, h) -> None:
+        """``h``'s answer no longer kept (a new request, or the close)."""
+        owner, size = fs.kept_handles.pop(id(h), (None, 0))
+        if owner is not None:
+            left = fs.kept_answers[owner] - size
+            if left:
+                fs.kept_answers[owner] = left
+            else:
+                del fs.kept_answers[owner]
+        h.answer = b""
 
     def execute(self, fs, view, caller, text: str) -> tuple[int, str]:
         if text.split()[:1] == ["check"] and caller.uid == 0 and caller.prison is fs.k.prison0:

@@ -128,6 +128,8 @@ class JailFS(pyfuse3.Operations):
         self.views = Views(kernel.prison0)
         self.host = self.views.host
         self.refusals = Refusals(self.host)
+        self.kept_answers: dict = {}    # .ctl: bytes of answers kept per user (ctlfile.py)
+        self.kept_handles: dict = {}    # .ctl: id(handle) -> (user, bytes counted)
         self.supervisor = Supervisor(kernel)
         self.cache = Cache(I.PARAM_SLOT0 + self.param_index["children.cur"],
                            uncached_slots=[slot for slot, kind in N.SLOT_KINDS.items()
@@ -476,6 +478,8 @@ class JailFS(pyfuse3.Operations):
                 self.cache.released(h.ino)
             if h.node.kind is N.EVENTS:
                 h.view.log.forget_poll_handle(fh)
+            elif h.node.kind is CTL:
+                CTL.give_back(self, h)
 
     # ============================================================ changes
     @staticmethod

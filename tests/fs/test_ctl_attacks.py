@@ -63,3 +63,44 @@ def test_check_refused_to_a_jailed_root():
     web = Caller(k.lookup(host, "web"), uid=0)
     assert execute(k, web, "check") == (1, "error EPERM check: Operation not permitted")
     assert execute(k, host, "check") == (0, "ok")
+
+
+HOLDER = r"""
+import os, sys
+fds, refused = [], None
+for i in range(int(sys.argv[2])):
+    fd = os.open(sys.argv[1], os.O_RDWR)
+    fds.append(fd)
+    try:
+        os.write(fd, b"list -p\n")
+    except OSError as e:
+        refused = (i, e.errno, os.pread(fd, 200, 0).decode())
+        break
+print(refused)
+sys.stdin.read()                        # holds every descriptor until told
+for fd in fds:
+    os.close(fd)
+fd = os.open(sys.argv[1], os.O_RDWR)
+os.write(fd, b"list\n")
+print(len(os.read(fd, 1 << 16).decode().splitlines()) - 1)
+"""
+
+
+def test_answers_kept_for_an_unprivileged_user_are_bounded(jailfs_mount):
+    """Each open .ctl keeps its last answer: nobody writing `list -p` on
+    thousands of descriptors must not make the daemon keep them all."""
+    import subprocess
+    m = jailfs_mount.path
+    for i in range(40):
+        assert jailfs_mount.ctl(f"create name=j{i} persist host.hostname=h{i}")[0] == 0
+    size = len(jailfs_mount.ctl("list -p")[1])
+    n = (8 << 20) // size + 2                                # 8 MiB kept per user
+    p = subprocess.Popen(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                          "/usr/bin/python3", "-c", HOLDER, os.fspath(m / ".ctl"), str(n)],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    refused = p.stdout.readline().strip()
+    assert refused.startswith("(") and ", 12, 'error ENOMEM " in refused, refused
+    assert "answers kept for uid 65534" in refused
+    assert jailfs_mount.ctl("list")[0] == 0                  # root is not refused
+    out, _ = p.communicate("", timeout=60)
+    assert out.strip() == "40"                               # closed: given back
