@@ -106,6 +106,10 @@ class Cache:
         # (view index, serial) whose name the current rmdir removes in that view:
         # the VFS drops that dentry itself, so it is not invalidated again
         self.unlinked: tuple[int, int] | None = None
+        # directories the current request's caller holds locked (rmdir: the
+        # removed one; rename: the parent): their names go to the background
+        # task, every other name is told before the answer (settle)
+        self.locked: frozenset[int] = frozenset()
         self._settled_serials: set[int] = set()   # queued whole by this request already
         self._parent_slots = frozenset((I.SLOT_DIR, I.SLOT_REFS))
         # an update leaves every directory's attributes as they were (mode and
@@ -347,7 +351,10 @@ class Cache:
         self._tell_attrs()
         inodes, self._inodes = self._inodes, set()
         names = set()
-        if entries:
+        if entries and self.locked:
+            names = {e for e in self._entries if e[0] not in self.locked}
+            self._entries -= names
+        elif entries:
             names, self._entries = self._entries, set()
         if inodes or names:
             self._unknown(await trio.to_thread.run_sync(_notify, inodes, names))
@@ -367,4 +374,5 @@ class Cache:
             else:
                 await self._work.wait()
             self._work = trio.Event()
+            self.locked = frozenset()       # no request is being answered here
             await self._flush(True)

@@ -81,10 +81,12 @@ def handler(fn=None, *, settle: str = ""):
 
     A request that changes state flushes, before it is answered, the cache
     invalidations pending (cache.py): ``settle="all"`` for write(2), whose
-    caller holds no directory lock; ``settle="inodes"`` for mkdir, rmdir and
-    rename, whose callers hold directory locks that an entry invalidation may
-    need (their entries go to the background task).  A request that changes
-    nothing never waits: its caller may hold a lock a pending invalidation needs."""
+    caller holds no directory lock, and for rmdir and rename, whose callers
+    hold the directories they name in ``cache.locked`` (the names in those go
+    to the background task: telling them would wait for the caller, which
+    waits for us); ``settle="inodes"`` for mkdir (its entries go to the
+    background task).  A request that changes nothing never waits: its caller
+    may hold a lock a pending invalidation needs."""
     if fn is None:
         return functools.partial(handler, settle=settle)
 
@@ -108,7 +110,10 @@ def handler(fn=None, *, settle: str = ""):
             raise FUSEError(errno.EIO) from None
         finally:
             if settle:
-                await self.cache.settle(entries=settle == "all")
+                try:
+                    await self.cache.settle(entries=settle == "all")
+                finally:
+                    self.cache.locked = frozenset()
     return wrapper
 
 
@@ -518,7 +523,15 @@ class JailFS(pyfuse3.Operations):
         self.cache.looked_up(a.st_ino)
         return a
 
-    @handler(settle="inodes")
+    def _locked(self, view, *prisons) -> frozenset:
+        """The directories of ``prisons`` in ``view`` (the host's root by both
+        its numbers): those a directory operation's caller holds locked."""
+        inos = {I.make_ino(view.index, pr.serial, I.SLOT_DIR) for pr in prisons}
+        if view.root.parent is None and view.root in prisons:
+            inos.add(ROOT)
+        return frozenset(inos)
+
+    @handler(settle="all")
     def rmdir(self, parent_inode, name, ctx):
         view = self.view_of(ctx)
         parent = self._dir(parent_inode, view)
@@ -537,13 +550,14 @@ class JailFS(pyfuse3.Operations):
         # the name this view removes is the VFS's to drop (it holds the only
         # dentry of that directory, the one rmdir went through)
         self.cache.unlinked = (view.index, node.pr.serial)
+        self.cache.locked = self._locked(view, parent.pr, node.pr)
         try:
             with self.refusals.kernel_call(view, "jail_remove"):
                 self.k.jail_remove(Caller(view.root, ctx.uid), node.pr.jid)
         finally:
             self.cache.unlinked = None
 
-    @handler(settle="inodes")
+    @handler(settle="all")
     def rename(self, parent_old, name_old, parent_new, name_new, flags, ctx):
         view = self.view_of(ctx)
         pold = self._dir(parent_old, view)
@@ -576,6 +590,7 @@ class JailFS(pyfuse3.Operations):
                          "rename", where)
         if target is not None and flags & pyfuse3.RENAME_NOREPLACE:
             raise refuse(view, errno.EEXIST, f"{new}: jail exists", "rename", where)
+        self.cache.locked = self._locked(view, pold.pr, src.pr)
         with self.refusals.kernel_call(view, "jail_set"):
             self.k.jail_set(Caller(view.root, ctx.uid),
                             [("jid", str(src.pr.jid)), ("name", self._relname(view, pold, new))],
