@@ -15,8 +15,8 @@ import math
 from jailfs import ctl_nested  # noqa: F401 - registers enterchild (nested jexec)
 from jailfs import ctl_real  # noqa: F401 - registers the real-process verbs
 from jailfs import ctl_toolbox  # noqa: F401 - registers the toolbox's verbs (sysctl, proclist...)
-from jailfs.ctl_common import (NEEDS_REAL, USAGE, VERBS, RealProcs, jid_of, key, need_root,
-                               no_args, ok, sim_proc, verb, visible)
+from jailfs.ctl_common import (NEEDS_REAL, USAGE, VERBS, RealProcs, jid_of, key, need_host_root,
+                               need_root, no_args, ok, sim_proc, verb, visible)
 from jailfs.ctlproto import error_answer, kv_line, record_line, split_request
 from jailfs.kernel import JAIL_CREATE, JAIL_DYING, JAIL_UPDATE, PARAMS, Caller, JailError, Kernel
 
@@ -297,9 +297,7 @@ def _advance(k, caller, args):
     """Move the simulated clock: the host's root only (a jailed root cannot
     set the clock without allow.settime on FreeBSD either, and this clock is
     everybody's)."""
-    need_root(caller, "advance")
-    if caller.prison is not k.prison0:
-        raise JailError(errno.EPERM, "the simulated clock belongs to the host", "advance")
+    need_host_root(k, caller, "advance", "the simulated clock belongs to the host")
     (seconds,) = args
     value = float(seconds)
     if not math.isfinite(value):
@@ -321,9 +319,7 @@ def _check(k, caller, args):
     """The invariant check walks the whole kernel: the host's root only
     (anyone else could keep the daemon's one thread busy with it)."""
     no_args(args)
-    need_root(caller, "check")
-    if caller.prison is not k.prison0:
-        raise JailError(errno.EPERM, "", "check")
+    need_host_root(k, caller, "check")
     try:
         k.check_invariants()
     except AssertionError as e:

@@ -71,6 +71,17 @@ def need_root(caller: Caller, op: str) -> None:
         raise JailError(errno.EPERM, "", op)
 
 
+def is_host_root(k: Kernel, caller: Caller) -> bool:
+    return caller.uid == 0 and caller.prison is k.prison0
+
+
+def need_host_root(k: Kernel, caller: Caller, op: str, msg: str = "") -> None:
+    """The host's root only: anyone else EPERM (root in a jail with ``msg``)."""
+    need_root(caller, op)
+    if caller.prison is not k.prison0:
+        raise JailError(errno.EPERM, msg, op)
+
+
 def sim_proc(k: Kernel, caller: Caller, word: str, op: str):
     """A simulated process the caller can see: in its own prison or below."""
     proc = k.procs.get(int(word))

@@ -9,6 +9,7 @@ import logging
 from pyfuse3 import FUSEError
 
 from jailfs import ctl
+from jailfs.ctl_common import is_host_root
 from jailfs.kernel import Caller
 
 from . import inodes as I
@@ -85,7 +86,7 @@ class CtlFile(Kind):
         h.answer = b""
 
     def execute(self, fs, view, caller, text: str) -> tuple[int, str]:
-        if text.split()[:1] == ["check"] and caller.uid == 0 and caller.prison is fs.k.prison0:
+        if text.split()[:1] == ["check"] and is_host_root(fs.k, caller):
             # The filesystem's own tables first; ctl's `check` then runs the
             # kernel's (and refuses anyone but the host's root).
             problem = fs.check()
