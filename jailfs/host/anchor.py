@@ -89,6 +89,8 @@ HOST_KERNEL_FS = {"proc", "sysfs", "cgroup", "cgroup2", "devtmpfs", "devpts", "d
 # Mount options kept when a mount under /sys is made read-only.
 KEPT_OPTIONS = {"nosuid": sc.MS_NOSUID, "nodev": sc.MS_NODEV, "noexec": sc.MS_NOEXEC}
 READY_TIMEOUT = 15.0
+# A directory opened below a descriptor: never through a link the jail's root made
+_DIR_NO_LINK = os.O_PATH | os.O_NOFOLLOW | os.O_DIRECTORY | os.O_CLOEXEC
 
 
 @dataclass
@@ -219,7 +221,7 @@ def _subdir(parent: int, name: str) -> int:
         os.mkdir(name, 0o755, dir_fd=parent)
     except FileExistsError:
         pass
-    return os.open(name, os.O_PATH | os.O_NOFOLLOW | os.O_DIRECTORY | os.O_CLOEXEC, dir_fd=parent)
+    return os.open(name, _DIR_NO_LINK, dir_fd=parent)
 
 
 def _mount_new(parent: int, name: str, fstype: str, attrs: int, **options: str) -> int:
@@ -264,13 +266,14 @@ def _proc(root: int) -> None:
                       sc.MOUNT_ATTR_NOSUID | sc.MOUNT_ATTR_NODEV | sc.MOUNT_ATTR_NOEXEC)
     try:
         for name in PROC_READONLY:
-            if os.path.exists(_fd_path(proc, name)):
-                p = _fd_path(proc, name)
+            p = _fd_path(proc, name)
+            if os.path.exists(p):
                 sc.mount(p, p, None, sc.MS_BIND | sc.MS_REC)
                 sc.mount(None, p, None, sc.MS_BIND | sc.MS_REMOUNT | sc.MS_RDONLY)
         for name in PROC_MASKED:
-            if os.path.exists(_fd_path(proc, name)):
-                sc.mount("/dev/null", _fd_path(proc, name), None, sc.MS_BIND)
+            p = _fd_path(proc, name)
+            if os.path.exists(p):
+                sc.mount("/dev/null", p, None, sc.MS_BIND)
     finally:
         os.close(proc)
 
@@ -293,8 +296,7 @@ def _sys_readonly(root: str, tree: int) -> None:
         fd = os.dup(tree)
         try:
             for name in point[len(prefix) + 1:].split("/"):
-                below = os.open(name, os.O_PATH | os.O_NOFOLLOW | os.O_DIRECTORY | os.O_CLOEXEC,
-                                dir_fd=fd)
+                below = os.open(name, _DIR_NO_LINK, dir_fd=fd)
                 os.close(fd)
                 fd = below
             if sc.file_type_and_mount(fd)[1] != int(fields[0]):
