@@ -57,6 +57,7 @@ def serve_baseline(mountpoint: str, cached: bool) -> None:
             super().__init__()
             self.dirs = {}             # name -> ino
             self.names = {}            # ino -> name
+            self.born = {ROOT: time.time_ns()}   # ino -> creation time (files: their directory's)
             self.next = 1 << 20
             self.values = {}           # (dir ino, file index) -> bytes
             self.fh = {}
@@ -71,6 +72,8 @@ def serve_baseline(mountpoint: str, cached: bool) -> None:
             a.entry_timeout = CACHE_TIMEOUT if cached else timeout
             a.attr_timeout = CACHE_TIMEOUT if cached else 0
             a.st_blksize = 4096
+            a.st_atime_ns = a.st_mtime_ns = a.st_ctime_ns = self.born.get(
+                ino if ino in self.born else self._split(ino)[0], 0)
             return a
 
         def _file_ino(self, d, i):
@@ -120,6 +123,7 @@ def serve_baseline(mountpoint: str, cached: bool) -> None:
             self.next += 1
             self.dirs[n] = ino
             self.names[ino] = n
+            self.born[ino] = time.time_ns()
             return self._dir_attr(ino)
 
         async def rmdir(self, parent, name, ctx):
@@ -128,6 +132,7 @@ def serve_baseline(mountpoint: str, cached: bool) -> None:
             if ino is None:
                 raise FUSEError(errno.ENOENT)
             del self.names[ino]
+            del self.born[ino]
 
         async def opendir(self, ino, ctx):
             fh = self.nfh
