@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import errno
 import os
-import re
 import shlex
 import weakref
 from typing import NamedTuple
@@ -33,7 +32,6 @@ from jailfs.host import sysvipc
 from jailfs.kernel import Caller, JailError
 from jailfs.kernel.ipc import FACILITIES
 from jailfs.kernel.sysctl import Oid, Sysctl
-from jailfs.kernel.vnet import CLONERS
 from jailfs.ops.runfiles import pid_at_depth, status_field
 
 _MIBS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -304,21 +302,5 @@ def _ifdestroy(k, caller, args):
     """ifconfig IF destroy: a cloned interface of the caller's stack (an
     epair's both ends go, wherever the other end is)."""
     (ifname,) = args
-    vnet = k.vnet
-    if caller.uid != 0 or caller.prison not in vnet.stacks:
-        raise JailError(errno.EPERM, "", "ifdestroy")
-    st = vnet.stacks[caller.prison]
-    iface = st.find(ifname)
-    if iface is None:
-        raise JailError(errno.ENXIO, f"interface {ifname} does not exist", "ifdestroy")
-    cloned = re.fullmatch(r"([a-z]+?)\d+[ab]?", ifname)
-    if ifname == "lo0" or cloned is None or cloned.group(1) not in CLONERS:
-        raise JailError(errno.EINVAL, "", "SIOCIFDESTROY")
-    names = [ifname]
-    if ifname.startswith("epair"):
-        names = [ifname[:-1] + "a", ifname[:-1] + "b"]
-    for other in vnet.stacks.values():
-        other.ifaces = [i for i in other.ifaces if i.name not in names or
-                        (i.home is not iface.home)]
-    return _ok(" ".join(names))
+    return _ok(" ".join(k.vnet.if_destroy(caller, ifname)))
 

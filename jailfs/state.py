@@ -10,7 +10,7 @@ filesystem; it is built afresh over the restored kernel).
 
 File format: two header lines, then a pickle of the kernel::
 
-    jailfs-state 1
+    jailfs-state 2
     length=N sha256=HEX python=3.11
 
 ``load`` refuses a file whose magic, format version, length, checksum or
@@ -43,7 +43,7 @@ from jailfs.fs.daemon import MountFailed, Service
 log = logging.getLogger("jailfs.state")
 
 MAGIC = b"jailfs-state"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2       # 2: vnet interfaces know their stack and epair peer
 PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
 DEBOUNCE = 0.2          # seconds between a change and its save
 

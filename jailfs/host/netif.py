@@ -81,13 +81,9 @@ class Interfaces:
 
     # ------------------------------------------------------------ the model
     def _model(self) -> dict[int, tuple[object, object]]:
-        """serial -> (Iface, the prison whose stack holds it) for every epair end."""
-        out = {}
-        for pr, st in self.house.k.vnet.stacks.items():
-            for i in st.ifaces:
-                if i.name.startswith("epair") and EPAIR.fullmatch(i.name):
-                    out[i.serial] = (i, pr)
-        return out
+        """serial -> (Iface, the prison whose stack holds it) for every epair end
+        (the vnet module's index: no walk over every vnet jail's stack)."""
+        return {s: (i, i.stack.prison) for s, i in self.house.k.vnet.epairs.items()}
 
     def reconcile(self) -> None:
         if self.house.refused:
@@ -121,14 +117,11 @@ class Interfaces:
 
     def _create_pair(self, serial: int, model) -> None:
         iface, _ = model[serial]
-        unit, _ = EPAIR.fullmatch(iface.name).groups()
-        halves = {}
-        for s, (i, _) in model.items():
-            m = EPAIR.fullmatch(i.name)
-            if m and m.group(1) == unit and i.home is iface.home and s not in self.ends:
-                halves[m.group(2)] = (s, i)
-        if set(halves) != {"a", "b"}:
+        peer = iface.peer
+        if peer is None or peer.serial not in model or peer.serial in self.ends:
             return                      # one half only: it waits for its peer
+        unit, _ = EPAIR.fullmatch(iface.name).groups()
+        halves = {EPAIR.fullmatch(i.name).group(2): (i.serial, i) for i in (iface, peer)}
         ends = {}
         for side, (s, i) in halves.items():
             ends[side] = RealEnd(f"jf{self.tag}{s}", i.name)

@@ -22,12 +22,14 @@ HOST_INTERFACES = ("lo0", "em0")
 
 
 class Iface:
-    __slots__ = ("name", "home", "serial")
+    __slots__ = ("name", "home", "serial", "stack", "peer")
 
     def __init__(self, name: str, home: Stack, serial: int):
         self.name = name
         self.home = home            # the stack it was created in (if_home_vnet)
         self.serial = serial
+        self.stack = home           # the stack holding it now
+        self.peer: Iface | None = None   # an epair end's other end
 
     def __repr__(self) -> str:
         return f"<Iface {self.name} home={self.home.prison.name}>"
@@ -57,7 +59,9 @@ class Vnet(KernelModule):
         super().__init__(kernel)
         self._serial = 0
         self.stacks: dict[Prison, Stack] = {}
-        self.destroyed: list[str] = []          # names of interfaces destroyed with a stack
+        # every epair end, wherever it is: what the daemon makes real
+        # (host/netif.py) without a walk over every jail's stack
+        self.epairs: dict[int, Iface] = {}
         st = self.stacks[kernel.prison0] = Stack(kernel.prison0)
         for name in HOST_INTERFACES:
             self._attach(st, name, st)
@@ -77,17 +81,28 @@ class Vnet(KernelModule):
         """vnet_destroy: moved-in interfaces return home, the stack's own are destroyed."""
         st.alive = False
         for i in list(st.ifaces):
-            st.ifaces.remove(i)
             if i.home is st or not i.home.alive:
-                self.destroyed.append(i.name)
+                self._detach(i)
             else:
-                i.home.ifaces.append(i)
+                self._place(i, i.home)
 
     def _attach(self, st: Stack, name: str, home: Stack) -> Iface:
         self._serial += 1
         i = Iface(name, home, self._serial)
+        i.stack = st
         st.ifaces.append(i)
+        if name.startswith("epair"):
+            self.epairs[i.serial] = i
         return i
+
+    def _place(self, i: Iface, dst: Stack) -> None:
+        i.stack.ifaces.remove(i)
+        dst.ifaces.append(i)
+        i.stack = dst
+
+    def _detach(self, i: Iface) -> None:
+        i.stack.ifaces.remove(i)
+        self.epairs.pop(i.serial, None)
 
     # ------------------------------------------------------------ reading
     def stack_of(self, pr: Prison) -> Stack:
@@ -128,9 +143,25 @@ class Vnet(KernelModule):
             while any(st.find(x) for x in names(n)):
                 n += 1
             new = names(n)
-        for n in new:
-            self._attach(st, n, st)
+        made = [self._attach(st, n, st) for n in new]
+        if driver == "epair":
+            made[0].peer, made[1].peer = made[1], made[0]
         return new
+
+    def if_destroy(self, caller: Caller, ifname: str) -> list[str]:
+        """ifconfig IF destroy: a cloned interface of the caller's stack; an
+        epair's other end goes too, wherever it is.  Returns the names destroyed."""
+        st = self._priv(caller, "ifdestroy")
+        i = st.find(ifname)
+        if i is None:
+            raise JailError(ENXIO, f"interface {ifname} does not exist", "ifdestroy")
+        cloned = re.fullmatch(r"([a-z]+?)\d+[ab]?", ifname)
+        if ifname == "lo0" or cloned is None or cloned.group(1) not in CLONERS:
+            raise JailError(EINVAL, "", "SIOCIFDESTROY")
+        gone = sorted((i, i.peer) if i.peer is not None else (i,), key=lambda x: x.name)
+        for end in gone:
+            self._detach(end)
+        return [end.name for end in gone]
 
     def _target(self, caller: Caller, jail: str | int, op: str) -> Prison:
         """What ifconfig(8) passes to if_vmove_loan/if_vmove_reclaim: jail_getid(3) takes
@@ -159,8 +190,7 @@ class Vnet(KernelModule):
             raise JailError(EEXIST, f"jail {pr.name} shares the interface's stack", "ifvnet")
         if dst.find(ifname) is not None:
             raise JailError(EEXIST, f"interface {ifname} exists in jail {pr.name}", "ifvnet")
-        st.ifaces.remove(i)
-        dst.ifaces.append(i)
+        self._place(i, dst)
         return i.name
 
     def if_vreclaim(self, caller: Caller, ifname: str, jail: str | int) -> str:
@@ -175,8 +205,7 @@ class Vnet(KernelModule):
             raise JailError(ENXIO, f"interface {ifname} not in jail {pr.name}", "ifreclaim")
         if st.find(ifname) is not None:
             raise JailError(EEXIST, f"interface {ifname} exists", "ifreclaim")
-        src.ifaces.remove(i)
-        st.ifaces.append(i)
+        self._place(i, st)
         return i.name
 
     def check_invariants(self) -> None:
@@ -187,7 +216,10 @@ class Vnet(KernelModule):
             for i in st.ifaces:
                 assert i.serial not in seen, i
                 seen.add(i.serial)
-                assert i.home.alive, i
+                assert i.home.alive and i.stack is st, i
+                assert (i.serial in self.epairs) == i.name.startswith("epair"), i
+                assert i.peer is None or (i.peer.peer is i and i.peer.serial in self.epairs), i
+        assert seen.issuperset(self.epairs), self.epairs
         for pr in self.k.jids.values():
             if pr.flags & PR_VNET:
                 assert pr in self.stacks, pr

@@ -123,7 +123,7 @@ def test_truncated_state_is_refused(tmp_path, saved_state):
 
 @pytest.mark.parametrize("damage, why", [
     (lambda d: d[:-1] + bytes([d[-1] ^ 1]), "checksum mismatch (corrupt)"),
-    (lambda d: b"jailfs-state 9" + d[d.index(b"\n"):], "format version 9, this jailfs reads 1"),
+    (lambda d: b"jailfs-state 9" + d[d.index(b"\n"):], "format version 9, this jailfs reads 2"),
     (lambda d: b"hello\n", "no jailfs-state header"),
     (lambda d: d + b"x", "1 bytes after the end"),
 ])
