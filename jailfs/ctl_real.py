@@ -50,8 +50,7 @@ def _attach(k, caller, args, real):
     if where is None or not visible(caller, where):
         raise JailError(errno.ESRCH, f"no process {real_pid}", "jail_attach")
     jid = jid_of(k, caller, word, "jail_attach")
-    proc = next((p for p in k.procs.values()
-                 if p.real_pid == real_pid and p.state == "running"), None)
+    proc = k.real_procs.get(real_pid)
     if proc is not None:
         k.jail_attach(proc, jid)
         return k.by_jid(jid), where

@@ -72,28 +72,6 @@ class CallerResolver:
     def __init__(self, kernel):
         self.k = kernel
         self._starts: dict[int, int] = {}    # proc.pid -> start time of its real process
-        self._index: dict[int, object] | None = None
-        self._index_len = -1
-
-    def attached(self) -> dict[int, object]:
-        """real pid -> running Proc, for every real process the kernel knows.
-
-        Uses the kernel's ``real_procs`` index when it has one; otherwise a scan
-        of ``k.procs``, redone only when the number of processes changed or an
-        attach was reported (``note_attached``)."""
-        real = getattr(self.k, "real_procs", None)
-        if real is not None:
-            return real
-        n = len(self.k.procs)
-        if self._index is None or n != self._index_len:
-            self._index = {p.real_pid: p for p in self.k.procs.values()
-                           if p.real_pid and p.state == "running"}
-            self._index_len = n
-        return self._index
-
-    def note_attached(self, proc) -> None:
-        if self._index is not None and proc.real_pid:
-            self._index[proc.real_pid] = proc
 
     def remember(self, proc) -> int | None:
         """Pair an attached Proc with its real process's start time."""
@@ -118,7 +96,7 @@ class CallerResolver:
         k = self.k
         if not k.procs or pid <= 0:
             return k.prison0
-        attached = self.attached()
+        attached = k.real_procs
         if not attached:
             return k.prison0
         if pid not in attached:
@@ -144,29 +122,28 @@ class ChainTracking(CallerResolver):
     process followed by pidfd, its tree stopped then killed."""
 
     def attach(self, proc) -> None:
-        self.note_attached(proc)
         self.remember(proc)
 
     def kill_real(self, real_pid: int) -> None:
         """SIGKILL the attached process and every process it started.  The
         tree is stopped first so that nothing forks away or is reparented
         (out of the jail) while it is killed."""
-        for proc in list(self.k.procs.values()):
-            if proc.real_pid == real_pid and self.is_alive(proc):
-                doomed = [real_pid]
-                _signal(real_pid, signal.SIGSTOP)
-                for _ in range(100):             # until the stopped tree stops growing
-                    fresh = [p for p in descendants(real_pid) if p not in doomed]
-                    if not fresh:
-                        break
-                    for pid in fresh:
-                        _signal(pid, signal.SIGSTOP)
-                    doomed.extend(fresh)
-                for pid in doomed:
-                    _signal(pid, signal.SIGKILL)
-                log.info("killed real process %d and %d process(es) it started (jail removed)",
-                         real_pid, len(doomed) - 1)
-                return
+        proc = self.k.real_procs.get(real_pid)
+        if proc is None or not self.is_alive(proc):
+            return
+        doomed = [real_pid]
+        _signal(real_pid, signal.SIGSTOP)
+        for _ in range(100):             # until the stopped tree stops growing
+            fresh = [p for p in descendants(real_pid) if p not in doomed]
+            if not fresh:
+                break
+            for pid in fresh:
+                _signal(pid, signal.SIGSTOP)
+            doomed.extend(fresh)
+        for pid in doomed:
+            _signal(pid, signal.SIGKILL)
+        log.info("killed real process %d and %d process(es) it started (jail removed)",
+                 real_pid, len(doomed) - 1)
 
     async def watch(self, proc) -> None:
         """Reap the kernel's model of a real process when the process ends."""

@@ -118,7 +118,7 @@ def outsider_holds(fs, view, ino: int) -> int | None:
     """The pid of a process with less than ``view``'s rights that holds or is
     writing through file ``ino``, or None."""
     k = fs.k
-    if not any(p.real_pid and p.state == "running" for p in k.procs.values()):
+    if not k.real_procs:
         return None                             # no real process is in any jail
     root = view.root
     me = os.getpid()

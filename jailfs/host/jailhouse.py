@@ -82,8 +82,7 @@ class Jailhouse:
             return ["confine=error", "reason=" + shlex.quote(e.strerror or str(e))]
         self.netif.reconcile()          # interfaces moved in before the first entry
         values = self.values(pr)
-        proc = next((p for p in k.procs.values()
-                     if p.real_pid == real_pid and p.state == "running"), None)
+        proc = k.real_procs.get(real_pid)
         lines = ["confine=anchor", f"anchor={anchor.pid}", f"anchor_start={anchor.start_time}",
                  f"mount={JAILFS_AT}", f"proc={proc.pid if proc else 0}", f"jid={pr.jid}"]
         if self.mountpoint:

@@ -150,8 +150,8 @@ class Limits:
                     self.started(pid, prison)
 
     def _prison_of(self, real_pid: int):
-        return next((p.prison for p in self.k.procs.values()
-                     if p.real_pid == real_pid and p.state == "running"), None)
+        proc = self.k.real_procs.get(real_pid)
+        return proc.prison if proc is not None else None
 
     def forget(self, prison) -> None:
         self._applied.pop(prison.serial, None)

@@ -87,6 +87,13 @@ class Kernel(JailSet, Syscalls, References, World, JidRegistry):
         self._pids = itertools.count(100)
         self.creds: set[Cred] = set()
         self._files: dict[int, File] = {}          # every open file description
+        # who holds what, kept as it changes (world.py), so that .refs, jail_remove
+        # and finding a real pid cost what they find, not a walk over everything
+        self.running: dict[int, set[Proc]] = {}    # prison serial -> its running processes
+        self.real_procs: dict[int, Proc] = {}      # real pid -> its running process
+        self._creds_of: dict[int, set[Cred]] = {}  # prison serial -> its credentials
+        self._cred_procs: dict[int, set[Proc]] = {}   # cred serial -> processes holding it
+        self._cred_files: dict[int, set[File]] = {}   # cred serial -> open files holding it
         self.holders: dict[int, Holder] = {}
         self._holder_ids = itertools.count(1)
         self.signal_real = _no_signal              # set by whoever runs real processes

@@ -173,7 +173,7 @@ class Proc:
 class File:
     """An open file description: a file, a socket or a TCP connection, holding f_cred."""
 
-    __slots__ = ("serial", "kind", "what", "cred", "refcnt", "tcp_state", "expires")
+    __slots__ = ("serial", "kind", "what", "cred", "refcnt", "tcp_state", "expires", "owners")
 
     def __init__(self, serial: int, kind: str, what: str, cred: Cred):
         self.serial = serial
@@ -181,6 +181,7 @@ class File:
         self.what = what            # path, or "laddr -> raddr"
         self.cred = cred
         self.refcnt = 0             # descriptors pointing at it
+        self.owners: set[tuple[Proc, int]] = set()   # those descriptors: (process, fd)
         self.tcp_state = "ESTABLISHED" if kind == "tcp" and "->" in what else None
         self.expires = None
 

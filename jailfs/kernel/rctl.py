@@ -254,8 +254,10 @@ class Rctl(KernelModule):
                 return 0
             if resource not in self.MEASURED:
                 return self._real_usage(tops, resource)
-            return sum(self._proc_usage(p, resource) for p in self._procs()
-                       if any(p.prison is t or p.prison.is_descendant_of(t) for t in tops))
+            running = self.k.running
+            return sum(self._proc_usage(p, resource)
+                       for t in tops for d in (t, *t.descendants())
+                       for p in running.get(d.serial, ()))
         if subject == "user":
             return sum(self._proc_usage(p, resource) for p in self._procs()
                        if p.cred.uid == int(sid))

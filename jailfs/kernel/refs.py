@@ -11,6 +11,14 @@ from .params import PR_PERSIST
 from .prison import ALIVE, DYING, FREED, Cred, Prison
 
 
+def _pid(holder) -> int:
+    return holder.pid
+
+
+def _serial(holder) -> int:
+    return holder.serial
+
+
 class RefReport:
     def __init__(self, lines: list[str], ref: int, uref: int):
         self.lines, self.ref, self.uref = lines, ref, uref
@@ -84,30 +92,24 @@ class References:
         for child in pr.children.values() if pr.children else ():
             lines.append(f"child jail {child.relname(viewer)} (jid {child.jid}, {child.state}): "
                          "ref 1, uref 1")
-        running = [p for p in self.procs.values() if p.prison is pr and p.state == "running"]
-        for p in sorted(running, key=lambda p: p.pid):
+        for p in sorted(self.running.get(pr.serial, ()), key=_pid):
             lines.append(f"{p.describe()}: uref 1")
-        for cred in sorted((c for c in self.creds if c.prison is pr), key=lambda c: c.serial):
+        for cred in sorted(self._creds_of.get(pr.serial, ()), key=_serial):
             lines.append(f"credential {cred.serial} (uid {cred.uid}): ref 1, held {cred.refcnt} time(s) by:")
             lines.extend("    " + text for text in self._cred_users(cred, viewer))
         return RefReport(lines, pr.ref, pr.uref)
 
     def _cred_users(self, cred: Cred, viewer: Prison) -> list[str]:
-        out = []
-        for p in sorted(self.procs.values(), key=lambda p: p.pid):
-            if p.cred is cred:
-                out.append(self._proc_as_seen(p, viewer))
-        for f in self._files.values():
-            if f.cred is not cred:
-                continue
+        out = [self._proc_as_seen(p, viewer)
+               for p in sorted(self._cred_procs.get(cred.serial, ()), key=_pid)]
+        for f in sorted(self._cred_files.get(cred.serial, ()), key=_serial):
             if f.tcp_state == "TIME_WAIT":
                 left = max(f.expires - self.clock.now, 0.0)
                 out.append(f"tcp {f.what} TIME_WAIT, {left:g} s left")
                 continue
             state = f" {f.tcp_state}" if f.tcp_state else ""
             owners = [self._fd_as_seen(fd, p, viewer)
-                      for p in sorted(self.procs.values(), key=lambda p: p.pid)
-                      for fd, g in p.fds.items() if g is f]
+                      for p, fd in sorted(f.owners, key=lambda owner: (owner[0].pid, owner[1]))]
             out.append(f"{f.kind} {f.what}{state} open as " + ", ".join(owners))
         for h in self.holders.values():
             if h.cred is cred:
@@ -183,7 +185,30 @@ class References:
             assert pr.state != DYING or persist == 0, f"{pr}: dying yet persistent"
         for p in self.procs.values():
             assert p.prison.state != FREED, f"process {p.pid} in a freed jail"
+        self._check_indexes()
         for m in self.modules:
             m.check_invariants()
+
+    def _check_indexes(self) -> None:
+        """The kept indexes of who holds what, against a walk over everything."""
+        def grouped(items, key) -> dict:
+            out: dict = {}
+            for item in items:
+                out.setdefault(key(item), set()).add(item)
+            return out
+        running = [p for p in self.procs.values() if p.state == "running"]
+        assert self.running == grouped(running, lambda p: p.prison.serial), "running index"
+        assert self.real_procs == {p.real_pid: p for p in running if p.real_pid}, \
+            "real pid index"
+        assert len(self.real_procs) == sum(1 for p in running if p.real_pid), "real pid twice"
+        assert self._creds_of == grouped(self.creds, lambda c: c.prison.serial), "cred index"
+        assert self._cred_procs == grouped(self.procs.values(), lambda p: p.cred.serial), \
+            "process-by-credential index"
+        assert self._cred_files == grouped(self._files.values(), lambda f: f.cred.serial), \
+            "file-by-credential index"
+        owners = grouped(((p, fd) for p in self.procs.values() for fd in p.fds),
+                         lambda owner: owner[0].fds[owner[1]].serial)
+        for f in self._files.values():
+            assert f.owners == owners.get(f.serial, set()), f"owners of file {f.serial}"
 
 

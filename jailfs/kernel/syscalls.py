@@ -133,11 +133,10 @@ class Syscalls:
         doomed = [pr] + [d for d in pr.descendants() if d.state == ALIVE]
         for d in doomed:
             self._mark_dying(d)
-        # A jail's user references are its persist flag, its children and its running
-        # processes: look for processes only when a jail of the subtree (dying ones too) has one.
-        victims = [p for p in self.procs.values()
-                   if p.state == "running" and (p.prison is pr or p.prison.is_descendant_of(pr))
-                   ] if _has_procs(pr) or any(map(_has_procs, pr.descendants())) else []
+        # the running processes of the subtree (dying jails' too), in pid order
+        running = self.running
+        victims = sorted((p for d in (pr, *pr.descendants()) for p in running.get(d.serial, ())),
+                         key=_pid)
         for d in reversed(doomed):                   # bottom-up: drop each persist
             if d.flags & PR_PERSIST:
                 d.flags &= ~PR_PERSIST
@@ -165,7 +164,7 @@ class Syscalls:
 
     def _attach(self, proc: Proc, pr: Prison) -> None:
         old = proc.cred
-        proc.cred = self.crget(pr, old.uid)
+        self._recredit(proc, self.crget(pr, old.uid))
         pr.uref += 1
         for attach in self._attach_hooks:
             attach(proc, pr)
@@ -173,7 +172,5 @@ class Syscalls:
         self.crfree(old, uref_too=True)
 
 
-def _has_procs(pr: Prison) -> bool:
-    """Whether running processes hold user references on pr (invariant: pr_uref is
-    persist + children + running processes)."""
-    return pr.uref > (1 if pr.flags & PR_PERSIST else 0) + (len(pr.children) if pr.children else 0)
+def _pid(proc: Proc) -> int:
+    return proc.pid

@@ -52,6 +52,21 @@ class Clock:
         self.now = target
 
 
+def _track(index: dict, key: int, item) -> None:
+    members = index.get(key)
+    if members is None:
+        index[key] = {item}
+    else:
+        members.add(item)
+
+
+def _untrack(index: dict, key: int, item) -> None:
+    members = index[key]
+    members.discard(item)
+    if not members:
+        del index[key]
+
+
 class World:
     """The Kernel's simulated processes and their references (a mixin)."""
 
@@ -61,6 +76,7 @@ class World:
         cred.refcnt = 1
         pr.ref += 1
         self.creds.add(cred)
+        _track(self._creds_of, pr.serial, cred)
         return cred
 
     def crhold(self, cred: Cred) -> Cred:
@@ -75,7 +91,25 @@ class World:
             self._deref(cred.prison, 0, 1)
         if cred.refcnt == 0:
             self.creds.discard(cred)
+            _untrack(self._creds_of, cred.prison.serial, cred)
             self._deref(cred.prison, 1, 0)
+
+    # ============================================================ the indexes
+    def _started(self, proc: Proc) -> None:
+        """``proc`` runs (spawned, forked): it is listed where it runs."""
+        self.procs[proc.pid] = proc
+        _track(self._cred_procs, proc.cred.serial, proc)
+        _track(self.running, proc.prison.serial, proc)
+        if proc.real_pid:
+            self.real_procs[proc.real_pid] = proc
+
+    def _recredit(self, proc: Proc, cred: Cred) -> None:
+        """A running process takes another credential (jail_attach)."""
+        _untrack(self._cred_procs, proc.cred.serial, proc)
+        _untrack(self.running, proc.prison.serial, proc)
+        proc.cred = cred
+        _track(self._cred_procs, cred.serial, proc)
+        _track(self.running, cred.prison.serial, proc)
 
     # ============================================================ processes
     def _prison_for(self, jid: int, op: str) -> Prison:
@@ -101,7 +135,7 @@ class World:
             m.proc_check(pr, "spawn")
         proc = Proc(next(self._pids), None, self.crget(pr, uid), real_pid)
         pr.uref += 1
-        self.procs[proc.pid] = proc
+        self._started(proc)
         for m in self.modules:
             m.proc_created(proc)
         return proc
@@ -118,9 +152,10 @@ class World:
         for fd, f in parent.fds.items():
             child.fds[fd] = f
             f.refcnt += 1
+            f.owners.add((child, fd))
         child.next_fd = parent.next_fd
         parent.children.add(child)
-        self.procs[child.pid] = child
+        self._started(child)
         for m in self.modules:
             m.proc_created(child)
         return child
@@ -134,6 +169,9 @@ class World:
         for m in self.modules:
             m.proc_exit(proc)                        # shmexit: segments detached
         proc.state = "zombie"
+        _untrack(self.running, proc.prison.serial, proc)
+        if proc.real_pid:
+            del self.real_procs[proc.real_pid]
         self._deref(proc.prison, 0, 1)
         for child in list(proc.children):            # orphans go to init, which reaps zombies
             child.parent = None
@@ -149,6 +187,7 @@ class World:
             raise JailError(ESRCH, f"process {proc.pid} is not a zombie", "reap")
         proc.state = "reaped"
         del self.procs[proc.pid]
+        _untrack(self._cred_procs, proc.cred.serial, proc)
         if proc.parent is not None:
             proc.parent.children.discard(proc)
         self.crfree(proc.cred)
@@ -164,6 +203,7 @@ class World:
         proc.next_fd += 1
         proc.fds[fd] = f
         f.refcnt += 1
+        f.owners.add((proc, fd))
         return fd
 
     def _running(self, proc: Proc, op: str) -> None:
@@ -176,6 +216,7 @@ class World:
             m.open_check(proc, op)                   # racct's openfiles
         f = File(next(self._serials), kind, what, self.crhold(proc.cred))
         self._files[f.serial] = f
+        _track(self._cred_files, f.cred.serial, f)
         return self._new_fd(proc, f)
 
     def open_file(self, proc: Proc, path: str = "/dev/null") -> int:
@@ -197,6 +238,7 @@ class World:
     def _close_fd(self, proc: Proc, fd: int) -> None:
         f = proc.fds.pop(fd)
         f.refcnt -= 1
+        f.owners.discard((proc, fd))
         if f.refcnt:
             return
         if f.tcp_state == "ESTABLISHED":
@@ -209,6 +251,7 @@ class World:
 
     def _release_file(self, f: File) -> None:
         del self._files[f.serial]
+        _untrack(self._cred_files, f.cred.serial, f)
         f.tcp_state = "CLOSED" if f.tcp_state else None
         self.crfree(f.cred)
 
