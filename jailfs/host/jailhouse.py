@@ -13,9 +13,11 @@ One ``Jailhouse`` per mounted kernel, a service of the daemon
   changed from outside is set in the jail's UTS namespace; interfaces created
   and moved by the vnet module are made real (jailfs/host/netif.py);
 * in ``run`` (a task of the daemon's nursery) takes the hostnames the anchors
-  report (set from inside) into the kernel, forgets anchors that died, and
-  ends them all when the mount is gone (an anchor's /dev/jailfs would
-  otherwise keep the unmounted filesystem alive);
+  report (set from inside) into the kernel and forgets anchors that died, as
+  each happens (one epoll set of every anchor's report pipe and pidfds: a
+  host with thousands of running jails costs nothing while they are quiet),
+  and twice a second ends them all if the mount is gone (an anchor's
+  /dev/jailfs would otherwise keep the unmounted filesystem alive);
 * ends every anchor in ``stop`` (daemon exit).
 
 Where this system cannot confine (``namespaces.unavailable()``), entering works
@@ -27,6 +29,7 @@ from __future__ import annotations
 import errno
 import logging
 import os
+import select
 import shlex
 
 from jailfs import ctl_nested, ctl_real, ctl_toolbox
@@ -51,6 +54,10 @@ class Jailhouse:
         self.mountpoint = mountpoint
         self.supervisor = supervisor        # its cgroups (if any) hold the anchors' start
         self.anchors: dict[int, Anchor] = {}    # Prison.serial -> its anchor
+        # what run() waits for: each anchor's report pipe and pidfds (the
+        # anchor process and its init), fd -> (its prison, anchor, pipe or not)
+        self._events = select.epoll()
+        self._followed: dict[int, tuple[object, Anchor, bool]] = {}
         self.agents: list[EntryAgent] = []      # entering a child jail for a jailed keeper
         self.refused: str | None = None
         from .netif import Interfaces
@@ -179,6 +186,7 @@ class Jailhouse:
             spec.cgroup_back = tree.member.mount + tree.member.own
         a = Anchor(spec)
         self.anchors[pr.serial] = a
+        self._follow(pr, a)
         log.info("jail %s: anchor %d (namespaces %s)", pr.name, a.pid,
                  " ".join(f"{t}:{i}" for t, i in a.ns.items()))
         return a
@@ -227,27 +235,63 @@ class Jailhouse:
 
     def _drop(self, serial: int) -> None:
         a = self.anchors.pop(serial)
+        self._unfollow(a)
         self.netif.before_drop(a.pid)
         a.kill()
         log.info("anchor %d ended", a.pid)
 
+    # ------------------------------------------------------------ following the anchors
+    def _follow(self, pr, a: Anchor) -> None:
+        a.pidfds = []
+        for pid in dict.fromkeys((a.proc.pid, a.pid)):
+            try:
+                fd = os.pidfd_open(pid)
+            except ProcessLookupError:
+                continue                # already gone: found dead at its next use
+            a.pidfds.append(fd)
+            self._events.register(fd, select.EPOLLIN)
+            self._followed[fd] = (pr, a, False)
+        out = a.proc.stdout.fileno()
+        self._events.register(out, select.EPOLLIN)
+        self._followed[out] = (pr, a, True)
+
+    def _unfollow(self, a: Anchor) -> None:
+        pidfds = getattr(a, "pidfds", [])
+        for fd in [*pidfds, a.proc.stdout.fileno()]:
+            if self._followed.get(fd, (None, None, False))[1] is a:
+                del self._followed[fd]
+                self._events.unregister(fd)
+        for fd in pidfds:
+            os.close(fd)
+        a.pidfds = []
+
+    def take_anchor_events(self) -> None:
+        """What the anchors did since last asked: hostnames set inside taken
+        into the kernel, the anchors that ended (or whose init did) dropped."""
+        for fd, mask in self._events.poll(0):
+            pr, a, pipe = self._followed.get(fd, (None, None, False))
+            if a is None or self.anchors.get(pr.serial) is not a:
+                continue
+            if not pipe:
+                self._drop(pr.serial)
+                continue
+            for line in a.reports():
+                what, _, value = line.partition(" ")
+                if what == "hostname" and pr.state != "freed" and pr.hostname != value:
+                    self._sethostname(pr, value)
+            if mask & (select.EPOLLHUP | select.EPOLLERR):
+                # no writer is left: the pidfds say the rest
+                del self._followed[fd]
+                self._events.unregister(fd)
+
     # ------------------------------------------------------------ the daemon's task
     def poll(self) -> None:
-        """Take reported hostnames, forget dead anchors, end all if unmounted."""
+        """End every anchor if the mount is gone; forget entry agents that ended."""
         if self.anchors and self.mountpoint and runfiles.mounted_fstype(self.mountpoint) is None:
             log.info("%s is no longer mounted: ending every anchor", self.mountpoint)
             self.close()
             return
         self.agents = [a for a in self.agents if not a.ended()]
-        for serial, a in list(self.anchors.items()):
-            if not a.alive():
-                self._drop(serial)
-                continue
-            for line in a.reports():
-                what, _, value = line.partition(" ")
-                pr = next((p for p in self.k.jids.values() if p.serial == serial), None)
-                if what == "hostname" and pr is not None and pr.hostname != value:
-                    self._sethostname(pr, value)
 
     def _sethostname(self, pr, value: str) -> None:
         try:
@@ -258,13 +302,22 @@ class Jailhouse:
 
     async def run(self) -> None:
         import trio
-        while True:
-            self.poll()
-            self.netif.reconcile()
-            await trio.sleep(0.5)
+
+        async def anchor_events() -> None:
+            while True:
+                await trio.lowlevel.wait_readable(self._events.fileno())
+                self.take_anchor_events()
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(anchor_events)
+            while True:
+                self.poll()
+                self.netif.reconcile()
+                await trio.sleep(0.5)
 
     def stop(self) -> None:
         self.close()
+        self._events.close()
         if self.attach_answer in ctl_real.enter_hooks:
             ctl_real.enter_hooks.remove(self.attach_answer)
         if self.enter_child in ctl_nested.enter_child_hooks:
