@@ -72,6 +72,7 @@ class Kernel(JailSet, Syscalls, References, World, JidRegistry):
         p0.sysv = SYS_NEW | SYS_NEW << 2 | SYS_NEW << 4
         self.prison0 = p0
         self.jids: dict[int, Prison] = {}          # every existing jail, alive or dying
+        self.dying: dict[int, Prison] = {}         # serial -> jail, for every dying jail
         self._sorted_jids = SortedJids()             # allprison order
         self.lastprid = 0
         self.lastdeadid = 0

@@ -47,6 +47,7 @@ class References:
         for fam in ("ip4", "ip6"):
             self.addr_index.discard(pr, fam)        # the clash check skips what is not alive
         pr.state = DYING
+        self.dying[pr.serial] = pr
         names = pr.parent.alive_names
         if names is not None and names.get(pr.short) is pr:
             del names[pr.short]
@@ -60,6 +61,7 @@ class References:
 
     def _free(self, pr: Prison) -> Prison:
         self._unindex(pr)
+        self.dying.pop(pr.serial, None)
         parent = pr.parent
         del parent.children[pr.serial]
         if not parent.children:
@@ -196,6 +198,8 @@ class References:
             for item in items:
                 out.setdefault(key(item), set()).add(item)
             return out
+        assert self.dying == {pr.serial: pr for pr in self.jids.values() if pr.state == DYING}, \
+            "dying index"
         running = [p for p in self.procs.values() if p.state == "running"]
         assert self.running == grouped(running, lambda p: p.prison.serial), "running index"
         assert self.real_procs == {p.real_pid: p for p in running if p.real_pid}, \

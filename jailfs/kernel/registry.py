@@ -128,7 +128,12 @@ class JidRegistry:
         return below
 
     def dying_below(self, viewer: Prison) -> list[Prison]:
-        return [pr for pr in self.jails_below(viewer, dying=True) if pr.state != ALIVE]
+        """The dying descendants of viewer in jid order (from the dying index:
+        as many as there are, not a walk over every jail)."""
+        everything = viewer.parent is None
+        below = [pr for pr in self.dying.values() if everything or pr.is_descendant_of(viewer)]
+        below.sort(key=lambda pr: pr.jid)
+        return below
 
     # ============================================================ jid allocation
     def _next_prid(self) -> int:
