@@ -17,7 +17,8 @@ be the writer, that is when such a process
 Every thread that writes on a FUSE file is blocked in that system call until
 the daemon answers, so the writer of the request being checked is always
 found.  Inspection reads /proc/PID/fdinfo and /proc/PID/task/TID/syscall,
-which never call back into this filesystem.  A process that cannot be
+which never call back into this filesystem (nor into any other: a hung
+file system a jailed process holds cannot stall the daemon).  A process that cannot be
 inspected counts as a possible writer: when in doubt, deny.
 
 Only processes in the jails' cgroups are candidates (the supervisor lists
@@ -41,18 +42,27 @@ WRITE_SYSCALLS = {1: 0, 18: 0, 20: 0, 296: 0, 328: 0,     # write, pwrite64, wri
 FUSE_FSTYPE = "fuse.jailfs"
 
 
-def _fdinfo(pid: int, fd: int) -> dict | None:
+def _read(path: str, dir_fd: int | None = None) -> bytes | None:
+    """A /proc file's content (one read: they are small); None when it is
+    gone (a descriptor closed meanwhile).  ESRCH and the others propagate."""
     try:
-        with open(f"/proc/{pid}/fdinfo/{fd}", "rb") as f:
-            data = f.read()
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC, dir_fd=dir_fd)
     except FileNotFoundError:
         return None
-    out = {}
-    for line in data.split(b"\n"):
-        key, _, value = line.partition(b":")
-        if value:
-            out[key.decode()] = value.strip().decode(errors="replace")
-    return out
+    try:
+        return os.read(fd, 4096)
+    finally:
+        os.close(fd)
+
+
+def _field(fdinfo: bytes, key: bytes) -> bytes | None:
+    """A field of an fdinfo file (every key but the first line's, ``pos``,
+    follows a newline)."""
+    i = fdinfo.find(b"\n" + key + b":")
+    if i < 0:
+        return None
+    end = fdinfo.find(b"\n", i + 1)
+    return fdinfo[i + len(key) + 2:end if end >= 0 else None].strip()
 
 
 def _mount_fstype(pid: int | str, mnt_id: str, cache: dict) -> str | None:
@@ -70,18 +80,19 @@ def _mount_fstype(pid: int | str, mnt_id: str, cache: dict) -> str | None:
     return cache[key]
 
 
-def _is_this_file(pid: int, fd: int, ino: int, cache: dict) -> bool | None:
-    """True when ``fd`` of ``pid`` is (or may be) this jailfs file, None when it
-    is closed.  A descriptor passed in from another mount namespace (the
+def _is_this_file(pid: int, fdinfo_dir: int, fd: str, ino: bytes, cache: dict) -> bool | None:
+    """True when descriptor ``fd`` of ``pid`` (its /proc fdinfo directory
+    open as ``fdinfo_dir``) is (or may be) this jailfs file, None when it is
+    closed.  A descriptor passed in from another mount namespace (the
     host's, to a confined jail) is on a mount its holder's table does not
     list: then the daemon's own table says, and a mount neither lists counts
     as this one (mount ids are unique across namespaces)."""
-    info = _fdinfo(pid, fd)
+    info = _read(fd, fdinfo_dir)
     if info is None:
         return None
-    if info.get("ino") != str(ino):
+    if _field(info, b"ino") != ino:
         return False
-    mnt_id = info.get("mnt_id", "")
+    mnt_id = (_field(info, b"mnt_id") or b"").decode()
     fstype = _mount_fstype(pid, mnt_id, cache)
     if fstype is None:
         fstype = _mount_fstype("self", mnt_id, cache)
@@ -89,28 +100,39 @@ def _is_this_file(pid: int, fd: int, ino: int, cache: dict) -> bool | None:
 
 
 def holds_or_writes(pid: int, ino: int) -> bool:
-    """Whether process ``pid`` holds, or is writing through, file ``ino``."""
+    """Whether process ``pid`` holds, or is writing through, file ``ino``.
+    Its descriptors are read through one open /proc/PID/fdinfo directory
+    and only their ``ino`` compared (mount tables read only for a match):
+    ~4.5 us a descriptor, the listing included."""
     cache: dict = {}
+    want = str(ino).encode()
     try:
-        for name in os.listdir(f"/proc/{pid}/fd"):
-            if _is_this_file(pid, int(name), ino, cache):
+        fdinfo_dir = os.open(f"/proc/{pid}/fdinfo", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except (FileNotFoundError, ProcessLookupError):
+        return False                            # the process has ended
+    except OSError:
+        return True                             # cannot inspect it: it might be the writer
+    try:
+        for name in os.listdir(fdinfo_dir):
+            if _is_this_file(pid, fdinfo_dir, name, want, cache):
                 return True
         for tid in os.listdir(f"/proc/{pid}/task"):
             try:
-                with open(f"/proc/{pid}/task/{tid}/syscall", "rb") as f:
-                    call = f.read().split()
-            except (FileNotFoundError, ProcessLookupError):
+                call = (_read(f"/proc/{pid}/task/{tid}/syscall") or b"").split()
+            except ProcessLookupError:
                 continue                        # the thread has just ended
             if not call or not call[0].lstrip(b"-").isdigit():
                 continue                        # "running": not blocked in a call
             arg = WRITE_SYSCALLS.get(int(call[0]))
-            if arg is not None and _is_this_file(pid, int(call[1 + arg], 16), ino, cache) \
-                    is not False:
+            if arg is not None and _is_this_file(pid, fdinfo_dir, str(int(call[1 + arg], 16)),
+                                                 want, cache) is not False:
                 return True
     except (FileNotFoundError, ProcessLookupError):
         return False                            # the process has ended (ESRCH: since its lookup)
     except (OSError, ValueError, IndexError):
         return True                             # cannot inspect it: it might be the writer
+    finally:
+        os.close(fdinfo_dir)
     return False
 
 

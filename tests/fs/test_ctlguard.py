@@ -27,14 +27,14 @@ from jailfs.fs import ctlguard
 def test_a_process_that_ends_during_inspection_is_not_a_writer(monkeypatch, err, writer):
     child = subprocess.Popen(["sleep", "30"])
     try:
-        real_open = open
+        real_open = os.open
 
         def answer(path, *args, **kwargs):
             if str(path).startswith(f"/proc/{child.pid}/"):
                 raise OSError(err, os.strerror(err), path)
             return real_open(path, *args, **kwargs)
 
-        monkeypatch.setattr(ctlguard, "open", answer, raising=False)
+        monkeypatch.setattr(ctlguard.os, "open", answer)
         assert ctlguard.holds_or_writes(child.pid, 1) is writer
     finally:
         child.kill()
@@ -46,7 +46,7 @@ def test_a_thread_that_ends_during_inspection_is_skipped(monkeypatch):
     not counted as a possible writer."""
     child = subprocess.Popen(["sleep", "30"])
     try:
-        real_open = open
+        real_open = os.open
         seen = []
 
         def answer(path, *args, **kwargs):
@@ -55,7 +55,7 @@ def test_a_thread_that_ends_during_inspection_is_skipped(monkeypatch):
                 raise OSError(errno.ESRCH, os.strerror(errno.ESRCH), path)
             return real_open(path, *args, **kwargs)
 
-        monkeypatch.setattr(ctlguard, "open", answer, raising=False)
+        monkeypatch.setattr(ctlguard.os, "open", answer)
         assert ctlguard.holds_or_writes(child.pid, 1) is False
         assert seen
     finally:
