@@ -1,25 +1,29 @@
 #!/usr/bin/env python3
-"""A host whose jails all hold a process: is one operation's cost flat in the
-number of jails (and processes)?
+"""A host whose jails all hold a process and an rctl rule: is one operation's
+cost flat in the number of jails (processes, rules)?
 
 One mount grows to each checkpoint (1,000, 4,000 and 16,000 jails by default),
 every jail made through `.ctl` with a simulated process in it (`spawn`: a
 process holds a user reference and a credential, as a jail manager's
-workload would).  At each checkpoint a sample of 50 is timed per operation,
+workload would) and a limit (`rctl -a jail:NAME:maxproc:deny=100`, as jail
+managers set them).  At each checkpoint a sample of 50 is timed per operation,
 on jails not touched before:
 
     stat .refs, cat .refs      who holds a jail (credentials, processes, files)
     ls -l of a jail            its files' attributes (.refs among them)
     rmdir                      a jail with a process (killed, then freed)
     ls .dying                  the dying jails (10, each held by a mount)
-    spawn                      one more process, in a new jail
+    spawn                      one more process, in a new jail (its rule checked)
+    rctl -a                    one more rule on a jail
     echo                       a parameter written
 
 Printed: microseconds per operation, wall clock and the daemon's CPU time
 (every thread's run time, /proc/PID/task/*/schedstat), and the CPU time
 against the first checkpoint's (flat: within 1.3x).  Before the kernel kept
 who holds what as it changes, .refs and rmdir walked every process (5x at
-8,000 jails), and listing .dying walked every jail (5.5x at 16,000).
+8,000 jails), and listing .dying walked every jail (5.5x at 16,000); before
+rctl kept its rules by subject, with a rule per jail, spawn, rmdir and
+rctl -a walked every rule and every jail (6-8x at 4,000).
 
     .venv/bin/python benchmarks/procs_bench.py [--sizes 1000,4000,16000]
 """
@@ -52,6 +56,11 @@ def main() -> int:
             def ctl(request: str) -> None:
                 os.pwrite(fd, (request + "\n").encode(), 0)
 
+            def make(name: str) -> None:
+                ctl(f"create name={name} persist")
+                ctl(f"spawn {name}")
+                ctl(f"rctl -a jail:{name}:maxproc:deny=100")
+
             for i in range(10):             # dying jails: a mount holds each
                 ctl(f"create name=held{i} persist")
                 os.pwrite(fd, f"spawn held{i}\n".encode(), 0)
@@ -62,14 +71,12 @@ def main() -> int:
             made = 0
             for size in sizes:
                 while made < size:
-                    ctl(f"create name=j{made} persist")
-                    ctl(f"spawn j{made}")
+                    make(f"j{made}")
                     made += 1
                 # each operation gets its own jails, made now (not counted)
                 fresh = [f"s{size}_{i}" for i in range(SAMPLE * 5)]
                 for name in fresh:
-                    ctl(f"create name={name} persist")
-                    ctl(f"spawn {name}")
+                    make(name)
                 groups = [fresh[i * SAMPLE:(i + 1) * SAMPLE] for i in range(5)]
                 ops = {
                     "stat .refs": lambda j: os.stat(f"{mp}/{j}/.refs"),
@@ -88,6 +95,8 @@ def main() -> int:
                     cpu = (cpu_seconds(proc.pid) - c0) / SAMPLE * 1e6
                     results.setdefault(label, []).append((size, wall, cpu))
                 timed = {"spawn": lambda: [ctl(f"spawn {j}") for j in groups[4]],
+                         "rctl -a": lambda: [ctl(f"rctl -a jail:{j}:openfiles:deny=100")
+                                             for j in groups[4]],
                          "ls .dying": lambda: [os.listdir(f"{mp}/.dying") for _ in range(SAMPLE)]}
                 for label, fn in timed.items():
                     c0, t0 = cpu_seconds(proc.pid), time.perf_counter()

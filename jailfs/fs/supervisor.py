@@ -153,7 +153,10 @@ class Supervisor:
                 if self.cgroups.has(pr) and not self.cgroups.remove(pr):
                     self._unremoved.add(pr)
         elif kind == "rctl" and self.cgroups is not None:
-            self.limits.apply(self._prisons.values())
+            detail = ev.detail or {}
+            changed = [*detail.get("added", ()), *detail.get("removed", ())]
+            if changed:                 # (not a log line or a refusal: nothing to apply)
+                self.limits.rules_changed(changed)
         elif kind == "updated" and self.cgroups is not None and \
                 "name" in ((ev.detail or {}).get("params") or ()):
             self.limits.apply([pr, *pr.descendants()])

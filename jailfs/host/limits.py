@@ -34,8 +34,6 @@ import time
 
 import psutil
 
-from jailfs.kernel import Caller
-from jailfs.kernel.rctl import parse
 
 log = logging.getLogger("jailfs.limits")
 
@@ -100,13 +98,17 @@ class Limits:
         out: dict[str, int] = {}
         if prison.parent is None:
             return out
-        for text in self.k.rctl.rules(Caller(self.k.prison0, 0), "jail"):
-            r = parse(text)         # (a process rule parsed without the kernel is ESRCH)
-            if (r.subject != "jail" or r.sid != prison.name or r.action != "deny"
-                    or (r.per or "jail") != "jail" or r.resource not in ENFORCED):
+        for r in self.k.rctl.rules_of_jail(prison):
+            if r.action != "deny" or (r.per or "jail") != "jail" or r.resource not in ENFORCED:
                 continue
             out[r.resource] = min(r.amount, out.get(r.resource, r.amount))
         return out
+
+    def rules_changed(self, texts) -> None:
+        """Rules were added or removed (an ``rctl`` event's texts): the jails
+        they name get their limits again, and the process rules theirs."""
+        names = {text.split(":")[1] for text in texts if text.startswith("jail:")}
+        self.apply([pr for name in names for pr in self.k.rctl.prisons_named(name)])
 
     def apply(self, prisons) -> None:
         """Bring the limits of ``prisons`` (those with cgroups) to the rules."""
@@ -132,8 +134,7 @@ class Limits:
         """``process:PID:openfiles:deny=N`` on the stand-in of a real process
         (PID as .refs shows it): that process's RLIMIT_NOFILE, as a jail's."""
         want: dict[int, tuple[int, object]] = {}       # real pid -> (amount, prison)
-        for text in self.k.rctl.rules(Caller(self.k.prison0, 0), "process"):
-            r = parse(text, self.k)
+        for r in self.k.rctl.process_rules():
             proc = self.k.procs.get(int(r.sid))
             if (r.resource != "openfiles" or r.action != "deny"
                     or (r.per or "process") != "process" or proc is None

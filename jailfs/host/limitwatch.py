@@ -288,7 +288,8 @@ class LimitWatchService:
         self.k = kernel
         self.supervisor = supervisor
         self.watch: LimitWatch | None = None
-        self._dirty = True
+        # the jails to look at again (None: every jail, at the start)
+        self._dirty: dict[int, object] | None = None
         self._scope = None              # the wait in run(), cancelled by a change
         self._usage_rules = False       # a log/devctl rule on real usage: poll
 
@@ -301,29 +302,47 @@ class LimitWatchService:
                          kinds=("attached", "freed", "updated", "rctl"))
 
     def _on_event(self, ev) -> None:
-        if not self.k.rctl.racct_names and not (self.watch is not None and self.watch.jails):
+        rctl = self.k.rctl
+        if not rctl.jails_named() and not (self.watch is not None and self.watch.jails):
             return          # no rule names a jail, none is watched: refresh() would do nothing
-        detail = ev.detail or {}
-        if ev.kind in ("attached", "freed") or (ev.kind == "updated" and "name" in (
-                detail.get("params") or ())) or (ev.kind == "rctl" and (
-                "added" in detail or "removed" in detail)):
-            self._dirty = True
+        kind, pr, detail = ev.kind, ev.prison, ev.detail or {}
+        if kind == "rctl":
+            texts = [*detail.get("added", ()), *detail.get("removed", ())]
+            names = {t.split(":")[1] for t in texts if t.startswith("jail:")}
+            prisons = [p for name in names for p in rctl.prisons_named(name)]
+        elif kind == "attached":        # its cgroup, and its ancestors', may be new
+            prisons = []
+            while pr.parent is not None:
+                prisons.append(pr)
+                pr = pr.parent
+        elif kind == "freed":
+            prisons = [pr]
+        elif kind == "updated" and "name" in (detail.get("params") or ()):
+            prisons = [pr, *pr.descendants()]          # their full names changed
+        else:
+            return
+        if prisons:
+            if self._dirty is not None:
+                self._dirty.update((p.serial, p) for p in prisons)
             if self._scope is not None:
                 self._scope.cancel()
 
     def refresh(self) -> None:
-        """Watch exactly the jails a rule names that have cgroups."""
+        """Watch exactly the jails a rule names that have cgroups: of those a
+        change may concern (every jail only at the start)."""
         tree, limits = self.supervisor.cgroups, self.supervisor.limits
+        dirty, self._dirty = self._dirty, {}
         if tree is None or limits is None:
             return
-        names = self.k.rctl.racct_names
-        want = {pr.serial: pr for pr in (self.k.prison0.descendants() if names else ())
-                if pr.name in names and pr.state != "freed" and tree.has(pr)}
-        for serial in list(self.watch.jails):
-            if serial not in want:
+        named = self.k.rctl.jails_named()
+        if dirty is None:
+            dirty = {pr.serial: pr for pr in (self.k.prison0.descendants() if named else ())}
+            dirty.update((serial, jail.prison) for serial, jail in self.watch.jails.items())
+        for serial, pr in dirty.items():
+            if pr.state != "freed" and pr.name in named and tree.has(pr):
+                self.watch.watch(pr, limits.applied(pr))
+            elif serial in self.watch.jails:
                 self.watch.unwatch(serial)
-        for pr in want.values():
-            self.watch.watch(pr, limits.applied(pr))
 
     def report(self) -> None:
         """Tell the kernel what rose; match log/devctl rules on real usage."""
@@ -349,9 +368,10 @@ class LimitWatchService:
         import math
 
         import trio
+        first = True
         while True:
-            if self._dirty:
-                self._dirty = False
+            if first or self._dirty is None or self._dirty:
+                first = False
                 self.refresh()
                 if self.watch.jails:
                     self.report()           # also learns whether usage rules need polling

@@ -150,11 +150,34 @@ class Rctl(KernelModule):
     def __init__(self, kernel) -> None:
         super().__init__(kernel)
         self.usage_provider: Callable[[Prison, str], int | None] | None = None
-        self._rules: list[Rule] = []          # newest first (rctl's LIST_INSERT_HEAD)
+        # rule -> when it was added; newest last (rctl lists newest first:
+        # LIST_INSERT_HEAD), and each rule by its subject, so that a check
+        # looks at the rules of its jail, user, process and class only
+        self._rules: dict[Rule, int] = {}
+        self._by_subject: dict[str, dict[str, set[Rule]]] = {}   # subject -> id -> rules
+        self._added = 0
         self._exceeded: set[tuple[Rule, int]] = set()   # (rule, pid): already logged/signalled
         self.log: list[str] = []                        # console lines and devctl notifications
         self.signals: list[tuple[int, str]] = []        # (pid, signal) sent by a rule
-        self.racct_names: dict[str, int] = {}           # name -> rules referencing it
+
+    @property
+    def racct_names(self) -> dict[str, int]:
+        """name -> the rules naming that jail (prison_racct's users)."""
+        return {sid: len(rules) for sid, rules in self.jails_named().items()}
+
+    def jails_named(self) -> dict[str, set[Rule]]:
+        """Jail name -> the rules naming it (read only)."""
+        return self._by_subject.get("jail", {})
+
+    def process_rules(self) -> list[Rule]:
+        return [r for rules in self._by_subject.get("process", {}).values() for r in rules]
+
+    def _newest_first(self, rules) -> list[Rule]:
+        return sorted(rules, key=self._rules.__getitem__, reverse=True)
+
+    def rules_of_jail(self, pr: Prison) -> list[Rule]:
+        """The rules naming jail ``pr`` (its full name), newest first."""
+        return self._newest_first(self.jails_named().get(pr.name, ()))
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
@@ -183,9 +206,9 @@ class Rctl(KernelModule):
         # No duplicates; a deny rule also replaces one differing only in amount.
         same = rule._replace(amount=None) if rule.action == "deny" else rule
         self._remove(same)
-        self._rules.insert(0, rule)
-        if rule.subject == "jail":
-            self.racct_names[rule.sid] = self.racct_names.get(rule.sid, 0) + 1
+        self._added += 1
+        self._rules[rule] = self._added
+        self._by_subject.setdefault(rule.subject, {}).setdefault(rule.sid, set()).add(rule)
         self.k.emit("rctl", None, added=[rule.text()])
         return rule.text()
 
@@ -199,7 +222,7 @@ class Rctl(KernelModule):
     def rules(self, caller: Caller, filter_text: str = ":") -> list[str]:
         self._priv(caller)
         f = parse(filter_text, self.k)
-        return [r.text() for r in self._rules if r.matches(f)]
+        return [r.text() for r in reversed(self._rules) if r.matches(f)]
 
     def usage(self, caller: Caller, filter_text: str) -> list[str]:
         """rctl -u: resource=value for one subject (every resource, in racct order)."""
@@ -210,25 +233,39 @@ class Rctl(KernelModule):
         return [f"{res}={self.racct(f.subject, f.sid, res)}" for res in RESOURCES]
 
     def _remove(self, f: Rule) -> int:
-        keep, gone = [], []
-        for r in self._rules:
-            (gone if r.matches(f) else keep).append(r)
-        self._rules = keep
-        if gone:
-            self.k.emit("rctl", None, removed=[r.text() for r in gone])
+        # a filter naming its subject looks at that subject's rules only
+        # (every add removes the rule it replaces: no walk over every rule)
+        of_subject = self._by_subject.get(f.subject, {}) if f.subject else None
+        if of_subject is None:
+            pool = self._rules
+        elif f.sid:
+            pool = of_subject.get(f.sid, ())
+        else:
+            pool = [r for rules in of_subject.values() for r in rules]
+        gone = self._newest_first(r for r in pool if r.matches(f))
         for r in gone:
-            self._exceeded = {e for e in self._exceeded if e[0] != r}
-            if r.subject == "jail":
-                self.racct_names[r.sid] -= 1
-                if not self.racct_names[r.sid]:
-                    del self.racct_names[r.sid]
+            del self._rules[r]
+            by_id = self._by_subject[r.subject]
+            by_id[r.sid].discard(r)
+            if not by_id[r.sid]:
+                del by_id[r.sid]
+                if not by_id:
+                    del self._by_subject[r.subject]
+            if self._exceeded:
+                self._exceeded = {e for e in self._exceeded if e[0] != r}
+        if gone:                        # told once the rule set is what it will be
+            self.k.emit("rctl", None, removed=[r.text() for r in gone])
         return len(gone)
 
     # ------------------------------------------------------------ accounting
-    def _prisons_named(self, name: str) -> list[Prison]:
+    def prisons_named(self, name: str) -> list[Prison]:
+        """The jails sharing the accounting of ``name``: the live one and any
+        dying ones (from the kernel's dying index: no walk over every jail)."""
         if name == "0":
             return [self.k.prison0]
-        return [pr for pr in self.k.jids.values() if pr.name == name]
+        alive = self.k.alive_named(self.k.prison0, name)
+        dying = [pr for pr in self.k.dying.values() if pr.name == name]
+        return ([alive] if alive is not None else []) + dying
 
     def _real_usage(self, prisons, resource: str) -> int:
         if self.usage_provider is None:
@@ -249,7 +286,7 @@ class Rctl(KernelModule):
     def racct(self, subject: str, sid: str, resource: str) -> int:
         """Current usage of one container: a jail name (hierarchical), a uid, a pid, a class."""
         if subject == "jail":
-            tops = self._prisons_named(sid)
+            tops = self.prisons_named(sid)
             if not tops:
                 return 0
             if resource not in self.MEASURED:
@@ -266,19 +303,22 @@ class Rctl(KernelModule):
             return self._proc_usage(p, resource) if p is not None and p.state == "running" else 0
         return sum(self._proc_usage(p, resource) for p in self._procs())
 
-    def _applies(self, rule: Rule, pr: Prison, uid: int | None, pid: int | None) -> bool:
-        if rule.subject == "jail":
-            t = pr
-            while t is not None:
-                if t.name == rule.sid:
-                    return True
-                t = t.parent
-            return False
-        if rule.subject == "user":
-            return uid is not None and int(rule.sid) == uid
-        if rule.subject == "process":
-            return pid is not None and int(rule.sid) == pid
-        return rule.sid == LOGINCLASS
+    def _applying(self, pr: Prison, uid: int | None, pid: int | None) -> list[Rule]:
+        """The rules that apply to a process in ``pr`` (a jail rule names pr
+        or one of its ancestors), newest first."""
+        keys = []
+        t = pr
+        while t is not None:
+            keys.append(("jail", t.name))
+            t = t.parent
+        if uid is not None:
+            keys.append(("user", str(uid)))
+        if pid is not None:
+            keys.append(("process", str(pid)))
+        keys.append(("loginclass", LOGINCLASS))
+        by_subject = self._by_subject
+        return self._newest_first(r for subject, sid in keys
+                                  for r in by_subject.get(subject, {}).get(sid, ()))
 
     def _available(self, rule: Rule, pr: Prison, uid: int | None, proc: Proc | None) -> int:
         per = rule.per
@@ -308,8 +348,8 @@ class Rctl(KernelModule):
             uid = proc.cred.uid
         pid = proc.pid if proc is not None else None
         deny = None
-        for rule in self._rules:
-            if rule.resource != resource or not self._applies(rule, pr, uid, pid):
+        for rule in self._applying(pr, uid, pid):
+            if rule.resource != resource:
                 continue
             key = (rule, pid)
             if self._available(rule, pr, uid, proc) >= amount:
@@ -372,8 +412,8 @@ class Rctl(KernelModule):
     def limit_rule(self, pr: Prison, resource: str) -> Rule | None:
         """The deny rule a jail's Linux limit for `resource` stands for: of the
         per-jail deny rules naming the jail, the smallest amount."""
-        found = [r for r in self._rules if r.subject == "jail" and r.sid == pr.name
-                 and r.resource == resource and r.action == "deny" and r.per == "jail"]
+        found = [r for r in self.rules_of_jail(pr)
+                 if r.resource == resource and r.action == "deny" and r.per == "jail"]
         return min(found, key=lambda r: r.amount, default=None)
 
     def limit_hit(self, pr: Prison, resource: str, how: str) -> bool:
@@ -402,9 +442,9 @@ class Rctl(KernelModule):
         rule exists (the daemon then keeps checking)."""
         found = False
         peaks: dict[str, int | None] = {}      # asked once per resource: reading resets it
-        for rule in self._rules:
-            if (rule.subject != "jail" or rule.sid != pr.name or rule.per != "jail"
-                    or rule.action not in ("log", "devctl") or rule.resource in self.MEASURED):
+        for rule in self.rules_of_jail(pr):
+            if (rule.per != "jail" or rule.action not in ("log", "devctl")
+                    or rule.resource in self.MEASURED):
                 continue
             found = True
             key = (rule, None)                  # the jail's container: its name
@@ -439,11 +479,9 @@ class Rctl(KernelModule):
             raise JailError(EMFILE, "", op)
 
     def check_invariants(self) -> None:
+        by_subject: dict[str, dict[str, set[Rule]]] = {}
         for r in self._rules:
             assert None not in r, r
-        counts: dict[str, int] = {}
-        for r in self._rules:
-            if r.subject == "jail":
-                counts[r.sid] = counts.get(r.sid, 0) + 1
-        assert counts == self.racct_names, (counts, self.racct_names)
-        assert len(set(self._rules)) == len(self._rules)
+            by_subject.setdefault(r.subject, {}).setdefault(r.sid, set()).add(r)
+        assert by_subject == self._by_subject, "rules by subject"
+        assert sorted(self._rules.values()) == list(self._rules.values()), "rule order"

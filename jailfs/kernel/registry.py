@@ -101,17 +101,23 @@ class JidRegistry:
             raise JailError(ENOENT, f'jail "{relname}" {what}', "jail_get")
         return pr
 
-    def find_name(self, top: Prison, relname: str) -> Prison | None:
-        """prison_find_name below top: an ALIVE match, else the last dying one (or None)."""
-        parts = relname.split(".")
+    @staticmethod
+    def alive_named(top: Prison, relname: str) -> Prison | None:
+        """The ALIVE jail ``relname`` below top (ALIVE all the way down), or None."""
         pr = top
-        for part in parts:                         # fast path: ALIVE all the way down
+        for part in relname.split("."):
             pr = pr.alive_names.get(part) if pr.alive_names else None
             if pr is None:
-                break
-        else:
+                return None
+        return pr
+
+    def find_name(self, top: Prison, relname: str) -> Prison | None:
+        """prison_find_name below top: an ALIVE match, else the last dying one (or None)."""
+        pr = self.alive_named(top, relname)
+        if pr is not None:
             return pr
         # Slow path: FreeBSD walks every descendant and keeps the last dying match.
+        parts = relname.split(".")
         frontier = [top]
         for part in parts:
             frontier = [c for p in frontier for c in p.newest_first() if c.short == part]

@@ -124,6 +124,7 @@ def test_watched_cgroups_are_still_removed(world):
     ruled(world, "memory", "jail:web:memoryuse:deny=67108864")
     assert service.watch.jails
     assert tree.remove(web)                         # eventfds and inotify do not pin it
+    k.jail_remove(Caller(k.prison0, 0), web.jid)    # freed: why the daemon removes it
     service.refresh()
     assert service.watch.jails == {}
 

@@ -97,6 +97,22 @@ def test_remove(k):
     ok(k)
 
 
+def test_rule_events_follow_the_change(k):
+    """A subscriber told of an added, replaced or removed rule finds the rule
+    set as it now is (the daemon applies jails' limits from it)."""
+    seen = []
+    k.subscribe(lambda ev: seen.append((ev.detail, k.rctl.rules(host(k), ":"))), kinds=("rctl",))
+    add(k, "jail:www:maxproc:deny=10")
+    add(k, "jail:www:maxproc:deny=20")                # replaces it
+    k.rctl.remove_rules(host(k), "jail:www")
+    assert seen == [
+        ({"added": ["jail:www:maxproc:deny=10"]}, ["jail:www:maxproc:deny=10"]),
+        ({"removed": ["jail:www:maxproc:deny=10"]}, []),
+        ({"added": ["jail:www:maxproc:deny=20"]}, ["jail:www:maxproc:deny=20"]),
+        ({"removed": ["jail:www:maxproc:deny=20"]}, []),
+    ]
+
+
 def test_jailed_caller_eperm(k):
     j = mk(k, "name=a", "allow.raw_sockets")
     add(k, "jail:a:maxproc:deny=10")
