@@ -20,31 +20,34 @@ init_of() {
             && { echo "$_p"; return; }
     done
 }
-# in_jail JAIL: the host pid of a process left running in JAIL
-in_jail() { hostpid "$(jexec "$1" sh -c 'sleep 300 >/dev/null 2>&1 & echo $!')"; }
+# follow JAIL: SP (a process left running in JAIL), INIT (the init of its
+# pid namespace) and ANCHOR (the init's parent: the anchor process), host pids
+follow() {
+    SP=$(hostpid "$(jexec "$1" sh -c 'sleep 300 >/dev/null 2>&1 & echo $!')")
+    [ -n "$SP" ] || return 1
+    started "$SP"
+    INIT=$(init_of "$SP")
+    ANCHOR=$(ppid_of "$INIT")
+    [ -n "$INIT" ] && [ "$INIT" != "$SP" ] && [ -n "$ANCHOR" ]
+}
 
 expect 0 "" "" -- jail -c name=a "path=$ROOT" persist host.hostname=a.example
 expect 0 "a.example" "" -- jexec a hostname
-SP=$(in_jail a); started "$SP"
-[ -n "$SP" ]; is "a process left running in the jail" $? 0
-INIT=$(init_of "$SP")
-[ -n "$INIT" ] && [ "$INIT" != "$SP" ]; is "the jail's init is found on the host" $? 0
-ANCHOR=$(ppid_of "$INIT")
+follow a; is "a jailed process, its init and the anchor are found on the host" $? 0
 
 # --- the init is killed: the anchor process and the jail's processes end
+FIRST=$INIT
 kill -9 "$INIT"
 expect 0 "" "" -- wait_for 10 dead "$ANCHOR"
 expect 0 "" "" -- wait_for 10 dead "$SP"
 expect 0 "a.example" "" -- jexec a hostname          # a fresh anchor
-SP2=$(in_jail a); started "$SP2"
-INIT2=$(init_of "$SP2")
-[ -n "$INIT2" ] && [ "$INIT2" != "$INIT" ]; is "a new init" $? 0
-ANCHOR2=$(ppid_of "$INIT2")
+follow a; is "the fresh anchor is found" $? 0
+[ "$INIT" != "$FIRST" ]; is "a new init" $? 0
 
 # --- the anchor process is killed: its init (and the namespace) ends
-kill -9 "$ANCHOR2"
-expect 0 "" "" -- wait_for 10 dead "$INIT2"
-expect 0 "" "" -- wait_for 10 dead "$SP2"
+kill -9 "$ANCHOR"
+expect 0 "" "" -- wait_for 10 dead "$INIT"
+expect 0 "" "" -- wait_for 10 dead "$SP"
 expect 0 "a.example" "" -- jexec a hostname
 expect 0 "" "" -- sh -c 'echo 0 > a/persist'
 done_testing
