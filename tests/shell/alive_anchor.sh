@@ -38,8 +38,9 @@ follow a; is "a jailed process, its init and the anchor are found on the host" $
 # --- the init is killed: the anchor process and the jail's processes end
 FIRST=$INIT
 kill -9 "$INIT"
-expect 0 "" "" -- wait_for 10 dead "$ANCHOR"
 expect 0 "" "" -- wait_for 10 dead "$SP"
+# reaped, not left a zombie: the daemon noticed with no entry asking
+expect 0 "" "" -- wait_for 10 gone "$ANCHOR"
 expect 0 "a.example" "" -- jexec a hostname          # a fresh anchor
 follow a; is "the fresh anchor is found" $? 0
 [ "$INIT" != "$FIRST" ]; is "a new init" $? 0
@@ -48,6 +49,7 @@ follow a; is "the fresh anchor is found" $? 0
 kill -9 "$ANCHOR"
 expect 0 "" "" -- wait_for 10 dead "$INIT"
 expect 0 "" "" -- wait_for 10 dead "$SP"
+expect 0 "" "" -- wait_for 10 gone "$ANCHOR"
 expect 0 "a.example" "" -- jexec a hostname
 expect 0 "" "" -- sh -c 'echo 0 > a/persist'
 done_testing
