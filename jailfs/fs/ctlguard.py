@@ -18,8 +18,8 @@ Every thread that writes on a FUSE file is blocked in that system call until
 the daemon answers, so the writer of the request being checked is always
 found.  Inspection reads /proc/PID/fdinfo and /proc/PID/task/TID/syscall,
 which never call back into this filesystem (nor into any other: a hung
-file system a jailed process holds cannot stall the daemon).  A process that cannot be
-inspected counts as a possible writer: when in doubt, deny.
+file system a jailed process holds cannot stall the daemon).  A process
+that cannot be inspected counts as a possible writer: when in doubt, deny.
 
 Only processes in the jails' cgroups are candidates (the supervisor lists
 them): any other process's /proc/PID/cgroup places it outside every jail,
