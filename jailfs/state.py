@@ -36,6 +36,7 @@ import marshal
 import os
 import pickle
 import sys
+import time
 import types
 
 from jailfs.fs.daemon import MountFailed, Service
@@ -45,7 +46,9 @@ log = logging.getLogger("jailfs.state")
 MAGIC = b"jailfs-state"
 FORMAT_VERSION = 2       # 2: vnet interfaces know their stack and epair peer
 PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
-DEBOUNCE = 0.2          # seconds between a change and its save
+DEBOUNCE = 0.2          # seconds between a change and its save, at the least
+SAVE_SHARE = 10         # ... and at least this many times the last save took: saving
+                        # takes at most a tenth of the daemon's time, at any size
 
 
 class StateError(Exception):
@@ -199,7 +202,8 @@ MUTATING = ("write", "mkdir", "rmdir", "rename", "setattr")
 class StateKeeper(Service):
     """The daemon service that keeps ``path`` up to date: a change (a kernel
     event or a request that may change something, .ctl included) is saved
-    DEBOUNCE seconds later; the last state is saved at exit."""
+    DEBOUNCE seconds later (a large kernel: SAVE_SHARE times as long as the
+    last save took); the last state is saved at exit."""
 
     def __init__(self, k, fs, path: str):
         self.k, self.fs, self.path = k, fs, path
@@ -231,18 +235,21 @@ class StateKeeper(Service):
 
     async def run(self) -> None:
         import trio
+        pause = DEBOUNCE
         while True:
             self._wake = trio.Event()
             if not self.dirty:
                 await self._wake.wait()
-            await trio.sleep(DEBOUNCE)
+            await trio.sleep(pause)
             self.dirty = False
+            began = time.monotonic()
             data = self._dump()                      # on the trio thread: a consistent state
             if data is not None:
                 try:
                     await trio.to_thread.run_sync(save, self.path, data)
                 except OSError as e:
                     log.error("%s: cannot save the state: %s", self.path, e.strerror)
+            pause = max(DEBOUNCE, SAVE_SHARE * (time.monotonic() - began))
 
     def _dump(self) -> bytes | None:
         """The state's bytes; None (and an error logged) when something in the
