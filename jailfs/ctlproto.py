@@ -4,7 +4,8 @@ This module is the one owner of the protocol (docs/ctl.md).  The server
 (``jailfs.ctl.execute``) builds its answers with :func:`ok_answer` and
 :func:`error_answer`; every tool and test builds requests with :func:`quote`
 / :func:`request` and reads answers with :func:`parse_answer` (or
-:func:`ctl_answer`, which does a whole transaction).
+:func:`ctl_answer`, which does a whole transaction, or :class:`CtlSession` for
+many on one descriptor).
 
 Request: one line of shell-like words (``shlex`` rules), e.g.
 ``get web name host.hostname``.
@@ -37,11 +38,12 @@ __all__ = [
     "ok_answer", "error_answer", "kv_line", "parse_kv", "parse_answer",
     "record_line", "parse_records",
     "find_mount", "jailfs_mounts", "default_mount", "ctl_path",
-    "ctl_transact", "ctl_answer",
+    "CtlSession", "ctl_transact", "ctl_answer",
 ]
 
 FSTYPE = "fuse.jailfs"
 CTL_NAME = ".ctl"
+READ_SIZE = 65536               # a read shorter than this ends an answer
 
 
 class MountError(Exception):
@@ -207,40 +209,72 @@ def ctl_path(mount: str) -> str:
 
 # ------------------------------------------------------------------ transactions
 
-def ctl_transact(mount: str, text: str) -> tuple[OSError | None, str]:
-    """One raw transaction: open ``MOUNT/.ctl`` read-write, write the request
-    in one write, read the whole answer.  -> (the write's error or None, text).
-    A refused request fails its write with the errno and still leaves the
-    answer readable."""
-    if not text.endswith("\n"):
-        text += "\n"
-    fd = os.open(ctl_path(mount), os.O_RDWR)
-    try:
+class CtlSession:
+    """One open ``MOUNT/.ctl`` for a run of transactions: each request is one
+    write at offset 0, its answer read from where that write ended (from 0
+    when the write was refused: the daemon keeps the answer there), so a tool
+    that sends many requests (jail(8) over a jail.conf) pays no open and
+    release per request.  The descriptor is close-on-exec: a command the tool
+    runs, inside a jail or not, never holds it."""
+
+    def __init__(self, mount: str):
+        self.mount = mount
+        self.fd = os.open(ctl_path(mount), os.O_RDWR | os.O_CLOEXEC)
+
+    def transact(self, text: str) -> tuple[OSError | None, str]:
+        """One raw transaction -> (the write's error or None, the answer's text).
+        A refused request fails its write with the errno and still leaves the
+        answer readable."""
+        if not text.endswith("\n"):
+            text += "\n"
+        data = text.encode("utf-8", "surrogateescape")
         write_err: OSError | None = None
         try:
-            os.write(fd, text.encode("utf-8", "surrogateescape"))
+            os.pwrite(self.fd, data, 0)
+            at = len(data)
         except OSError as e:
-            write_err = e
+            write_err, at = e, 0
         chunks = []
         while True:
             try:
-                b = os.read(fd, 65536)
+                b = os.pread(self.fd, READ_SIZE, at)
             except OSError as e:
                 if not chunks and write_err is None:
                     write_err = e
                 break
-            if not b:
-                break
             chunks.append(b)
-    finally:
-        os.close(fd)
-    return write_err, b"".join(chunks).decode("utf-8", "surrogateescape")
+            at += len(b)
+            if len(b) < READ_SIZE:      # the answer's end (.ctl is read uncached, whole)
+                break
+        return write_err, b"".join(chunks).decode("utf-8", "surrogateescape")
+
+    def answer(self, text: str) -> CtlAnswer:
+        """One transaction -> :class:`CtlAnswer`."""
+        write_err, data = self.transact(text)
+        return parse_answer(data, write_err)
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+    def __enter__(self) -> CtlSession:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def ctl_transact(mount: str, text: str) -> tuple[OSError | None, str]:
+    """One transaction on a descriptor of its own (:class:`CtlSession`)."""
+    with CtlSession(mount) as session:
+        return session.transact(text)
 
 
 def ctl_answer(mount: str, text: str) -> CtlAnswer:
     """One transaction -> :class:`CtlAnswer`."""
-    write_err, data = ctl_transact(mount, text)
-    return parse_answer(data, write_err)
+    with CtlSession(mount) as session:
+        return session.answer(text)
 
 
 # ------------------------------------------------------------------ bulk records

@@ -36,7 +36,7 @@ from jailfs.conf.config import PROGRESS_EVERY, CfJail, ConfError, wild_jail_name
 from jailfs.conf.depend import Dependencies
 from jailfs.conf.plan import strip_ip_decorations
 from jailfs.conf.progress import Progress
-from jailfs.ctlproto import MountError, ctl_answer, find_mount, quote
+from jailfs.ctlproto import CtlSession, MountError, find_mount, quote
 from jailfs.ops.version import exit_if_version
 from jailfs.toolbox.common import strerror
 
@@ -93,6 +93,7 @@ class Jail8(State, Commands):
         self.iflag = False
         self.note_remove = False
         self.mount: str | None = None
+        self.session: CtlSession | None = None   # one .ctl descriptor for the whole run
         self._table: ParamTable | None = None
         self.jfp = None
         self.oldcl = False
@@ -127,6 +128,15 @@ class Jail8(State, Commands):
             warnx(DEPRECATED_DYING)
 
     # ------------------------------------------------------------ the mount
+    def drop_session(self) -> None:
+        """Close the run's .ctl descriptor; the next request opens another.
+        Done before every fork: a keeper the daemon moves into a jail would
+        otherwise hold a descriptor opened in the host's view, and the daemon
+        refuses every host process's write while one is (fs/ctlguard.py)."""
+        if self.session is not None:
+            self.session.close()
+            self.session = None
+
     def ctl(self, text: str):
         if self.mount is None:
             try:
@@ -134,7 +144,9 @@ class Jail8(State, Commands):
             except MountError as e:
                 raise Fatal(str(e))
         try:
-            return ctl_answer(self.mount, text)
+            if self.session is None:
+                self.session = CtlSession(self.mount)
+            return self.session.answer(text)
         except OSError as e:
             raise Fatal(f"{self.mount}/.ctl: {os.strerror(e.errno or 5)}")
 
@@ -383,6 +395,7 @@ class Jail8(State, Commands):
         finally:
             if self.jfp is not None:
                 self.jfp.close()
+            self.drop_session()
 
     def _load(self, cfname: str):
         from jailfs.conf.load import load_config    # its lexer and parser: only with a file

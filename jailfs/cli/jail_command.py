@@ -63,6 +63,7 @@ class Commands:
         # injail brings the confinement's libraries (pyprctl, pyseccomp): only
         # a jail(8) that runs a command pays for them
         from jailfs.cli.injail import spawn as spawn_keeper
+        self.drop_session()                 # the keeper is a fork: it must not inherit it
         try:
             keeper = spawn_keeper(
                 lambda: self._command(j, argv, injail, toolbox, clean, username, consfd),

@@ -35,6 +35,27 @@ def test_ctl_create_and_error_on_same_descriptor(jailfs_mount):
     assert events(m)[-1].split()[1] == "refused"
 
 
+def test_one_session_many_transactions(jailfs_mount):
+    """jail(8)'s descriptor for a whole run (ctlproto.CtlSession): each
+    answer, a refusal's included, is read whole after its request, and an
+    answer longer than one read (READ_SIZE) is read to its end."""
+    from jailfs.ctlproto import READ_SIZE, CtlSession
+    name = "h" * 240                              # 300 of them: longer than one read
+    with CtlSession(str(jailfs_mount.path)) as s:
+        for i in range(300):
+            a = s.answer(f"create name=j{i} persist host.hostname={name}{i}")
+            assert a.ok and a.value == str(i + 1), a
+        refused = s.answer("create name=j0 persist")
+        assert refused.errname == "EEXIST", refused
+        got = s.answer("get j7 host.hostname")
+        assert got.ok and got.kv() == {"host.hostname": f"{name}7"}, got
+        write_err, big = s.transact("list -p host.hostname")
+        assert write_err is None and len(big) > READ_SIZE
+        assert big.rstrip("\n").splitlines()[-1].endswith(f"{name}299")
+        assert big.count("\n") == 301                # "ok" and a line per jail
+        assert s.answer("get j299 jid").kv() == {"jid": "300"}
+
+
 def test_ctl_shell_transaction(jailfs_mount):
     m = jailfs_mount.path
     r = subprocess.run(["bash", "-c", f"exec 3<>{m}/.ctl; echo 'create name=a persist' >&3; "

@@ -3,8 +3,8 @@ real ``jailfs.ctl.execute`` on a real Kernel.
 
 The ``loop`` fixture (tests/conftest.py) points ``JAILFS_MOUNT`` at an empty directory holding a
 ``.ctl`` file (so ``find_mount`` accepts it) and replaces
-``jailfs.ctlproto.ctl_transact`` -- the one place a tool touches the file --
-with a call of ``ctl.execute``.  Every request is recorded in
+``jailfs.ctlproto.CtlSession`` -- the one place a tool touches the file -- with
+a call of ``ctl.execute`` per transaction (no descriptor opened).  Every request is recorded in
 ``loop.requests``; ``loop.caller`` is who asks (the host's root by default).
 """
 
@@ -27,7 +27,7 @@ class Loopback:
         self.requests: list[str] = []
 
     def transact(self, mount: str, text: str):
-        """ctlproto.ctl_transact's stand-in: (the write's error or None, answer)."""
+        """A transaction's stand-in: (the write's error or None, answer)."""
         assert mount == self.mount, f"request sent to {mount}, not the loopback's mount"
         self.requests.append(text.rstrip("\n"))
         code, answer = ctl.execute(self.k, self.caller, text, prison_of=self.resolver.prison_of)
@@ -54,6 +54,10 @@ def install(monkeypatch, tmp_path) -> Loopback:
     mount.mkdir()
     (mount / ".ctl").write_text("")
     lb = Loopback(str(mount))
-    monkeypatch.setattr(ctlproto, "ctl_transact", lb.transact)
+    def opened(session, mount: str) -> None:
+        session.mount, session.fd = mount, -1
+    monkeypatch.setattr(ctlproto.CtlSession, "__init__", opened)
+    monkeypatch.setattr(ctlproto.CtlSession, "transact",
+                        lambda session, text: lb.transact(session.mount, text))
     monkeypatch.setenv("JAILFS_MOUNT", str(mount))
     return lb
