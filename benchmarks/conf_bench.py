@@ -9,7 +9,9 @@ with a file of no jails (the daemon's start-up), so that
 The file is benchlib.make_conf: global defaults with variables and one
 block per jail with a meta comment and an IPv4 address (``--no-ip``: no
 address).  A second row times conf's own share in this process (parse,
-merge and plan of the same file, no kernel).  Each time is the best of
+merge and plan of the same file, no kernel); a third, ``jail -f FILE -c``
+creating the same jails through an empty mount, one run (jail(8) makes a
+lookup and a create per jail, on one .ctl descriptor).  Each time is the best of
 ``--repeat`` runs (3), with and without jails alternating.  Besides the wall
 clock, the daemon's CPU time until it is mounted (every thread's run time,
 /proc/PID/task/*/schedstat) is given per jail: on a machine shared with
@@ -24,11 +26,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
+import subprocess
 import sys
 import tempfile
 import time
 
-from benchlib import cpu_seconds, jailfs_cmd, start, stop, write_conf
+from benchlib import REPO, cpu_seconds, env, jailfs_cmd, start, stop, write_conf
 
 
 def mount_seconds(conf: str) -> tuple[float, float]:
@@ -49,6 +53,24 @@ def best_mount(conf: str, empty: str, repeat: int) -> tuple[tuple, tuple]:
         base = tuple(map(min, base, mount_seconds(empty)))
         full = tuple(map(min, full, mount_seconds(conf)))
     return full, base
+
+
+def jail_tool_seconds(conf: str) -> tuple[float, float, float]:
+    """``jail -f CONF -c`` on an empty mount: (wall seconds, the daemon's CPU
+    seconds, jail(8)'s CPU seconds)."""
+    with tempfile.TemporaryDirectory(prefix="confbench-") as mp:
+        proc = start(jailfs_cmd(mp), mp)
+        try:
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            c0, t0 = cpu_seconds(proc.pid), time.perf_counter()
+            subprocess.run([str(REPO / ".venv/bin/jail"), "-f", conf, "-c"],
+                           env=dict(env(), JAILFS_MOUNT=mp), check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            took, cpu = time.perf_counter() - t0, cpu_seconds(proc.pid) - c0
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        finally:
+            stop(proc, mp)
+    return took, cpu, (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
 
 
 def plan_seconds(conf: str) -> float:
@@ -72,7 +94,7 @@ def main() -> int:
     sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else \
         ([200, 2000] if args.quick else [2000, 20000])
     addresses = not args.no_ip
-    per_jail = {}
+    per_jail, tool_per_jail = {}, {}
     print(f"{'jails':>7} {'what':<22} {'total s':>9} {'base s':>8} {'µs/jail':>9} "
           f"{'CPU s':>8} {'base CPU':>8} {'CPU µs/jail':>11}")
     with tempfile.TemporaryDirectory(prefix="confbench-files-") as d:
@@ -87,10 +109,17 @@ def main() -> int:
             planned = min(plan_seconds(conf) for _ in range(args.repeat))
             print(f"{n:>7} {'  of it: conf (plan)':<22} {planned:>9.2f} {'':>8} "
                   f"{planned / n * 1e6:>9.1f}")
+            took, cpu, tool = jail_tool_seconds(conf)
+            tool_per_jail[n] = cpu / n
+            print(f"{n:>7} {'jail -f FILE -c':<22} {took:>9.2f} {'':>8} {took / n * 1e6:>9.1f} "
+                  f"{cpu:>8.2f} {'':>8} {cpu / n * 1e6:>11.1f}   (jail(8): "
+                  f"{tool / n * 1e6:.1f} µs/jail)")
             sys.stdout.flush()
     lo, hi = sizes[0], sizes[-1]
     print(f"CPU time per jail at {hi} ÷ at {lo}: {per_jail[hi] / per_jail[lo]:.2f} "
           f"(flat: at most 1.3)")
+    print(f"jail -f FILE -c, the daemon's CPU per jail at {hi} ÷ at {lo}: "
+          f"{tool_per_jail[hi] / tool_per_jail[lo]:.2f}")
     return 0
 
 

@@ -116,7 +116,13 @@ class JidRegistry:
         pr = self.alive_named(top, relname)
         if pr is not None:
             return pr
-        # Slow path: FreeBSD walks every descendant and keeps the last dying match.
+        # Only a dying jail can match now (a live one's ancestors are all live,
+        # so the walk above finds it): look among the dying, not every jail.
+        dying = [d for d in self.dying.values()
+                 if d.is_descendant_of(top) and d.relname(top) == relname]
+        if len(dying) < 2:
+            return dying[0] if dying else None
+        # Several: FreeBSD's walk over every descendant keeps the last match.
         parts = relname.split(".")
         frontier = [top]
         for part in parts:

@@ -83,6 +83,23 @@ def test_dying_siblings_do_not_block_a_name(k):
     assert (e.errno, e.msg, e.op) == (ENOENT, 'jail "a" is dying', "jail_get")
 
 
+def test_a_dying_name_is_found_as_prison_find_name_finds_it(k):
+    """No live match: the last dying one of FreeBSD's walk (newest sibling
+    first, so the oldest), one alone, or none."""
+    assert k.find_name(k.prison0, "a") is None
+    first = k.jids[mk(k, "name=a", "children.max=1")]
+    inner = k.jids[mk(k, "name=a.c")]
+    hold_dying(k, inner.jid)
+    hold_dying(k, first.jid)
+    assert k.find_name(k.prison0, "a") is first
+    assert k.find_name(k.prison0, "a.c") is inner and k.find_name(first, "c") is inner
+    second = k.jids[mk(k, "name=a")]
+    assert k.find_name(k.prison0, "a") is second        # a live one wins
+    hold_dying(k, second.jid)
+    assert k.find_name(k.prison0, "a") is first         # the oldest of two dying
+    assert k.find_name(k.prison0, "b") is None
+
+
 def test_rename_rewrites_descendants(k):
     a = mk(k, "name=a", "children.max=3")
     b = mk(k, "name=a.b", "children.max=2")
