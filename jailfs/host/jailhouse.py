@@ -246,8 +246,10 @@ class Jailhouse:
         for pid in dict.fromkeys((a.proc.pid, a.pid)):
             try:
                 fd = os.pidfd_open(pid)
-            except ProcessLookupError:
-                continue                # already gone: found dead at its next use
+            except OSError as e:        # ESRCH: already gone; found dead at its next use
+                if e.errno != errno.ESRCH:
+                    log.warning("anchor %d: cannot follow process %d: %s", a.pid, pid, e)
+                continue
             a.pidfds.append(fd)
             self._events.register(fd, select.EPOLLIN)
             self._followed[fd] = (pr, a, False)
@@ -306,7 +308,10 @@ class Jailhouse:
         async def anchor_events() -> None:
             while True:
                 await trio.lowlevel.wait_readable(self._events.fileno())
-                self.take_anchor_events()
+                try:
+                    self.take_anchor_events()
+                except Exception:       # noqa: BLE001 - one anchor's trouble must not stop the daemon
+                    log.exception("jailhouse: while following the anchors")
 
         async with trio.open_nursery() as nursery:
             nursery.start_soon(anchor_events)
