@@ -170,7 +170,7 @@ class World:
             m.proc_exit(proc)                        # shmexit: segments detached
         proc.state = "zombie"
         _untrack(self.running, proc.prison.serial, proc)
-        if proc.real_pid:
+        if proc.real_pid and self.real_procs.get(proc.real_pid) is proc:
             del self.real_procs[proc.real_pid]
         self._deref(proc.prison, 0, 1)
         for child in list(proc.children):            # orphans go to init, which reaps zombies
