@@ -36,18 +36,25 @@ class Iface:
 
 
 class Stack:
-    __slots__ = ("prison", "ifaces", "alive")
+    __slots__ = ("prison", "ifaces", "alive", "made")
 
     def __init__(self, prison: Prison):
         self.prison = prison
         self.ifaces: list[Iface] = []   # attach order (ifconfig -l order)
         self.alive = True
+        # the names of the interfaces made here and not destroyed, wherever
+        # they are now: a cloner's unit stays taken in its vnet until destroy
+        self.made: set[str] = set()
 
     def find(self, name: str) -> Iface | None:
         for i in self.ifaces:
             if i.name == name:
                 return i
         return None
+
+    def taken(self, name: str) -> bool:
+        """Whether a new interface here cannot be called ``name``."""
+        return name in self.made or self.find(name) is not None
 
 
 class Vnet(KernelModule):
@@ -91,6 +98,7 @@ class Vnet(KernelModule):
         i = Iface(name, home, self._serial)
         i.stack = st
         st.ifaces.append(i)
+        home.made.add(name)
         if name.startswith("epair"):
             self.epairs[i.serial] = i
         return i
@@ -102,6 +110,7 @@ class Vnet(KernelModule):
 
     def _detach(self, i: Iface) -> None:
         i.stack.ifaces.remove(i)
+        i.home.made.discard(i.name)
         self.epairs.pop(i.serial, None)
 
     # ------------------------------------------------------------ reading
@@ -136,11 +145,11 @@ class Vnet(KernelModule):
 
         if unit:
             new = names(int(unit))
-            if any(st.find(n) for n in new):
+            if any(st.taken(n) for n in new):
                 raise JailError(EEXIST, f"{name}: interface exists", "ifcreate")
         else:
             n = 0
-            while any(st.find(x) for x in names(n)):
+            while any(st.taken(x) for x in names(n)):
                 n += 1
             new = names(n)
         made = [self._attach(st, n, st) for n in new]
@@ -220,6 +229,12 @@ class Vnet(KernelModule):
                 assert (i.serial in self.epairs) == i.name.startswith("epair"), i
                 assert i.peer is None or (i.peer.peer is i and i.peer.serial in self.epairs), i
         assert seen.issuperset(self.epairs), self.epairs
+        made: dict[int, set[str]] = {}
+        for st in self.stacks.values():
+            for i in st.ifaces:
+                made.setdefault(id(i.home), set()).add(i.name)
+        for st in self.stacks.values():
+            assert st.made == made.get(id(st), set()), (st.prison, st.made)
         for pr in self.k.jids.values():
             if pr.flags & PR_VNET:
                 assert pr in self.stacks, pr

@@ -27,6 +27,29 @@ def test_host_and_new_stacks(k):
     assert k.vnet.stack_of(k.by_jid(inner)) is k.vnet.stack_of(k.by_jid(v))
 
 
+def test_a_unit_stays_taken_while_its_interfaces_live_elsewhere(k):
+    """A cloner's unit is its vnet's until the interface is destroyed
+    (if_clone units are freed by if_clone_destroyif, not by if_vmove): with
+    both ends of epair0 moved out, the host's next epair is epair1; once
+    epair0 is destroyed its unit is free again."""
+    v1 = mk(k, "name=v1", "vnet=new")
+    v2 = mk(k, "name=v2", "vnet=new")
+    assert k.vnet.if_create(host(k), "epair") == ["epair0a", "epair0b"]
+    assert k.vnet.if_create(host(k), "tap") == ["tap0"]
+    k.vnet.if_vmove(host(k), "epair0a", "v1")
+    k.vnet.if_vmove(host(k), "epair0b", "v2")
+    k.vnet.if_vmove(host(k), "tap0", "v1")
+    ok(k)
+    assert k.vnet.if_create(host(k), "epair") == ["epair1a", "epair1b"]
+    refused_errno(k, EEXIST, k.vnet.if_create, host(k), "epair0")
+    assert k.vnet.if_create(host(k), "tap") == ["tap1"]
+    assert k.vnet.if_destroy(jailed_root(k, v1), "epair0a") == ["epair0a", "epair0b"]
+    ok(k)
+    assert k.vnet.if_create(host(k), "epair") == ["epair0a", "epair0b"]
+    assert ifs(k, v2) == ["lo0"]
+    ok(k)
+
+
 def test_if_create(k):
     assert k.vnet.if_create(host(k), "epair") == ["epair0a", "epair0b"]
     assert k.vnet.if_create(host(k), "epair") == ["epair1a", "epair1b"]
