@@ -10,6 +10,7 @@ import os
 
 from jailfs.ctl_common import jid_of, need_root, ok, verb, visible
 from jailfs.kernel import JailError
+from jailfs.ops.runfiles import pid_at_depth
 
 
 # Hooks (kernel, prison, real pid, why): a real process was attached to a
@@ -86,13 +87,19 @@ def enter(k, caller, args, real):
 @verb("procs", "procs JAIL", real=True)
 def procs(k, caller, args, real):
     """The real processes in exactly JAIL (not its children's), as jail(8)'s
-    term_procs finds them with kvm_getprocs: ``ok N`` then ``PID COMMAND``."""
+    term_procs finds them with kvm_getprocs: ``ok N`` then ``PID COMMAND``,
+    each pid as the caller's pid namespace numbers it (a jailed caller's is
+    its jail's: the pids it can signal, as ``.refs`` names them)."""
     (word,) = args
     jid = jid_of(k, caller, word, "jail_get")
     pr = k.by_jid(jid)
     if pr is None or not visible(caller, pr):
         raise JailError(errno.ENOENT, f"jail {jid} not found", "jail_get")
     found = real.procs_in(pr) if real.procs_in is not None else scan(pr, real.prison_of)
+    depth = caller.prison.depth_below(k.prison0)
+    if depth:
+        seen = ((pid_at_depth(pid, depth), command) for pid, command in found)
+        found = [(pid, command) for pid, command in seen if pid is not None]
     return ok(len(found), [f"{pid} {command}" for pid, command in sorted(found)])
 
 

@@ -36,6 +36,11 @@ _n=100; while [ "$(kid_procs)" != "python sleep " ] && [ $_n -gt 0 ]; do sleep 0
 same "the child jail holds the sleep and the entry agent" "$(kid_procs)" "python sleep "
 check "the parent jail sees the child's sleep" 0 "1$NL" "" -- \
     jexec p sh -c 'for s in /proc/[0-9]*/comm; do cat "$s"; done | grep -cx sleep'
+# the parent's .ctl names the child's processes by the parent's pids (pid
+# namespace): what jail(8)'s term_procs signals in there, not the host's
+INNER=$(jexec p sh -c 'exec 3<>/dev/jailfs/.ctl; echo "procs kid" >&3; cat <&3' | sed -n 's/^\([0-9]*\) sleep$/\1/p')
+check ".ctl procs from inside the parent: the sleep by the parent's pid" 0 "sleep$NL" "" -- \
+    jexec p cat "/proc/$INNER/comm"
 kill -TERM "$JP"; wait "$JP"; rc=$?
 same "SIGTERM to the inner jexec's invoker ends the sleep" "$rc" 143
 _n=100; while [ "$(ctl procs p.kid | head -1)" != "ok 0" ] && [ $_n -gt 0 ]; do sleep 0.1; _n=$((_n - 1)); done
