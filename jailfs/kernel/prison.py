@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from operator import attrgetter
+
 from .params import SYS_DISABLE, SYS_INHERIT, SYS_NEW
 
 ALIVE, DYING, FREED = "alive", "dying", "freed"
+# sort keys for holders: processes by pid, credentials and files by serial
+by_pid = attrgetter("pid")
+by_serial = attrgetter("serial")
 
 
 class Prison:

@@ -8,15 +8,7 @@ import heapq
 
 from .addrindex import AddressIndex
 from .params import PR_PERSIST
-from .prison import ALIVE, DYING, FREED, Cred, Prison
-
-
-def _pid(holder) -> int:
-    return holder.pid
-
-
-def _serial(holder) -> int:
-    return holder.serial
+from .prison import ALIVE, DYING, FREED, Cred, Prison, by_pid, by_serial
 
 
 class RefReport:
@@ -94,17 +86,17 @@ class References:
         for child in pr.children.values() if pr.children else ():
             lines.append(f"child jail {child.relname(viewer)} (jid {child.jid}, {child.state}): "
                          "ref 1, uref 1")
-        for p in sorted(self.running.get(pr.serial, ()), key=_pid):
+        for p in sorted(self.running.get(pr.serial, ()), key=by_pid):
             lines.append(f"{p.describe()}: uref 1")
-        for cred in sorted(self._creds_of.get(pr.serial, ()), key=_serial):
+        for cred in sorted(self._creds_of.get(pr.serial, ()), key=by_serial):
             lines.append(f"credential {cred.serial} (uid {cred.uid}): ref 1, held {cred.refcnt} time(s) by:")
             lines.extend("    " + text for text in self._cred_users(cred, viewer))
         return RefReport(lines, pr.ref, pr.uref)
 
     def _cred_users(self, cred: Cred, viewer: Prison) -> list[str]:
         out = [self._proc_as_seen(p, viewer)
-               for p in sorted(self._cred_procs.get(cred.serial, ()), key=_pid)]
-        for f in sorted(self._cred_files.get(cred.serial, ()), key=_serial):
+               for p in sorted(self._cred_procs.get(cred.serial, ()), key=by_pid)]
+        for f in sorted(self._cred_files.get(cred.serial, ()), key=by_serial):
             if f.tcp_state == "TIME_WAIT":
                 left = max(f.expires - self.clock.now, 0.0)
                 out.append(f"tcp {f.what} TIME_WAIT, {left:g} s left")

@@ -11,7 +11,7 @@ from .jail_set import JAIL_DYING
 from .meta import KV_PARAMS, kv_get
 from . import params as _params
 from .params import ALLOW_BITS, HOSTUUIDLEN, MAXHOSTNAMELEN, PARAMS, PR_HOST, PR_PERSIST, c_size
-from .prison import ALIVE, Caller, Prison, Proc
+from .prison import ALIVE, Caller, Prison, Proc, by_pid
 
 _SUSER = ALLOW_BITS["suser"]
 
@@ -136,7 +136,7 @@ class Syscalls:
         # the running processes of the subtree (dying jails' too), in pid order
         running = self.running
         victims = sorted((p for d in (pr, *pr.descendants()) for p in running.get(d.serial, ())),
-                         key=_pid)
+                         key=by_pid)
         for d in reversed(doomed):                   # bottom-up: drop each persist
             if d.flags & PR_PERSIST:
                 d.flags &= ~PR_PERSIST
@@ -170,7 +170,3 @@ class Syscalls:
             attach(proc, pr)
         self.emit("attached", pr, pid=proc.pid, real_pid=proc.real_pid)
         self.crfree(old, uref_too=True)
-
-
-def _pid(proc: Proc) -> int:
-    return proc.pid
