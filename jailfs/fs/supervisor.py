@@ -153,10 +153,9 @@ class Supervisor:
                 if self.cgroups.has(pr) and not self.cgroups.remove(pr):
                     self._unremoved.add(pr)
         elif kind == "rctl" and self.cgroups is not None:
-            detail = ev.detail or {}
-            changed = [*detail.get("added", ()), *detail.get("removed", ())]
-            if changed:                 # (not a log line or a refusal: nothing to apply)
-                self.limits.rules_changed(changed)
+            changed = self.k.rctl.jails_changed(ev.detail or {})
+            if changed is not None:     # rules came or went (not a log line)
+                self.limits.apply(changed)      # those jails' limits, and the process rules'
         elif kind == "updated" and self.cgroups is not None and \
                 "name" in ((ev.detail or {}).get("params") or ()):
             self.limits.apply([pr, *pr.descendants()])

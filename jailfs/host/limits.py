@@ -104,12 +104,6 @@ class Limits:
             out[r.resource] = min(r.amount, out.get(r.resource, r.amount))
         return out
 
-    def rules_changed(self, texts) -> None:
-        """Rules were added or removed (an ``rctl`` event's texts): the jails
-        they name get their limits again, and the process rules theirs."""
-        names = {text.split(":")[1] for text in texts if text.startswith("jail:")}
-        self.apply([pr for name in names for pr in self.k.rctl.prisons_named(name)])
-
     def apply(self, prisons) -> None:
         """Bring the limits of ``prisons`` (those with cgroups) to the rules."""
         for pr in prisons:

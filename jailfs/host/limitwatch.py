@@ -307,9 +307,7 @@ class LimitWatchService:
             return          # no rule names a jail, none is watched: refresh() would do nothing
         kind, pr, detail = ev.kind, ev.prison, ev.detail or {}
         if kind == "rctl":
-            texts = [*detail.get("added", ()), *detail.get("removed", ())]
-            names = {t.split(":")[1] for t in texts if t.startswith("jail:")}
-            prisons = [p for name in names for p in rctl.prisons_named(name)]
+            prisons = rctl.jails_changed(detail) or []
         elif kind == "attached":        # its cgroup, and its ancestors', may be new
             prisons = []
             while pr.parent is not None:

@@ -267,6 +267,15 @@ class Rctl(KernelModule):
         dying = [pr for pr in self.k.dying.values() if pr.name == name]
         return ([alive] if alive is not None else []) + dying
 
+    def jails_changed(self, detail: dict) -> list[Prison] | None:
+        """The jails the rules an ``rctl`` event added or removed name; None
+        when it changed no rule (a log line, a throttle)."""
+        texts = [*detail.get("added", ()), *detail.get("removed", ())]
+        if not texts:
+            return None
+        names = {text.split(":")[1] for text in texts if text.startswith("jail:")}
+        return [pr for name in names for pr in self.prisons_named(name)]
+
     def _real_usage(self, prisons, resource: str) -> int:
         if self.usage_provider is None:
             return 0
