@@ -122,6 +122,7 @@ class Anchor:
         self.send(json.dumps(asdict(spec)))
         self.pid = 0                # the init's pid as the host sees it
         self.ns: dict[str, int] = {}    # type -> namespace inode, recorded at start
+        self.pidfds: list[int] = []     # the jailhouse's, of it and its init, while it follows it
         self._buf = b""
         line = self._readline(READY_TIMEOUT)
         if not line.startswith("ready "):

@@ -242,7 +242,6 @@ class Jailhouse:
 
     # ------------------------------------------------------------ following the anchors
     def _follow(self, pr, a: Anchor) -> None:
-        a.pidfds = []
         for pid in dict.fromkeys((a.proc.pid, a.pid)):
             try:
                 fd = os.pidfd_open(pid)
@@ -258,12 +257,11 @@ class Jailhouse:
         self._followed[out] = (pr, a, True)
 
     def _unfollow(self, a: Anchor) -> None:
-        pidfds = getattr(a, "pidfds", [])
-        for fd in [*pidfds, a.proc.stdout.fileno()]:
+        for fd in [*a.pidfds, a.proc.stdout.fileno()]:
             if self._followed.get(fd, (None, None, False))[1] is a:
                 del self._followed[fd]
                 self._events.unregister(fd)
-        for fd in pidfds:
+        for fd in a.pidfds:
             os.close(fd)
         a.pidfds = []
 
