@@ -22,12 +22,45 @@ def env() -> dict:
     return dict(os.environ, PYTHONPATH=str(REPO))
 
 
+# Where the client and the daemons it compares run (--cpus).  Left to the
+# scheduler, two identical daemons differ by up to 3x on a change (mkdir,
+# echo): whichever lands on the client's CPU is woken by a context switch,
+# the other by a cross-CPU wake-up, which on this virtual machine costs more
+# than the request itself.  Pinned, the same daemon in both places measures
+# 1.0 within noise (fs_bench.py --self-check).
+PLACEMENTS = {
+    "same": "the client and every daemon on one CPU (the default: each "
+            "request a context switch, the work itself measured)",
+    "split": "the client on one CPU, the daemons on another (each request a "
+             "cross-CPU wake-up)",
+    "free": "wherever the scheduler puts them (not comparable between daemons)",
+}
+_daemon_cpus: set[int] | None = None
+
+
+def place(placement: str) -> None:
+    """Pin this process (the client) and the daemons start() runs after it."""
+    global _daemon_cpus
+    if placement == "free":
+        _daemon_cpus = None
+        return
+    cpus = sorted(os.sched_getaffinity(0))
+    if placement == "split" and len(cpus) < 2:
+        raise SystemExit("--cpus split needs two CPUs")
+    os.sched_setaffinity(0, {cpus[0]})
+    _daemon_cpus = {cpus[0] if placement == "same" else cpus[1]}
+
+
 def start(cmd: list[str], mp: str, probe: str | None = ".ctl",
           timeout: float = 3600) -> subprocess.Popen:
-    """Run a filesystem daemon in the foreground on ``mp``; return once
-    ``mp/probe`` exists (or ``mp`` is a mount point when probe is None)."""
+    """Run a filesystem daemon in the foreground on ``mp`` (on the CPUs
+    place() chose); return once ``mp/probe`` exists (or ``mp`` is a mount
+    point when probe is None)."""
+    cpus = _daemon_cpus
     proc = subprocess.Popen(cmd, env=env(), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+                            stderr=subprocess.DEVNULL,
+                            preexec_fn=None if cpus is None else
+                            (lambda: os.sched_setaffinity(0, cpus)))
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:

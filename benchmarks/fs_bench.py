@@ -22,7 +22,12 @@ operations per second, and the speed ratio baseline time / jailfs time
 (1.0 or more: jailfs at least as fast), and each daemon's resident memory
 after the mkdirs.
 
+The client and the daemons run on one CPU unless ``--cpus`` says otherwise
+(benchlib.PLACEMENTS); ``--self-check`` mounts the floor in jailfs's place,
+so every ratio it prints is the method's own error (1.0 when fair).
+
     .venv/bin/python benchmarks/fs_bench.py [--quick] [--sizes 1000,10000] [--repeat 3]
+        [--cpus same|split|free] [--self-check]
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ import sys
 import tempfile
 import time
 
-from benchlib import best_of, jailfs_cmd, rss_mib, start, stop
+from benchlib import PLACEMENTS, best_of, jailfs_cmd, place, rss_mib, start, stop
 
 WARM = 5000
 
@@ -276,14 +281,22 @@ def main() -> int:
     ap.add_argument("--sizes", help="comma-separated jail counts (default 1000,10000,100000)")
     ap.add_argument("--repeat", type=int, default=3,
                     help="best of this many runs of the operations that change nothing (3)")
+    ap.add_argument("--cpus", choices=PLACEMENTS, default="same",
+                    help="where the client and the daemons run: "
+                    + "; ".join(f"{k}: {v}" for k, v in PLACEMENTS.items()))
+    ap.add_argument("--self-check", action="store_true",
+                    help="mount the floor in jailfs's place: the ratios are the method's error")
     ap.add_argument("--serve-baseline", metavar="MNT", help=argparse.SUPPRESS)
     ap.add_argument("--cached", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.serve_baseline:
         serve_baseline(args.serve_baseline, args.cached)
         return 0
+    place(args.cpus)
     sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else \
         ([100, 1000] if args.quick else [1000, 10000, 100000])
+    if args.self_check:
+        print("self-check: the floor in jailfs's place (the column 'jailfs')")
     print(f"{'jails':>7} {'op':<10} {'jailfs s':>9} {'base s':>9} {'base':<7} "
           f"{'jailfs op/s':>12} {'speed':>6}")
     for n in sizes:
@@ -293,12 +306,15 @@ def main() -> int:
             try:
                 for kind, mp in mps.items():
                     os.mkdir(mp)
-                    procs[kind] = mount(kind, mp)
+                    procs[kind] = mount("floor" if args.self_check and kind == "jailfs"
+                                        else kind, mp)
                 ops = {kind: operations(mps[kind], n) for kind in KINDS}
                 for k, (label, count, _, changes) in enumerate(ops["jailfs"]):
                     # the warm operations compare with the cached baseline,
                     # which must hold the jail first; the others with the floor
                     warm = label.startswith("warm")
+                    if warm and args.self_check:
+                        continue        # an uncached floor against the cached baseline
                     base_kind = "cached" if warm else "floor"
                     kinds = (base_kind, "jailfs") + (("cached",) if label in ("mkdir", "rmdir") else ())
                     fns = [ops[kind][k][2] for kind in kinds]

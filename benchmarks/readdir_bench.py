@@ -14,7 +14,11 @@ of:
     root    listing the root (N jails and the root's own files)
     stat    stat of one parameter file in each of the PER jails
 
+The client and the daemons run on one CPU unless ``--cpus`` says otherwise
+(benchlib.PLACEMENTS).
+
     .venv/bin/python benchmarks/readdir_bench.py [--sizes 2000,20000] [--rounds 10] [--per 100]
+        [--cpus same|split|free]
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ import sys
 import tempfile
 import time
 
-from benchlib import stop
+from benchlib import PLACEMENTS, place, stop
 from fs_bench import mount
 
 KINDS = ("floor", "jailfs")
@@ -87,7 +91,10 @@ def main() -> int:
     ap.add_argument("--sizes", default="2000", help="comma-separated jail counts (2000)")
     ap.add_argument("--rounds", type=int, default=10, help="rounds per size (10)")
     ap.add_argument("--per", type=int, default=100, help="jail directories per round (100)")
+    ap.add_argument("--cpus", choices=PLACEMENTS, default="same",
+                    help="where the client and the daemons run (same)")
     args = ap.parse_args()
+    place(args.cpus)
     for n in (int(s) for s in args.sizes.split(",")):
         run(n, args.rounds, args.per)
     return 0
