@@ -1,32 +1,31 @@
-"""An open descriptor does not carry its opener's rights.
+"""An open descriptor does not carry its opener's rights: the writer's do.
 
 FreeBSD checks the credential of the thread making each call.  pyfuse3's
-write() is not told who is writing (no request context), so a request is
-authorised the other way round: a write on a descriptor opened in view V is
-refused (EPERM) while any process that would get less than V (a process not in
-V's prison or one of its ancestors: a jailed process below or beside it) could
-be the writer, that is when such a process
+write() is not told who is writing (no request context), so the writer is
+found the way Linux shows it: while a write on a jailfs file is being
+answered, its thread is inside a write-family system call on a descriptor of
+that file, waiting for the answer (/proc/PID/task/TID/wchan is
+``request_wait_answer``), and it holds the file's inode lock (jailfs's files
+take no parallel direct writes), so no other synchronous write on that file
+is in flight: that thread is the writer, and it is the only one.
 
-* holds a descriptor of this very file (same inode, on a jailfs mount), which
-  it can only have been given (SCM_RIGHTS, pidfd_getfd) since its own open
-  would have given it its own view's inode; or
-* has a thread inside a write-family system call whose descriptor is this
-  file or has just been closed (a writer that closes its descriptor while its
-  write is in flight).
+A write on a descriptor opened in view V is allowed only when its writer is
+found and is in V's prison or an ancestor of it (the host's view is every
+jail's ancestor).  A writer that cannot be found is refused (EPERM): one that
+closed its descriptor, or put another file in its place, while its write was
+in flight (the old guard looked for the descriptor, and a jailed process
+with a host descriptor swapped it for /dev/null between its write and the
+daemon's look, and wrote as the host), an asynchronous write (Linux AIO and
+io_uring, which a confined jail's seccomp filter refuses; a host process
+using them on jailfs gets EPERM), a 32-bit system call (its numbers are not
+x86_64's).
 
-Every thread that writes on a FUSE file is blocked in that system call until
-the daemon answers, so the writer of the request being checked is always
-found.  Inspection reads /proc/PID/fdinfo and /proc/PID/task/TID/syscall,
-which never call back into this filesystem (nor into any other: a hung
-file system a jailed process holds cannot stall the daemon).  A process
-that cannot be inspected counts as a possible writer: when in doubt, deny.
-
-Only processes in the jails' cgroups are candidates (the supervisor lists
-them): any other process's /proc/PID/cgroup places it outside every jail,
-that is in the host's view, which no view exceeds.  A writer cannot move
-itself out of its cgroup while blocked in its write, and the daemon, the one
-that moves processes into jails, is busy with this check.  Without cgroups,
-or when part of the tree cannot be read, every process is a candidate.
+Inspection reads /proc (syscall, wchan, fdinfo, mountinfo), which never calls
+back into this filesystem nor any other.  The opener is looked at first (it
+is the writer of nearly every write: a shell's redirection, jail(8)'s
+session), then every process.  Where no process is in any jail (the jails'
+cgroup tree is empty), no writer can have less than any view and nothing is
+looked at.
 """
 
 from __future__ import annotations
@@ -39,18 +38,21 @@ from pyfuse3 import FUSEError
 # x86_64 system call numbers -> index of the descriptor written to
 WRITE_SYSCALLS = {1: 0, 18: 0, 20: 0, 296: 0, 328: 0,     # write, pwrite64, writev, pwritev(2)
                   40: 0, 275: 2, 326: 2}                    # sendfile, splice, copy_file_range
+WAITING = b"request_wait_answer"    # where a thread waits for a FUSE answer (fs/fuse/dev.c)
 FUSE_FSTYPE = "fuse.jailfs"
 
 
 def _read(path: str, dir_fd: int | None = None) -> bytes | None:
-    """A /proc file's content (one read: they are small); None when it is
-    gone (a descriptor closed meanwhile).  ESRCH and the others propagate."""
+    """A /proc file's content (one read: they are small); None when it or
+    its process is gone, or cannot be read."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC, dir_fd=dir_fd)
-    except FileNotFoundError:
+    except OSError:
         return None
     try:
         return os.read(fd, 4096)
+    except OSError:
+        return None
     finally:
         os.close(fd)
 
@@ -65,109 +67,115 @@ def _field(fdinfo: bytes, key: bytes) -> bytes | None:
     return fdinfo[i + len(key) + 2:end if end >= 0 else None].strip()
 
 
-def _mount_fstype(pid: int | str, mnt_id: str, cache: dict) -> str | None:
-    """The type of mount ``mnt_id`` in ``pid``'s mount table, None when not there."""
-    key = (pid, mnt_id)
-    if key not in cache:
-        cache[key] = None
+def _mounts(pid: int | str) -> dict[str, tuple[str, str, str]]:
+    """mount id -> (device, mount point, type) in ``pid``'s mount table."""
+    out = {}
+    try:
         with open(f"/proc/{pid}/mountinfo", "rb") as f:
             for line in f:
                 fields = line.split()
-                if fields and fields[0].decode() == mnt_id:
-                    sep = fields.index(b"-")
-                    cache[key] = fields[sep + 1].decode()
-                    break
-    return cache[key]
-
-
-def _is_this_file(pid: int, fdinfo_dir: int, fd: str, ino: bytes, cache: dict) -> bool | None:
-    """True when descriptor ``fd`` of ``pid`` (its /proc fdinfo directory
-    open as ``fdinfo_dir``) is (or may be) this jailfs file, None when it is
-    closed.  A descriptor passed in from another mount namespace (the
-    host's, to a confined jail) is on a mount its holder's table does not
-    list: then the daemon's own table says, and a mount neither lists counts
-    as this one (mount ids are unique across namespaces)."""
-    info = _read(fd, fdinfo_dir)
-    if info is None:
-        return None
-    if _field(info, b"ino") != ino:
-        return False
-    mnt_id = (_field(info, b"mnt_id") or b"").decode()
-    fstype = _mount_fstype(pid, mnt_id, cache)
-    if fstype is None:
-        fstype = _mount_fstype("self", mnt_id, cache)
-    return fstype in (None, FUSE_FSTYPE)
-
-
-def holds_or_writes(pid: int, ino: int) -> bool:
-    """Whether process ``pid`` holds, or is writing through, file ``ino``.
-    Its descriptors are read through one open /proc/PID/fdinfo directory
-    and only their ``ino`` compared (mount tables read only for a match):
-    ~4.5 us a descriptor, the listing included."""
-    cache: dict = {}
-    want = str(ino).encode()
-    try:
-        fdinfo_dir = os.open(f"/proc/{pid}/fdinfo", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    except (FileNotFoundError, ProcessLookupError):
-        return False                            # the process has ended
-    except OSError:
-        return True                             # cannot inspect it: it might be the writer
-    try:
-        for name in os.listdir(fdinfo_dir):
-            if _is_this_file(pid, fdinfo_dir, name, want, cache):
-                return True
-        for tid in os.listdir(f"/proc/{pid}/task"):
-            try:
-                call = (_read(f"/proc/{pid}/task/{tid}/syscall") or b"").split()
-            except ProcessLookupError:
-                continue                        # the thread has just ended
-            if not call or not call[0].lstrip(b"-").isdigit():
-                continue                        # "running": not blocked in a call
-            arg = WRITE_SYSCALLS.get(int(call[0]))
-            if arg is not None and _is_this_file(pid, fdinfo_dir, str(int(call[1 + arg], 16)),
-                                                 want, cache) is not False:
-                return True
-    except (FileNotFoundError, ProcessLookupError):
-        return False                            # the process has ended (ESRCH: since its lookup)
+                sep = fields.index(b"-")
+                out[fields[0].decode()] = (fields[2].decode(), os.fsdecode(fields[4]),
+                                           fields[sep + 1].decode())
     except (OSError, ValueError, IndexError):
-        return True                             # cannot inspect it: it might be the writer
-    finally:
-        os.close(fdinfo_dir)
-    return False
+        pass
+    return out
 
 
-def outsider_holds(fs, view, ino: int) -> int | None:
-    """The pid of a process with less than ``view``'s rights that holds or is
-    writing through file ``ino``, or None."""
-    k = fs.k
-    if not k.real_procs:
-        return None                             # no real process is in any jail
-    root = view.root
+class OurMount:
+    """This daemon's mount: its id in the daemon's mount table (mount ids are
+    unique across namespaces) and its device (a jail's bind of it has another
+    id and the same device)."""
+
+    def __init__(self, mountpoint: str):
+        self.mnt_id, self.dev = "", ""
+        for mnt_id, (dev, where, fstype) in _mounts("self").items():
+            if where == mountpoint and fstype == FUSE_FSTYPE:
+                self.mnt_id, self.dev = mnt_id, dev      # the last: the one on top
+
+    def holds(self, mnt_id: str, pid: int, tables: dict) -> bool:
+        """Whether mount ``mnt_id`` of process ``pid`` is this one."""
+        if not self.dev:
+            return False
+        if mnt_id == self.mnt_id:
+            return True
+        if pid not in tables:
+            tables[pid] = _mounts(pid)
+        found = tables[pid].get(mnt_id)
+        return found is not None and found[0] == self.dev and found[2] == FUSE_FSTYPE
+
+
+def _waits_writing(task: str, ino: bytes, mount: OurMount, pid: int, tables: dict) -> bool:
+    """Whether thread ``task`` (/proc/PID/task/TID) of process ``pid`` waits
+    for the answer to a write on a descriptor of inode ``ino`` of this mount."""
+    call = (_read(task + "/syscall") or b"").split()
+    if not call or not call[0].isdigit():
+        return False                # running, or not in a system call
+    arg = WRITE_SYSCALLS.get(int(call[0]))
+    if arg is None or (_read(task + "/wchan") or b"").strip() != WAITING:
+        return False
+    try:
+        fd = int(call[1 + arg], 16)
+    except (ValueError, IndexError):
+        return False
+    info = _read(f"{task}/fdinfo/{fd}")
+    if info is None or _field(info, b"ino") != ino:
+        return False
+    return mount.holds((_field(info, b"mnt_id") or b"").decode(), pid, tables)
+
+
+def _tasks(pid: int) -> list[str]:
+    """/proc paths of ``pid``'s threads, its main thread first."""
+    base = f"/proc/{pid}/task"
+    try:
+        tids = os.listdir(base)
+    except OSError:
+        return []
+    main = str(pid)
+    return [f"{base}/{tid}" for tid in ([main] if main in tids else []) +
+            [t for t in tids if t != main]]
+
+
+def writer_of(ino: int, mount: OurMount, first: int) -> int | None:
+    """The pid of the process whose thread waits for the answer to a write on
+    inode ``ino`` of this mount (process ``first`` looked at first), or None."""
+    want = str(ino).encode()
+    tables: dict = {}
     me = os.getpid()
-    pids = fs.supervisor.possible_outsiders()
-    if pids is None:
-        pids = [int(name) for name in os.listdir("/proc") if name.isdigit()]
-    for pid in pids:
-        if pid == me:
+    if first != me and any(_waits_writing(t, want, mount, first, tables) for t in _tasks(first)):
+        return first
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
             continue
-        try:
-            where = fs.supervisor.caller_prison(pid)
-        except FUSEError:                       # gone, or in no jail we know: inspect it
-            where = None
-        if where is not None and (where is root or root.is_descendant_of(where)):
-            continue                            # the opener's view or above: may use it
-        if holds_or_writes(pid, ino):
+        pid = int(name)
+        if pid in (first, me):
+            continue
+        if any(_waits_writing(t, want, mount, pid, tables) for t in _tasks(pid)):
             return pid
     return None
 
 
 def authorise(fs, h) -> None:
-    """Refuse (EPERM) a write on handle ``h`` that may come from a process with
-    less than its opener's rights."""
+    """Refuse (EPERM) a write on handle ``h`` unless its writer is found and
+    has at least the rights of the view ``h`` was opened in."""
+    if not fs.supervisor.anyone_jailed():
+        return                      # every process is the host's
     view, node = h.view, h.node
-    pid = outsider_holds(fs, view, node.kind.ino(fs, view, node))
-    if pid is not None:
-        msg = f"descriptor opened in {'the host' if view is fs.host else 'a jail'}'s view " \
-              f"is held by process {pid}, which is not"
-        h.answer = f"error EPERM {msg}\n".encode()
-        raise fs.refusals.refuse(view, errno.EPERM, msg, "write", node.kind.path(view, node))
+    if fs.our_mount is None:
+        fs.our_mount = OurMount(fs.mountpoint or "")
+    pid = writer_of(node.kind.ino(fs, view, node), fs.our_mount, h.pid)
+    root = view.root
+    opened = f"descriptor opened in {'the host' if view is fs.host else 'a jail'}'s view"
+    if pid is None:
+        msg = f"{opened}: its writer cannot be told (a descriptor closed or replaced " \
+              "during the write, or an asynchronous write)"
+    else:
+        try:
+            where = fs.supervisor.caller_prison(pid)
+        except FUSEError:           # gone, or in no jail we know
+            where = None
+        if where is not None and (where is root or root.is_descendant_of(where)):
+            return                  # the opener's view or above
+        msg = f"{opened} is written by process {pid}, which is not"
+    h.answer = f"error EPERM {msg}\n".encode()
+    raise fs.refusals.refuse(view, errno.EPERM, msg, "write", node.kind.path(view, node))

@@ -243,7 +243,7 @@ def serve(opts: MountOptions, ready=None) -> int:
 
 
 def _serve_mounted(pyfuse3, trio, fs, mountpoint: str, running: list[Service], ready) -> int:
-    fs.mounted = True
+    fs.mounted, fs.mountpoint = True, mountpoint
     write_pid(mountpoint)
 
     async def signals():

@@ -131,12 +131,13 @@ class Supervisor:
             raise FUSEError(errno.EACCES)
         return pr
 
-    def possible_outsiders(self) -> list[int] | None:
-        """The pids that may be in a jail: every process in the jails'
-        cgroups (any other process is the host's), or None when that cannot
-        be said (no cgroups, or part of the tree is unreadable): then any
-        process may be."""
-        return self.cgroups.member_pids() if self.cgroups is not None else None
+    def anyone_jailed(self) -> bool:
+        """Whether any process may be in a jail now: the jails' cgroup tree
+        holds one, or cannot be read (without cgroups: a real process was
+        attached and is still running)."""
+        if self.cgroups is None:
+            return bool(self.k.real_procs)
+        return self.cgroups.holds_processes() is not False
 
     def on_event(self, ev) -> None:
         kind, pr = ev.kind, ev.prison

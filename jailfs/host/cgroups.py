@@ -71,6 +71,18 @@ def _write(path: str, text: str) -> None:
         f.write(text)
 
 
+def _populated(path: str) -> bool | None:
+    """A v2 cgroup's ``populated``: a process in it or below it; None when
+    it cannot be read."""
+    try:
+        for line in _read(os.path.join(path, "cgroup.events")).splitlines():
+            if line.startswith("populated "):
+                return line.split()[1] == "1"
+    except OSError:
+        pass
+    return None
+
+
 def _pids_in(path: str) -> list[int]:
     try:
         return [int(w) for w in _read(os.path.join(path, "cgroup.procs")).split()]
@@ -382,34 +394,28 @@ class CgroupTree:
             out.extend(_pids_in(d))
         return out
 
-    def member_pids(self) -> list[int] | None:
-        """Every process in this daemon's membership tree (in a jail's leaf or
-        anywhere else below the base); None when part of it cannot be read."""
+    def holds_processes(self) -> bool | None:
+        """Whether any process is in this daemon's membership tree (in a
+        jail's leaf or anywhere else below the base); None when that cannot
+        be read.  v2 says it of the whole tree in one read."""
+        if self.member.v2:
+            return _populated(self.member.base)
         failed = []
-
-        def unreadable(e: OSError) -> None:
-            if not isinstance(e, FileNotFoundError):    # removed meanwhile: it was empty
-                failed.append(e)
-        out = []
-        for d, _subdirs, _files in os.walk(self.member.base, onerror=unreadable):
+        for d, _subdirs, _files in os.walk(self.member.base, onerror=failed.append):
             try:
-                out.extend(int(w) for w in _read(os.path.join(d, "cgroup.procs")).split())
+                if _read(os.path.join(d, "cgroup.procs")).split():
+                    return True
             except FileNotFoundError:
-                continue
-            except (OSError, ValueError):
+                continue                            # removed meanwhile: it was empty
+            except OSError:
                 return None
-        return None if failed else out
+        return None if any(not isinstance(e, FileNotFoundError) for e in failed) else False
 
     def populated(self, prison, recursive: bool = False) -> bool:
         """Whether any process is in the jail (``recursive``: or below it)."""
         path = self.dir(prison) if recursive else self.leaf(prison)
         if self.member.v2:
-            try:
-                for line in _read(os.path.join(path, "cgroup.events")).splitlines():
-                    if line.startswith("populated "):
-                        return line.split()[1] == "1"
-            except OSError:
-                return False
+            return bool(_populated(path))
         return bool(self.pids(prison, recursive))
 
     def watch_jail(self, prison) -> None:

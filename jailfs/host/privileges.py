@@ -58,6 +58,12 @@ ESCAPES = ("setns", "unshare", "pivot_root", "open_by_handle_at", "bpf",
 # filter can see (and allow with allow.mount).
 NEW_MOUNT_API = ("open_tree", "move_mount", "fsopen", "fsconfig", "fsmount",
                  "fspick", "mount_setattr")
+# Asynchronous I/O: ENOSYS (libc's POSIX aio uses threads and still works).
+# An asynchronous direct write to a jailfs file is in flight with no thread
+# waiting in a write call, so the write guard cannot tell its writer
+# (fs/ctlguard.py); io_uring is also the kernel's largest attack surface.
+ASYNC_IO = ("io_setup", "io_submit", "io_getevents", "io_pgetevents", "io_cancel",
+            "io_destroy", "io_uring_setup", "io_uring_enter", "io_uring_register")
 CLOCK = ("settimeofday", "clock_settime", "clock_adjtime", "adjtimex")
 MLOCK = ("mlock", "mlock2", "mlockall")
 # every CLONE_NEW* flag: clone(2) may not make a namespace
@@ -80,6 +86,7 @@ def derive(params: dict[str, str], allow: set[str]) -> Privileges:
     deny = {name: errno.EPERM for name in ESCAPES}
     deny.update({name: errno.ENOSYS for name in NEW_MOUNT_API})
     deny["clone3"] = errno.ENOSYS       # flags out of the filter's sight: glibc falls back to clone
+    deny.update({name: errno.ENOSYS for name in ASYNC_IO})
     securelevel = _int(params.get("securelevel"), -1)
     enforce_statfs = _int(params.get("enforce_statfs"), 2)
     vnet = params.get("vnet") == "new"

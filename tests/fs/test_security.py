@@ -21,26 +21,43 @@ from jailfs.kernel import JAIL_CREATE, Caller, Kernel
 
 # ------------------------------------------------------- an open .ctl's rights
 RECEIVER = r"""
-import os, socket, sys
+import os, socket, sys, threading
 sock = socket.socket(fileno=int(sys.argv[1]))
 sys.stdin.readline()                      # attached now
 _, fds, _, _ = socket.recv_fds(sock, 16, 1)
 fd = fds[0]
-try:
-    os.write(fd, sys.argv[2].encode() + b"\n")
-    print("wrote")
-except OSError as e:
-    print("errno", e.errno)
+def write():
+    try:
+        os.write(fd, sys.argv[2].encode() + b"\n")
+        print("wrote")
+    except OSError as e:
+        print("errno", e.errno)
+if sys.argv[3] == "swap":                 # replaced while the write waits for the daemon
+    keep = os.dup(fd)
+    t = threading.Thread(target=write); t.start()
+    while t.is_alive():                   # until the write waits for the daemon's answer
+        try:
+            with open(f"/proc/self/task/{t.native_id}/wchan") as w:
+                if w.read() == "request_wait_answer":
+                    break
+        except OSError:
+            break
+    os.dup2(os.open("/dev/null", os.O_WRONLY), fd)
+    t.join()
+    fd = keep
+else:
+    write()
 print(os.read(fd, 4096).decode().strip())
 """
 
 
-def _attacker(jailfs_mount, path: str, request: str, keep_own: bool):
+def _attacker(jailfs_mount, path: str, request: str, keep_own: bool, how: str = "write"):
     """A host process opens ``path`` and passes the descriptor to a process
-    attached to jail web, which writes ``request`` on it."""
+    attached to jail web, which writes ``request`` on it (``how="swap"``:
+    from a thread, putting /dev/null in the descriptor's place meanwhile)."""
     m = jailfs_mount.path
     mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-    child = subprocess.Popen([sys.executable, "-c", RECEIVER, str(theirs.fileno()), request],
+    child = subprocess.Popen([sys.executable, "-c", RECEIVER, str(theirs.fileno()), request, how],
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
                              pass_fds=[theirs.fileno()])
     theirs.close()
@@ -70,10 +87,25 @@ def test_passed_ctl_descriptor_does_not_act_as_the_host(jailfs_mount, keep_own):
     assert lines[0] == f"errno {errno.EPERM}", lines
     assert lines[1].startswith("error EPERM"), lines
     assert value(m / "sib/host.hostname") != "pwned"
-    assert any("refused" in line and "held by process" in line for line in events(m))
+    assert any("refused" in line and "is written by process" in line for line in events(m))
     # the host's own requests still work once the jailed process has let go
     code, answer = jailfs_mount.ctl("set sib host.hostname=fine")
     assert code == 0, answer
+
+
+def test_a_passed_descriptor_replaced_during_its_write_does_not_act_as_the_host(jailfs_mount):
+    """The writer is the thread waiting for the answer, whatever its
+    descriptor has become meanwhile (the guard looked for the descriptor
+    until session 6, and missed it in about half of these)."""
+    m = jailfs_mount.path
+    os.makedirs(m / "web")
+    os.makedirs(m / "sib")
+    for i in range(6):
+        lines = _attacker(jailfs_mount, ".ctl", f"set sib host.hostname=pwned{i}",
+                          keep_own=False, how="swap")
+        assert lines[0] == f"errno {errno.EPERM}", lines
+        assert not value(m / "sib/host.hostname").startswith("pwned")
+    assert any("its writer cannot be told" in line for line in events(m))
 
 
 def test_passed_parameter_descriptor_does_not_act_as_the_host(jailfs_mount):

@@ -94,21 +94,33 @@ def test_jail_of_follows_the_cgroup_not_the_parent(tree, procs):
     assert sorted(tree.pids(db)) == sorted([sh.pid, child])
     assert tree.pids(web) == [other.pid]
     assert sorted(tree.pids(web, recursive=True)) == sorted([other.pid, sh.pid, child])
-    # the write guard's candidates: every process of every jail, no host process
-    assert sorted(tree.member_pids()) == sorted([other.pid, sh.pid, child])
+    assert tree.holds_processes() is True       # the write guard then looks for the writer
 
 
-def test_member_pids_is_none_when_part_of_the_tree_is_unreadable(tree, procs, monkeypatch):
+def test_holds_processes_follows_the_jails_processes(tree, procs):
+    web, db = jails()
+    assert tree.holds_processes() is False      # no jail has a cgroup yet
+    tree.ensure(db)
+    assert tree.holds_processes() is False      # cgroups, but empty: no writer to look for
+    p = procs.start("sleep", "300")
+    tree.place(p.pid, db)
+    assert tree.holds_processes() is True
+    p.kill()
+    p.wait()
+    wait_until(lambda: tree.holds_processes() is False)
+
+
+def test_holds_processes_is_none_when_the_tree_is_unreadable(tree, procs, monkeypatch):
     web, db = jails()
     tree.place(procs.start("sleep", "300").pid, db)
     real_read = cg._read
 
     def refuse(path):
-        if path.startswith(tree.dir(db)):
+        if path.startswith(tree.member.base):
             raise PermissionError(13, "Permission denied", path)
         return real_read(path)
     monkeypatch.setattr(cg, "_read", refuse)
-    assert tree.member_pids() is None           # the guard then inspects every process
+    assert tree.holds_processes() is None       # the guard then looks for the writer
 
 
 def test_a_pid_in_the_tree_but_not_in_a_leaf_is_unknown(tree, procs):
@@ -121,7 +133,7 @@ def test_a_pid_in_the_tree_but_not_in_a_leaf_is_unknown(tree, procs):
     except OSError:         # v2 with controllers on: no process in an inner node anyway
         pytest.skip("inner cgroups take no process here")
     assert tree.jail_of(p.pid) == UNKNOWN
-    assert p.pid in tree.member_pids()            # still a write guard candidate
+    assert tree.holds_processes() is True         # the write guard looks for the writer
 
 
 def test_an_orphan_stays_in_its_jail(tree, procs):

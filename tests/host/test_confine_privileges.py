@@ -37,6 +37,13 @@ def test_new_mount_api_is_enosys_so_mount8_falls_back():
     assert d().deny["clone3"] == errno.ENOSYS
 
 
+@pytest.mark.parametrize("call", ["io_setup", "io_submit", "io_uring_setup", "io_uring_enter"])
+def test_asynchronous_io_is_enosys_whatever_is_allowed(call):
+    assert d().deny[call] == errno.ENOSYS
+    assert d(["mount", "mount.tmpfs", "set_hostname", "mlock"], enforce_statfs="0",
+             vnet="new").deny[call] == errno.ENOSYS
+
+
 def test_raw_sockets():
     assert "NET_RAW" not in d().caps
     assert "NET_RAW" in d(["raw_sockets"]).caps

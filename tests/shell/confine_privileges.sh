@@ -39,6 +39,9 @@ probe plain mknod EPERM
 probe plain open_by_handle_at EPERM
 probe plain iopl EPERM
 probe nohost sethostname EPERM
+# asynchronous I/O: a write in flight with no thread in a write call (fs/ctlguard.py)
+probe plain io_setup ENOSYS
+probe plain io_uring_setup ENOSYS
 # the capability bounding set: nothing the jail execs gets more back
 bnd=$(jexec plain sh -c 'grep CapBnd /proc/self/status' | awk '{print $2}')
 is "CAP_SYS_MODULE (16) not in the bounding set" "$(( 0x$bnd >> 16 & 1 ))" 0

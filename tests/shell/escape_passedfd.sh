@@ -6,6 +6,12 @@
 # process writes on them.  The descriptor's mount is in the host's mount
 # namespace, not in the jail's mount table, and that must not make it look
 # like some other file (ctlguard: when in doubt, deny).
+# Then the attacks on the guard itself: the jailed process writes from one
+# thread and, from another, puts /dev/null in the descriptor's place while the
+# write waits for the daemon (until session 6 the guard looked for the
+# descriptor and missed it: 5 of 8 such writes made the jail's own
+# children.max 5), or tries an asynchronous write (Linux AIO: in flight with
+# no thread in a write call; refused by the jail's seccomp filter).
 . "$(dirname "$0")/lib/fs.subr"
 JAILFS_MOUNT=$MNT; export JAILFS_MOUNT
 chmod 711 "$OUT"
@@ -21,24 +27,47 @@ os.close(fd)
 c.recv(1)
 EOF
 cat >"$OUT/take.py" <<'EOF'
-import os, socket, sys
+import ctypes, os, socket, sys, threading
 s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
 _, fds, _, _ = socket.recv_fds(s, 16, 1)
-try:
-    os.write(fds[0], (sys.argv[2] + "\n").encode()); print("wrote")
-except OSError as e:
-    print("errno", e.errno)
+how = sys.argv[3] if len(sys.argv) > 3 else "write"
+got = {}
+def write():
+    try:
+        os.write(fds[0], (sys.argv[2] + "\n").encode()); got["out"] = "wrote"
+    except OSError as e:
+        got["out"] = f"errno {e.errno}"
+if how == "aio":                  # io_setup(8, &ctx): the first step of Linux AIO
+    libc = ctypes.CDLL(None, use_errno=True)
+    ctx = ctypes.c_ulong(0)
+    r = libc.syscall(206, 8, ctypes.byref(ctx))
+    got["out"] = "aio" if r == 0 else f"errno {ctypes.get_errno()}"
+elif how == "swap":               # the write waits for the daemon; its descriptor is replaced
+    t = threading.Thread(target=write); t.start()
+    while t.is_alive():           # until the write waits for the daemon's answer
+        try:
+            with open(f"/proc/self/task/{t.native_id}/wchan") as w:
+                if w.read() == "request_wait_answer":
+                    break
+        except OSError:
+            break
+    os.dup2(os.open("/dev/null", os.O_WRONLY), fds[0])
+    t.join()
+else:
+    write()
+print(got["out"])
 s.send(b"x")
 EOF
 chmod 644 "$OUT/give.py" "$OUT/take.py"
 
-# pass FILE REQUEST: the host passes FILE to jail web's process, which writes REQUEST
+# pass FILE REQUEST [HOW]: the host passes FILE to jail web's process, which
+# writes REQUEST (HOW: write, swap or aio, as take.py does)
 pass() {
     rm -f "$OUT/sock"
     python "$OUT/give.py" "$1" "$OUT/sock" >"$OUT/give.out" &
     _g=$!
     _n=100; while [ ! -S "$OUT/sock" ] && [ $_n -gt 0 ]; do sleep 0.05; _n=$((_n - 1)); done
-    jexec web /usr/bin/python3 "$OUT/take.py" "$OUT/sock" "$2"
+    jexec web /usr/bin/python3 "$OUT/take.py" "$OUT/sock" "$2" "${3:-write}"
     wait $_g
 }
 
@@ -51,6 +80,15 @@ expect 0 "errno 1" "" -- pass "$MNT/.ctl" "create name=evil persist"
 is "no jail evil" "$(ls "$MNT" | grep -c '^evil$')" 0
 expect 0 "errno 1" "" -- pass "$MNT/web/children.max" "5"
 is "web's children.max unchanged" "$(cat "$MNT/web/children.max")" 0
+i=0
+while [ $i -lt 8 ]; do
+    expect 0 "errno 1" "" -- pass "$MNT/web/children.max" "5" swap
+    expect 0 "errno 1" "" -- pass "$MNT/.ctl" "create name=evil$i persist" swap
+    i=$((i + 1))
+done
+is "web's children.max unchanged by the swapped descriptors" "$(cat "$MNT/web/children.max")" 0
+is "no jail evil0..7" "$(ls "$MNT" | grep -c '^evil')" 0
+expect 0 "errno 38" "" -- pass "$MNT/web/children.max" "5" aio
 # the host's own writes still work
 expect 0 "" "" -- sh -c "echo 2 > '$MNT/web/children.max'"
 is "the host set children.max" "$(cat "$MNT/web/children.max")" 2
