@@ -89,7 +89,18 @@ done
 is "web's children.max unchanged by the swapped descriptors" "$(cat "$MNT/web/children.max")" 0
 is "no jail evil0..7" "$(ls "$MNT" | grep -c '^evil')" 0
 expect 0 "errno 38" "" -- pass "$MNT/web/children.max" "5" aio
-# the host's own writes still work
+# the host's own writes still work, while a jailed process runs: by the
+# opener, and by a child the descriptor was inherited by (found beyond the opener)
+jexec web sleep 60 >/dev/null 2>&1 &
+JEXEC=$!
+_n=100
+until (exec 3<>"$MNT/.ctl"; echo "procs web" >&3; cat <&3) | grep -q ' sleep$' || [ $_n = 0 ]; do
+    sleep 0.05; _n=$((_n - 1))
+done
+is "a process runs in web" "$_n" "$(echo "$_n" | grep -v '^0$')"
 expect 0 "" "" -- sh -c "echo 2 > '$MNT/web/children.max'"
 is "the host set children.max" "$(cat "$MNT/web/children.max")" 2
+expect 0 "" "" -- sh -c "exec 3>'$MNT/web/children.max'; /bin/echo 3 >&3"
+is "a child of the opener set children.max" "$(cat "$MNT/web/children.max")" 3
+kill "$JEXEC" 2>/dev/null
 done_testing
