@@ -124,16 +124,17 @@ def _waits_writing(task: str, ino: bytes, mount: OurMount, pid: int, tables: dic
     return mount.holds((_field(info, b"mnt_id") or b"").decode(), pid, tables)
 
 
-def _tasks(pid: int) -> list[str]:
-    """/proc paths of ``pid``'s threads, its main thread first."""
+def _tasks(pid: int):
+    """/proc paths of ``pid``'s threads, its main thread first (nearly
+    always the writer: the others are listed only when it is not)."""
     base = f"/proc/{pid}/task"
+    main = str(pid)
+    yield f"{base}/{main}"
     try:
         tids = os.listdir(base)
     except OSError:
-        return []
-    main = str(pid)
-    return [f"{base}/{tid}" for tid in ([main] if main in tids else []) +
-            [t for t in tids if t != main]]
+        return
+    yield from (f"{base}/{tid}" for tid in tids if tid != main)
 
 
 def writer_of(ino: int, mount: OurMount, first: int) -> int | None:

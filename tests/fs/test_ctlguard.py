@@ -126,7 +126,7 @@ def test_a_process_that_cannot_be_read_is_not_found_writing(monkeypatch, err):
             return real_open(path, *args, **kwargs)
 
         monkeypatch.setattr(ctlguard.os, "open", answer)
-        tasks = ctlguard._tasks(child.pid)
+        tasks = list(ctlguard._tasks(child.pid))
         assert tasks == [f"/proc/{child.pid}/task/{child.pid}"]
         assert not ctlguard._waits_writing(tasks[0], b"1", Mount(), child.pid, {})
     finally:
