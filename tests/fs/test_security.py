@@ -10,6 +10,7 @@ import os
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import pyfuse3
 import pytest
@@ -20,35 +21,7 @@ from jailfs.fs.operations import JailFS
 from jailfs.kernel import JAIL_CREATE, Caller, Kernel
 
 # ------------------------------------------------------- an open .ctl's rights
-RECEIVER = r"""
-import os, socket, sys, threading
-sock = socket.socket(fileno=int(sys.argv[1]))
-sys.stdin.readline()                      # attached now
-_, fds, _, _ = socket.recv_fds(sock, 16, 1)
-fd = fds[0]
-def write():
-    try:
-        os.write(fd, sys.argv[2].encode() + b"\n")
-        print("wrote")
-    except OSError as e:
-        print("errno", e.errno)
-if sys.argv[3] == "swap":                 # replaced while the write waits for the daemon
-    keep = os.dup(fd)
-    t = threading.Thread(target=write); t.start()
-    while t.is_alive():                   # until the write waits for the daemon's answer
-        try:
-            with open(f"/proc/self/task/{t.native_id}/wchan") as w:
-                if w.read() == "request_wait_answer":
-                    break
-        except OSError:
-            break
-    os.dup2(os.open("/dev/null", os.O_WRONLY), fd)
-    t.join()
-    fd = keep
-else:
-    write()
-print(os.read(fd, 4096).decode().strip())
-"""
+TAKE_FD = Path(__file__).resolve().parents[1] / "shell" / "lib" / "take_fd.py"   # the jailed side
 
 
 def _attacker(jailfs_mount, path: str, request: str, keep_own: bool, how: str = "write"):
@@ -57,9 +30,9 @@ def _attacker(jailfs_mount, path: str, request: str, keep_own: bool, how: str = 
     from a thread, putting /dev/null in the descriptor's place meanwhile)."""
     m = jailfs_mount.path
     mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-    child = subprocess.Popen([sys.executable, "-c", RECEIVER, str(theirs.fileno()), request, how],
-                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-                             pass_fds=[theirs.fileno()])
+    child = subprocess.Popen([sys.executable, str(TAKE_FD), f"fd:{theirs.fileno()}", request,
+                              how, *(["answer"] if path == ".ctl" else [])],
+                             stdout=subprocess.PIPE, text=True, pass_fds=[theirs.fileno()])
     theirs.close()
     try:
         code, answer = jailfs_mount.ctl(f"attach web {child.pid}")
@@ -68,7 +41,7 @@ def _attacker(jailfs_mount, path: str, request: str, keep_own: bool, how: str = 
         socket.send_fds(mine, [b"x"], [fd])
         if not keep_own:
             os.close(fd)
-        out, _ = child.communicate("go\n", timeout=30)
+        out, _ = child.communicate(timeout=30)        # it writes once the descriptor comes
         if keep_own:
             os.close(fd)
     finally:

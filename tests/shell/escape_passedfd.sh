@@ -26,38 +26,7 @@ socket.send_fds(c, [b"x"], [fd])
 os.close(fd)
 c.recv(1)
 EOF
-cat >"$OUT/take.py" <<'EOF'
-import ctypes, os, socket, sys, threading
-s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
-_, fds, _, _ = socket.recv_fds(s, 16, 1)
-how = sys.argv[3] if len(sys.argv) > 3 else "write"
-got = {}
-def write():
-    try:
-        os.write(fds[0], (sys.argv[2] + "\n").encode()); got["out"] = "wrote"
-    except OSError as e:
-        got["out"] = f"errno {e.errno}"
-if how == "aio":                  # io_setup(8, &ctx): the first step of Linux AIO
-    libc = ctypes.CDLL(None, use_errno=True)
-    ctx = ctypes.c_ulong(0)
-    r = libc.syscall(206, 8, ctypes.byref(ctx))
-    got["out"] = "aio" if r == 0 else f"errno {ctypes.get_errno()}"
-elif how == "swap":               # the write waits for the daemon; its descriptor is replaced
-    t = threading.Thread(target=write); t.start()
-    while t.is_alive():           # until the write waits for the daemon's answer
-        try:
-            with open(f"/proc/self/task/{t.native_id}/wchan") as w:
-                if w.read() == "request_wait_answer":
-                    break
-        except OSError:
-            break
-    os.dup2(os.open("/dev/null", os.O_WRONLY), fds[0])
-    t.join()
-else:
-    write()
-print(got["out"])
-s.send(b"x")
-EOF
+cp "$ROOT/tests/shell/lib/take_fd.py" "$OUT/take.py"
 chmod 644 "$OUT/give.py" "$OUT/take.py"
 
 # pass FILE REQUEST [HOW]: the host passes FILE to jail web's process, which
