@@ -23,7 +23,8 @@ x86_64's).
 Inspection reads /proc (syscall, wchan, fdinfo, mountinfo), which never calls
 back into this filesystem nor any other.  The opener is looked at first (it
 is the writer of nearly every write: a shell's redirection, jail(8)'s
-session), then every process.  Where no process is in any jail (the jails'
+session), then, for a jail's view, the processes of that jail and below it,
+then every process.  Where no process is in any jail (the jails'
 cgroup tree is empty), no writer can have less than any view and nothing is
 looked at.
 """
@@ -137,20 +138,24 @@ def _tasks(pid: int):
     yield from (f"{base}/{tid}" for tid in tids if tid != main)
 
 
-def writer_of(ino: int, mount: OurMount, first: int) -> int | None:
+def writer_of(ino: int, mount: OurMount, first: int, near=tuple) -> int | None:
     """The pid of the process whose thread waits for the answer to a write on
-    inode ``ino`` of this mount (process ``first`` looked at first), or None."""
+    inode ``ino`` of this mount, or None.  Process ``first`` (the opener) is
+    looked at first, then those ``near()`` gives (its jail's), then every
+    other: a jailed process that hands its descriptor to another of its jail
+    costs the daemon a look at its jail, not at the whole host."""
     want = str(ino).encode()
     tables: dict = {}
-    me = os.getpid()
-    if first != me and any(_waits_writing(t, want, mount, first, tables) for t in _tasks(first)):
-        return first
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
+    seen = {os.getpid()}
+
+    def candidates():
+        yield first
+        yield from near()
+        yield from (int(name) for name in os.listdir("/proc") if name.isdigit())
+    for pid in candidates():
+        if pid in seen:
             continue
-        pid = int(name)
-        if pid in (first, me):
-            continue
+        seen.add(pid)
         if any(_waits_writing(t, want, mount, pid, tables) for t in _tasks(pid)):
             return pid
     return None
@@ -164,8 +169,9 @@ def authorise(fs, h) -> None:
     view, node = h.view, h.node
     if fs.our_mount is None:
         fs.our_mount = OurMount(fs.mountpoint or "")
-    pid = writer_of(node.kind.ino(fs, view, node), fs.our_mount, h.pid)
     root = view.root
+    pid = writer_of(node.kind.ino(fs, view, node), fs.our_mount, h.pid,
+                    tuple if view is fs.host else lambda: fs.supervisor.jail_pids(root))
     opened = f"descriptor opened in {'the host' if view is fs.host else 'a jail'}'s view"
     if pid is None:
         msg = f"{opened}: its writer cannot be told (a descriptor closed or replaced " \

@@ -131,6 +131,11 @@ class Supervisor:
             raise FUSEError(errno.EACCES)
         return pr
 
+    def jail_pids(self, pr) -> list[int]:
+        """The real processes in ``pr`` and below it, as its cgroups hold them
+        (none known without cgroups)."""
+        return self.cgroups.pids(pr, recursive=True) if self.cgroups is not None else []
+
     def anyone_jailed(self) -> bool:
         """Whether any process may be in a jail now: the jails' cgroup tree
         holds one, or cannot be read (without cgroups: a real process was

@@ -106,6 +106,9 @@ def test_the_opener_is_looked_at_first_and_alone_when_it_writes(monkeypatch):
     monkeypatch.setattr(ctlguard.os, "listdir", lambda path: ["1", "self", "100", "205"])
     assert ctlguard.writer_of(INO, Mount(), 205) == 100     # a process it gave the descriptor
     assert looked == [205, 1, 100]
+    looked.clear()
+    assert ctlguard.writer_of(INO, Mount(), 205, near=lambda: [300, 100]) == 100   # its jail's
+    assert looked == [205, 300, 100]
     monkeypatch.setattr(ctlguard, "_waits_writing", lambda *args: False)
     assert ctlguard.writer_of(INO, Mount(), 205) is None
 
