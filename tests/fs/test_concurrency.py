@@ -51,8 +51,9 @@ def worker(mnt: str, seed: int, q) -> None:
                 # a rename may come between open and read: the file follows its
                 # jail.  A read that overlaps the rename may get the new name cut
                 # to the length the kernel had (the size check comes before READ,
-                # the new bytes after: README "Caching"), never anything else.
-                if not re.fullmatch(r"j\d+\n?", text):
+                # the new bytes after), or a shorter new name padded with NULs to
+                # it (README "Caching"), never anything else.
+                if not re.fullmatch(r"j\d+\n?\0*", text):
                     bad.append(f"{a}/name read {text!r}")
         except OSError as e:
             if e.errno not in (errno.ENOENT, errno.EEXIST, errno.ENOTEMPTY):
