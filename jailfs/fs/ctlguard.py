@@ -20,6 +20,11 @@ io_uring, which a confined jail's seccomp filter refuses; a host process
 using them on jailfs gets EPERM), a 32-bit system call (its numbers are not
 x86_64's).
 
+A thread seen running may be the writer between queueing its request and
+going to sleep (a virtual CPU can be taken from it just there): when no
+writer is found, the threads seen running are looked at again after short
+pauses (~64 ms in all, awaited: the daemon serves other requests meanwhile).
+
 Inspection reads /proc (syscall, wchan, fdinfo, mountinfo), which never calls
 back into this filesystem nor any other.  The opener is looked at first (it
 is the writer of nearly every write: a shell's redirection, jail(8)'s
@@ -34,6 +39,7 @@ from __future__ import annotations
 import errno
 import os
 
+import trio
 from pyfuse3 import FUSEError
 
 # x86_64 system call numbers -> index of the descriptor written to
@@ -106,23 +112,37 @@ class OurMount:
         return found is not None and found[0] == self.dev and found[2] == FUSE_FSTYPE
 
 
-def _waits_writing(task: str, ino: bytes, mount: OurMount, pid: int, tables: dict) -> bool:
+WRITER, MAYBE, OTHER = "writer", "maybe", ""
+# Pauses before a thread seen running is looked at again (seconds, ~64 ms in
+# all): between queueing its request and going to sleep the writer runs, and
+# a virtual CPU can be taken away from it just there for milliseconds.
+PAUSES = (0.0005, 0.001, 0.002, 0.004, 0.008, 0.016, 0.032)
+
+
+def _writing(task: str, ino: bytes, mount: OurMount, pid: int, tables: dict) -> str:
     """Whether thread ``task`` (/proc/PID/task/TID) of process ``pid`` waits
-    for the answer to a write on a descriptor of inode ``ino`` of this mount."""
+    for the answer to a write on a descriptor of inode ``ino`` of this mount
+    (WRITER), is running and so may be about to (MAYBE), or neither (OTHER)."""
     call = (_read(task + "/syscall") or b"").split()
+    if call[:1] == [b"running"]:
+        return MAYBE
     if not call or not call[0].isdigit():
-        return False                # running, or not in a system call
+        return OTHER                # gone, or blocked outside a system call
     arg = WRITE_SYSCALLS.get(int(call[0]))
-    if arg is None or (_read(task + "/wchan") or b"").strip() != WAITING:
-        return False
+    if arg is None:
+        return OTHER
+    wchan = (_read(task + "/wchan") or b"").strip()
+    if wchan != WAITING:
+        return MAYBE if wchan == b"0" else OTHER    # "0": woken, not yet running
     try:
         fd = int(call[1 + arg], 16)
     except (ValueError, IndexError):
-        return False
+        return OTHER
     info = _read(f"{task}/fdinfo/{fd}")
     if info is None or _field(info, b"ino") != ino:
-        return False
-    return mount.holds((_field(info, b"mnt_id") or b"").decode(), pid, tables)
+        return OTHER
+    return WRITER if mount.holds((_field(info, b"mnt_id") or b"").decode(), pid,
+                                 tables) else OTHER
 
 
 def _tasks(pid: int):
@@ -138,12 +158,14 @@ def _tasks(pid: int):
     yield from (f"{base}/{tid}" for tid in tids if tid != main)
 
 
-def writer_of(ino: int, mount: OurMount, first: int, near=tuple) -> int | None:
+async def writer_of(ino: int, mount: OurMount, first: int, near=tuple) -> int | None:
     """The pid of the process whose thread waits for the answer to a write on
     inode ``ino`` of this mount, or None.  Process ``first`` (the opener) is
     looked at first, then those ``near()`` gives (its jail's), then every
     other: a jailed process that hands its descriptor to another of its jail
-    costs the daemon a look at its jail, not at the whole host."""
+    costs the daemon a look at its jail, not at the whole host.  Threads seen
+    running are looked at again after a pause (awaited: other requests go on
+    meanwhile) until one waits or none runs."""
     want = str(ino).encode()
     tables: dict = {}
     seen = {os.getpid()}
@@ -152,16 +174,33 @@ def writer_of(ino: int, mount: OurMount, first: int, near=tuple) -> int | None:
         yield first
         yield from near()
         yield from (int(name) for name in os.listdir("/proc") if name.isdigit())
+    running = []
     for pid in candidates():
         if pid in seen:
             continue
         seen.add(pid)
-        if any(_waits_writing(t, want, mount, pid, tables) for t in _tasks(pid)):
-            return pid
+        for task in _tasks(pid):
+            state = _writing(task, want, mount, pid, tables)
+            if state is WRITER:
+                return pid
+            if state is MAYBE:
+                running.append((pid, task))
+    for pause in PAUSES:
+        if not running:
+            break
+        await trio.sleep(pause)
+        still = []
+        for pid, task in running:
+            state = _writing(task, want, mount, pid, tables)
+            if state is WRITER:
+                return pid
+            if state is MAYBE:
+                still.append((pid, task))
+        running = still
     return None
 
 
-def authorise(fs, h) -> None:
+async def authorise(fs, h) -> None:
     """Refuse (EPERM) a write on handle ``h`` unless its writer is found and
     has at least the rights of the view ``h`` was opened in."""
     if not fs.supervisor.anyone_jailed():
@@ -170,8 +209,8 @@ def authorise(fs, h) -> None:
     if fs.our_mount is None:
         fs.our_mount = OurMount(fs.mountpoint or "")
     root = view.root
-    pid = writer_of(node.kind.ino(fs, view, node), fs.our_mount, h.pid,
-                    tuple if view is fs.host else lambda: fs.supervisor.jail_pids(root))
+    pid = await writer_of(node.kind.ino(fs, view, node), fs.our_mount, h.pid,
+                          tuple if view is fs.host else lambda: fs.supervisor.jail_pids(root))
     opened = f"descriptor opened in {'the host' if view is fs.host else 'a jail'}'s view"
     if pid is None:
         msg = f"{opened}: its writer cannot be told (a descriptor closed or replaced " \

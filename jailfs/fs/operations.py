@@ -35,7 +35,7 @@ from jailfs.ops.logs import subscribe_logged
 from . import inodes as I
 from . import listings as L
 from . import nodes as N
-from . import sharedroot
+from . import ctlguard, sharedroot
 from .cache import Cache
 from .ctlfile import CTL
 from .eventtext import event_text, other_event_text
@@ -445,8 +445,22 @@ class JailFS(pyfuse3.Operations):
         h = self._handle(fh, FileHandle)
         return h.node.kind.read(self, h, off, size)
 
+    async def write(self, fh, off, buf):
+        h = self._fh.get(fh)
+        if isinstance(h, FileHandle) and h.writable and h.node.kind in (N.PARAM, CTL):
+            # who writes (fs/ctlguard.py), before anything is settled: it may
+            # pause for a writer not yet asleep, and other requests go on
+            try:
+                await ctlguard.authorise(self, h)
+            except FUSEError:
+                raise
+            except Exception:       # noqa: BLE001 - a request must be answered
+                log.exception("the write guard failed")
+                raise FUSEError(errno.EIO) from None
+        return await self._write(fh, off, buf)
+
     @handler(settle="all")
-    def write(self, fh, off, buf):
+    def _write(self, fh, off, buf):
         h = self._handle(fh, FileHandle)
         if not h.writable:
             raise FUSEError(errno.EBADF)

@@ -15,6 +15,7 @@ import os
 import subprocess
 
 import pytest
+import trio
 
 from jailfs.fs import ctlguard
 
@@ -42,8 +43,16 @@ def writing(fd=3, call=1, wchan=b"request_wait_answer\n", ino=INO, mnt_id=77) ->
 
 
 def waits(monkeypatch, files) -> bool:
+    return state(monkeypatch, files) is ctlguard.WRITER
+
+
+def state(monkeypatch, files) -> str:
     answers(monkeypatch, files)
-    return ctlguard._waits_writing(TASK, str(INO).encode(), Mount(), 100, {})
+    return ctlguard._writing(TASK, str(INO).encode(), Mount(), 100, {})
+
+
+def writer_of(*args, **kwargs):
+    return trio.run(lambda: ctlguard.writer_of(*args, **kwargs))
 
 
 def test_the_thread_waiting_for_its_write_on_this_file_is_the_writer(monkeypatch):
@@ -69,14 +78,37 @@ def test_a_replaced_or_closed_descriptor_names_no_writer(monkeypatch):
 
 def test_a_thread_not_waiting_on_fuse_is_not_the_writer(monkeypatch):
     """A thread in write on this file but waiting for the file's lock (behind
-    the write in flight) or running is not the one being answered."""
-    assert not waits(monkeypatch, writing(wchan=b"rwsem_down_write_slowpath\n"))
-    assert not waits(monkeypatch, writing(wchan=b"0\n"))
+    the write in flight) is not the one being answered; a running one may
+    be about to wait (MAYBE: looked at again)."""
+    assert state(monkeypatch, writing(wchan=b"rwsem_down_write_slowpath\n")) is ctlguard.OTHER
+    assert state(monkeypatch, writing(wchan=b"0\n")) is ctlguard.MAYBE
     files = writing()
     files[TASK + "/syscall"] = b"running\n"
-    assert not waits(monkeypatch, files)
+    assert state(monkeypatch, files) is ctlguard.MAYBE
     files[TASK + "/syscall"] = b"-1 0x7ffd 0x7f\n"                  # blocked outside a call
-    assert not waits(monkeypatch, files)
+    assert state(monkeypatch, files) is ctlguard.OTHER
+
+
+def test_a_writer_seen_running_is_found_once_it_waits(monkeypatch):
+    """Between queueing its request and going to sleep the writer runs (and a
+    virtual CPU may be taken from it just then): it is looked at again after
+    a pause, not refused at once (a full test run refused jls's write so,
+    once).  One that never waits is not the writer, after the pauses."""
+    monkeypatch.setattr(ctlguard, "PAUSES", (0.0001,) * 3)
+    monkeypatch.setattr(ctlguard, "_tasks", lambda pid: [TASK] if pid == 100 else [])
+    monkeypatch.setattr(ctlguard.os, "listdir", lambda path: ["100"])
+    files = writing()
+    later = dict(files)
+    files[TASK + "/syscall"] = b"running\n"
+    reads = []
+
+    def read(path, dir_fd=None):
+        reads.append(path)
+        return (later if len(reads) > 1 else files).get(path)
+    monkeypatch.setattr(ctlguard, "_read", read)
+    assert writer_of(INO, Mount(), 100) == 100
+    answers(monkeypatch, files)                     # running throughout
+    assert writer_of(INO, Mount(), 100) is None
 
 
 def test_other_calls_files_and_mounts_are_not_writes_on_this_file(monkeypatch):
@@ -95,22 +127,22 @@ def test_other_calls_files_and_mounts_are_not_writes_on_this_file(monkeypatch):
 def test_the_opener_is_looked_at_first_and_alone_when_it_writes(monkeypatch):
     looked = []
 
-    def waits_writing(task, ino, mount, pid, tables):
+    def writing_(task, ino, mount, pid, tables):
         looked.append(pid)
-        return pid == 100
-    monkeypatch.setattr(ctlguard, "_waits_writing", waits_writing)
+        return ctlguard.WRITER if pid == 100 else ctlguard.OTHER
+    monkeypatch.setattr(ctlguard, "_writing", writing_)
     monkeypatch.setattr(ctlguard, "_tasks", lambda pid: [f"/proc/{pid}/task/{pid}"])
-    assert ctlguard.writer_of(INO, Mount(), 100) == 100
+    assert writer_of(INO, Mount(), 100) == 100
     assert looked == [100]
     looked.clear()
     monkeypatch.setattr(ctlguard.os, "listdir", lambda path: ["1", "self", "100", "205"])
-    assert ctlguard.writer_of(INO, Mount(), 205) == 100     # a process it gave the descriptor
+    assert writer_of(INO, Mount(), 205) == 100      # a process it gave the descriptor
     assert looked == [205, 1, 100]
     looked.clear()
-    assert ctlguard.writer_of(INO, Mount(), 205, near=lambda: [300, 100]) == 100   # its jail's
+    assert writer_of(INO, Mount(), 205, near=lambda: [300, 100]) == 100   # its jail's first
     assert looked == [205, 300, 100]
-    monkeypatch.setattr(ctlguard, "_waits_writing", lambda *args: False)
-    assert ctlguard.writer_of(INO, Mount(), 205) is None
+    monkeypatch.setattr(ctlguard, "_writing", lambda *args: ctlguard.OTHER)
+    assert writer_of(INO, Mount(), 205) is None
 
 
 @pytest.mark.parametrize("err", [errno.ESRCH, errno.EACCES, errno.ENOENT])
@@ -131,7 +163,7 @@ def test_a_process_that_cannot_be_read_is_not_found_writing(monkeypatch, err):
         monkeypatch.setattr(ctlguard.os, "open", answer)
         tasks = list(ctlguard._tasks(child.pid))
         assert tasks == [f"/proc/{child.pid}/task/{child.pid}"]
-        assert not ctlguard._waits_writing(tasks[0], b"1", Mount(), child.pid, {})
+        assert ctlguard._writing(tasks[0], b"1", Mount(), child.pid, {}) is ctlguard.OTHER
     finally:
         child.kill()
         child.wait()
