@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 
 import trio
 from pyfuse3 import FUSEError
@@ -74,6 +75,11 @@ def _field(fdinfo: bytes, key: bytes) -> bytes | None:
     return fdinfo[i + len(key) + 2:end if end >= 0 else None].strip()
 
 
+def _unescape(field: bytes) -> bytes:
+    """A mountinfo path: space, tab, newline and backslash come as \\ooo."""
+    return re.sub(rb"\\([0-7]{3})", lambda m: bytes([int(m[1], 8)]), field)
+
+
 def _mounts(pid: int | str) -> dict[str, tuple[str, str, str]]:
     """mount id -> (device, mount point, type) in ``pid``'s mount table."""
     out = {}
@@ -82,7 +88,7 @@ def _mounts(pid: int | str) -> dict[str, tuple[str, str, str]]:
             for line in f:
                 fields = line.split()
                 sep = fields.index(b"-")
-                out[fields[0].decode()] = (fields[2].decode(), os.fsdecode(fields[4]),
+                out[fields[0].decode()] = (fields[2].decode(), os.fsdecode(_unescape(fields[4])),
                                            fields[sep + 1].decode())
     except (OSError, ValueError, IndexError):
         pass

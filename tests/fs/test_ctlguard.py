@@ -176,3 +176,15 @@ def test_our_mount_is_found_in_the_daemons_table(monkeypatch):
     m = ctlguard.OurMount("/mnt/j")
     assert (m.mnt_id, m.dev) == ("30", "0:40")
     assert not ctlguard.OurMount("/elsewhere").holds("30", 1, {})   # not mounted: nothing is ours
+
+
+def test_a_mount_point_with_a_space_is_found(monkeypatch, tmp_path):
+    """mountinfo writes a space in a path as \\040: unescaped, or the guard
+    would find no writer on such a mount and refuse every write."""
+    info = tmp_path / "mountinfo"
+    info.write_bytes(b"30 25 0:40 / /mnt/my\\040jails rw,nosuid - fuse.jailfs jailfs rw\n")
+    real_open = open
+    monkeypatch.setattr("builtins.open", lambda path, *a, **k: real_open(
+        info if str(path) == "/proc/self/mountinfo" else path, *a, **k))
+    m = ctlguard.OurMount("/mnt/my jails")
+    assert (m.mnt_id, m.dev) == ("30", "0:40")
