@@ -38,23 +38,24 @@ from __future__ import annotations
 
 import errno
 import os
-import re
 
 import trio
 from pyfuse3 import FUSEError
+
+from jailfs.host.paths import JAILFS_FSTYPE, fstype, mountinfo
+from jailfs.ops.runfiles import unescape_mount_field
 
 # x86_64 system call numbers -> index of the descriptor written to
 WRITE_SYSCALLS = {1: 0, 18: 0, 20: 0, 296: 0, 328: 0,     # write, pwrite64, writev, pwritev(2)
                   40: 0, 275: 2, 326: 2}                    # sendfile, splice, copy_file_range
 WAITING = b"request_wait_answer"    # where a thread waits for a FUSE answer (fs/fuse/dev.c)
-FUSE_FSTYPE = "fuse.jailfs"
 
 
-def _read(path: str, dir_fd: int | None = None) -> bytes | None:
+def _read(path: str) -> bytes | None:
     """A /proc file's content (one read: they are small); None when it or
     its process is gone, or cannot be read."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC, dir_fd=dir_fd)
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     except OSError:
         return None
     try:
@@ -75,24 +76,12 @@ def _field(fdinfo: bytes, key: bytes) -> bytes | None:
     return fdinfo[i + len(key) + 2:end if end >= 0 else None].strip()
 
 
-def _unescape(field: bytes) -> bytes:
-    """A mountinfo path: space, tab, newline and backslash come as \\ooo."""
-    return re.sub(rb"\\([0-7]{3})", lambda m: bytes([int(m[1], 8)]), field)
-
-
 def _mounts(pid: int | str) -> dict[str, tuple[str, str, str]]:
     """mount id -> (device, mount point, type) in ``pid``'s mount table."""
-    out = {}
     try:
-        with open(f"/proc/{pid}/mountinfo", "rb") as f:
-            for line in f:
-                fields = line.split()
-                sep = fields.index(b"-")
-                out[fields[0].decode()] = (fields[2].decode(), os.fsdecode(_unescape(fields[4])),
-                                           fields[sep + 1].decode())
+        return {f[0]: (f[2], unescape_mount_field(f[4]), fstype(f)) for f in mountinfo(pid)}
     except (OSError, ValueError, IndexError):
-        pass
-    return out
+        return {}
 
 
 class OurMount:
@@ -100,10 +89,13 @@ class OurMount:
     unique across namespaces) and its device (a jail's bind of it has another
     id and the same device)."""
 
-    def __init__(self, mountpoint: str):
+    def __init__(self, mountpoint: str | None = None):
+        """``mountpoint`` None: not mounted, nothing is this mount."""
         self.mnt_id, self.dev = "", ""
-        for mnt_id, (dev, where, fstype) in _mounts("self").items():
-            if where == mountpoint and fstype == FUSE_FSTYPE:
+        if mountpoint is None:
+            return
+        for mnt_id, (dev, where, kind) in _mounts("self").items():
+            if where == mountpoint and kind == JAILFS_FSTYPE:
                 self.mnt_id, self.dev = mnt_id, dev      # the last: the one on top
 
     def holds(self, mnt_id: str, pid: int, tables: dict) -> bool:
@@ -115,7 +107,7 @@ class OurMount:
         if pid not in tables:
             tables[pid] = _mounts(pid)
         found = tables[pid].get(mnt_id)
-        return found is not None and found[0] == self.dev and found[2] == FUSE_FSTYPE
+        return found is not None and found[0] == self.dev and found[2] == JAILFS_FSTYPE
 
 
 WRITER, MAYBE, OTHER = "writer", "maybe", ""
@@ -174,36 +166,36 @@ async def writer_of(ino: int, mount: OurMount, first: int, near=tuple) -> int | 
     meanwhile) until one waits or none runs."""
     want = str(ino).encode()
     tables: dict = {}
-    seen = {os.getpid()}
 
-    def candidates():
+    def processes():
         yield first
         yield from near()
         yield from (int(name) for name in os.listdir("/proc") if name.isdigit())
-    running = []
-    for pid in candidates():
-        if pid in seen:
-            continue
-        seen.add(pid)
-        for task in _tasks(pid):
+
+    def threads():
+        seen = {os.getpid()}
+        for pid in processes():
+            if pid not in seen:
+                seen.add(pid)
+                yield from ((pid, task) for task in _tasks(pid))
+
+    def look(tasks) -> tuple[int | None, list]:
+        """(the writer's pid or None, the threads seen running)."""
+        running = []
+        for pid, task in tasks:
             state = _writing(task, want, mount, pid, tables)
             if state is WRITER:
-                return pid
+                return pid, []
             if state is MAYBE:
                 running.append((pid, task))
+        return None, running
+    pid, running = look(threads())
     for pause in PAUSES:
-        if not running:
+        if pid is not None or not running:
             break
         await trio.sleep(pause)
-        still = []
-        for pid, task in running:
-            state = _writing(task, want, mount, pid, tables)
-            if state is WRITER:
-                return pid
-            if state is MAYBE:
-                still.append((pid, task))
-        running = still
-    return None
+        pid, running = look(running)
+    return pid
 
 
 async def authorise(fs, h) -> None:
@@ -212,8 +204,6 @@ async def authorise(fs, h) -> None:
     if not fs.supervisor.anyone_jailed():
         return                      # every process is the host's
     view, node = h.view, h.node
-    if fs.our_mount is None:
-        fs.our_mount = OurMount(fs.mountpoint or "")
     root = view.root
     pid = await writer_of(node.kind.ino(fs, view, node), fs.our_mount, h.pid,
                           tuple if view is fs.host else lambda: fs.supervisor.jail_pids(root))

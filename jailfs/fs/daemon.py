@@ -243,7 +243,8 @@ def serve(opts: MountOptions, ready=None) -> int:
 
 
 def _serve_mounted(pyfuse3, trio, fs, mountpoint: str, running: list[Service], ready) -> int:
-    fs.mounted, fs.mountpoint = True, mountpoint
+    from .ctlguard import OurMount
+    fs.mounted, fs.our_mount = True, OurMount(mountpoint)
     write_pid(mountpoint)
 
     async def signals():

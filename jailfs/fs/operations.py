@@ -129,8 +129,7 @@ class JailFS(pyfuse3.Operations):
             raise RuntimeError("too many parameters for the inode scheme")
         self.param_index = {n: i for i, n in enumerate(self.param_names)}
         self.mounted = False
-        self.mountpoint: str | None = None      # set once mounted (the write guard's mount)
-        self.our_mount = None                   # ctlguard.OurMount, at the first guarded write
+        self.our_mount = ctlguard.OurMount()    # set once mounted: the write guard's mount
         self.prisons = PrisonIndex(kernel.prison0)
         self.views = Views(kernel.prison0)
         self.host = self.views.host

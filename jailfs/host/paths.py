@@ -39,9 +39,9 @@ MAX_STEPS = 4096
 _OPEN_PATH = os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
-def mountinfo() -> list[list[str]]:
-    """The fields of each line of this process's /proc/self/mountinfo."""
-    with open("/proc/self/mountinfo", encoding="utf-8", errors="surrogateescape") as f:
+def mountinfo(pid: int | str = "self") -> list[list[str]]:
+    """The fields of each line of a process's /proc/PID/mountinfo (this one's)."""
+    with open(f"/proc/{pid}/mountinfo", encoding="utf-8", errors="surrogateescape") as f:
         return [line.split() for line in f]
 
 

@@ -30,7 +30,7 @@ class Mount(ctlguard.OurMount):
 
 def answers(monkeypatch, files: dict[str, bytes | None]):
     """/proc reads answered from ``files`` (None: the file is gone)."""
-    def read(path, dir_fd=None):
+    def read(path):
         return files.get(path)
     monkeypatch.setattr(ctlguard, "_read", read)
 
@@ -102,7 +102,7 @@ def test_a_writer_seen_running_is_found_once_it_waits(monkeypatch):
     files[TASK + "/syscall"] = b"running\n"
     reads = []
 
-    def read(path, dir_fd=None):
+    def read(path):
         reads.append(path)
         return (later if len(reads) > 1 else files).get(path)
     monkeypatch.setattr(ctlguard, "_read", read)
@@ -134,6 +134,10 @@ def test_the_opener_is_looked_at_first_and_alone_when_it_writes(monkeypatch):
     monkeypatch.setattr(ctlguard, "_tasks", lambda pid: [f"/proc/{pid}/task/{pid}"])
     assert writer_of(INO, Mount(), 100) == 100
     assert looked == [100]
+
+    def not_asked():
+        raise AssertionError("the jail's processes listed though the opener writes")
+    assert writer_of(INO, Mount(), 100, near=not_asked) == 100
     looked.clear()
     monkeypatch.setattr(ctlguard.os, "listdir", lambda path: ["1", "self", "100", "205"])
     assert writer_of(INO, Mount(), 205) == 100      # a process it gave the descriptor
@@ -175,7 +179,8 @@ def test_our_mount_is_found_in_the_daemons_table(monkeypatch):
         "32": ("0:42", "/mnt/j", "tmpfs")})
     m = ctlguard.OurMount("/mnt/j")
     assert (m.mnt_id, m.dev) == ("30", "0:40")
-    assert not ctlguard.OurMount("/elsewhere").holds("30", 1, {})   # not mounted: nothing is ours
+    assert not ctlguard.OurMount("/elsewhere").holds("30", 1, {})   # not mounted there
+    assert not ctlguard.OurMount().holds("30", 1, {})              # not mounted at all
 
 
 def test_a_mount_point_with_a_space_is_found(monkeypatch, tmp_path):
